@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Builds the OCI images the local cluster serves, without any Docker engine:
+#   pause             from build/pause/linux/pause.c inside the k8s.io/kubernetes module
+#   library/nginx     real nginx from Debian's nginx-light package (debootstrap)
+#   podtrace/crash    exits 1 at once
+#   podtrace/slow-ready  /ready answers 200 only after $READY_AFTER seconds
+#   podtrace/big      the slow-ready server plus 2 x 120 MiB of incompressible layers
+# Each image is an OCI layout under $PODTRACE_CACHE/images/<name>-<recipe hash>,
+# where the hash covers the recipe (the shell function) and its source files:
+# an unchanged recipe is never rebuilt.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+IMAGES_DIR="$PODTRACE_CACHE/images"
+PAUSE_TAG=3.10.1
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit} /^deb / {print $2; exit}' \
+  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true)}
+: "${DEBIAN_MIRROR:=http://deb.debian.org/debian}"
+
+recipe_key() { # name, extra files...
+  local fn=$1; shift
+  { declare -f "$fn"; [ $# -eq 0 ] || cat "$@"; } | sha256sum | cut -c1-12
+}
+
+# Runs a recipe into a fresh OCI layout, atomically: a half-built image never
+# looks finished to the next run.
+build_image() { # name, recipe function, extra files...
+  local name=$1 fn=$2; shift 2
+  local dir="$IMAGES_DIR/$name-$(recipe_key "$fn" "$@")"
+  if [ -f "$dir/done" ]; then echo "$dir"; return; fi
+  log "image $name: building into $dir"
+  rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+  ( cd "$dir.tmp" && umoci init --layout oci >/dev/null && umoci new --image oci:img && "$fn" )
+  rm -rf "$dir.tmp/bundle"
+  touch "$dir.tmp/done"
+  rm -rf "$dir"; mv "$dir.tmp" "$dir"
+  echo "$dir"
+}
+
+unpack() { umoci unpack --image oci:img bundle >/dev/null; }
+repack() { umoci repack --refresh-bundle --image oci:img bundle; }
+
+pause_recipe() {
+  local src="$GOMODCACHE/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
+  unpack
+  gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_TAG" -o bundle/rootfs/pause "$src"
+  repack
+  umoci config --image oci:img --config.entrypoint /pause --config.user 65535:65535
+}
+
+nginx_recipe() {
+  unpack
+  rmdir bundle/rootfs
+  debootstrap --variant=minbase --include=nginx-light bookworm bundle/rootfs "$DEBIAN_MIRROR" >debootstrap.log 2>&1 \
+    || die "debootstrap failed (see $PWD/debootstrap.log)"
+  rm -f debootstrap.log
+  rm -rf bundle/rootfs/var/cache/apt/archives/*.deb bundle/rootfs/var/lib/apt/lists/*
+  # Like the nginx images people pull: logs go to the container's stdout/stderr.
+  ln -sf /dev/stdout bundle/rootfs/var/log/nginx/access.log
+  ln -sf /dev/stderr bundle/rootfs/var/log/nginx/error.log
+  echo '<html><body><h1>nginx, served by podtrace local cluster</h1></body></html>' \
+    > bundle/rootfs/var/www/html/index.html
+  repack
+  umoci config --image oci:img --config.cmd nginx --config.cmd -g --config.cmd 'daemon off;' \
+    --config.exposedports 80/tcp --config.stopsignal SIGQUIT
+}
+
+crash_recipe() {
+  unpack
+  gcc -Os -static -o bundle/rootfs/crash "$HACK_DIR/images/crash/crash.c"
+  repack
+  umoci config --image oci:img --config.entrypoint /crash
+}
+
+build_slow_ready_binary() { # destination
+  ( cd "$HACK_DIR/images/slow-ready" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$1" . )
+}
+
+slow_ready_recipe() {
+  unpack
+  build_slow_ready_binary "$PWD/bundle/rootfs/slow-ready"
+  repack
+  umoci config --image oci:img --config.entrypoint /slow-ready --config.env READY_AFTER=10 \
+    --config.env PORT=8080 --config.exposedports 8080/tcp
+}
+
+big_recipe() {
+  unpack
+  build_slow_ready_binary "$PWD/bundle/rootfs/slow-ready"
+  repack
+  mkdir -p bundle/rootfs/data
+  for i in 1 2; do # two layers, so the pull shows layer-parallel behaviour too
+    head -c 120M /dev/urandom > "bundle/rootfs/data/blob-$i"
+    repack
+  done
+  umoci config --image oci:img --config.entrypoint /slow-ready --config.env READY_AFTER=0 \
+    --config.env PORT=8080 --config.exposedports 8080/tcp
+}
+
+# name in the registry | recipe | source files the recipe reads
+IMAGE_TABLE=(
+  "library/nginx:latest|nginx_recipe|"
+  "podtrace/crash:latest|crash_recipe|$HACK_DIR/images/crash/crash.c"
+  "podtrace/slow-ready:latest|slow_ready_recipe|$HACK_DIR/images/slow-ready/main.go"
+  "podtrace/big:latest|big_recipe|$HACK_DIR/images/slow-ready/main.go"
+)
+
+layout_for() { # ref -> OCI layout dir (built when missing)
+  local ref=$1 row name fn files
+  for row in "${IMAGE_TABLE[@]}" "pause:$PAUSE_TAG|pause_recipe|"; do
+    IFS='|' read -r name fn files <<<"$row"
+    [ "$name" = "$ref" ] || continue
+    # shellcheck disable=SC2086
+    build_image "$(echo "${name%%:*}" | tr / -)" "$fn" $files
+    return
+  done
+  die "no recipe for image $ref"
+}
+
+# Pushes every image into the registry at $1 (host:port) unless this exact
+# build is there already; the stamp lives beside the registry's storage.
+push_all() {
+  local registry=$1 storage=$2 row name fn files dir stamp
+  for row in "${IMAGE_TABLE[@]}"; do
+    IFS='|' read -r name fn files <<<"$row"
+    dir=$(layout_for "$name")
+    stamp="$storage/.pushed/$(echo "$name" | tr /: --)-$(basename "$dir")"
+    [ -f "$stamp" ] && continue
+    log "registry: pushing $name"
+    skopeo copy --quiet --dest-tls-verify=false "oci:$dir/oci:img" "docker://$registry/$name"
+    mkdir -p "$storage/.pushed"; touch "$stamp"
+  done
+}
+
+# Writes the pause image as a docker-archive named registry.k8s.io/pause:TAG
+# for `ctr images import`.
+pause_archive() { # destination file
+  local dir; dir=$(layout_for "pause:$PAUSE_TAG")
+  rm -f "$1"
+  skopeo copy --quiet "oci:$dir/oci:img" "docker-archive:$1:registry.k8s.io/pause:$PAUSE_TAG"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case "${1:-build}" in
+    build) for row in "${IMAGE_TABLE[@]}" "pause:$PAUSE_TAG|pause_recipe|"; do layout_for "${row%%|*}" >/dev/null; done ;;
+    push) push_all "${2:?registry host:port}" "${3:?registry storage dir}" ;;
+    pause-archive) pause_archive "${2:?destination file}" ;;
+    *) die "usage: build-images.sh [build | push HOST:PORT STORAGE | pause-archive FILE]" ;;
+  esac
+fi

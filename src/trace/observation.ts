@@ -1,0 +1,86 @@
+/**
+ * The contract between the watchers (which only observe) and reconstruct()
+ * (which only computes). A recording (`--record FILE.ndjson`) is one
+ * RecordingHeader line followed by one Observation per line, in arrival order.
+ */
+
+export type ObservationSource =
+  | 'pod' // core/v1 Pod watch (field selector on the pod's name)
+  | 'event' // core/v1 Event watch (involvedObject.name of the pod, or the node)
+  | 'eventsv1' // events.k8s.io/v1 Event watch (regarding.name)
+  | 'node' // core/v1 Node watch/get of the pod's node
+  | 'client'; // what podtrace itself did and measured (client clock)
+
+/** Watch event types, as the API server sends them, plus the synthetic LIST for relist/initial list items. */
+export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
+
+/**
+ * Client-side happenings. `data` holds what the step measured; never credentials.
+ * - kubeconfig-loaded: { context, cluster, user, server, namespace, authMethod, loadMs }
+ * - credentials-resolved: { durationMs, method: 'token'|'client-certificate'|'exec'|'auth-provider'|'basic'|'none' }
+ * - server-version: { gitVersion, platform }
+ * - self-subject-review: { username, uid, groups, extra? } | { error }
+ * - access-review: { verb, resource, namespace, allowed, denied, reason, evaluationError }
+ * - submitted: { pod }  (the manifest as sent, before admission/defaulting)
+ * - post-sent: {}
+ * - post-response: { status: 201, pod } (the stored object, as the server returned it)
+ * - post-error: { status, reason, message, details }   (422 validation, 403 admission/RBAC, 409, ...)
+ * - watch-started: { watch: 'pod'|'event'|'eventsv1'|'node', resourceVersion }
+ * - watch-gap: { watch, from, to, reason: 'closed'|'error'|'410-gone', error? }  (from/to: client ms)
+ * - relist: { watch, resourceVersion, items }
+ * - node-info: { node } (a GET of the node when it becomes known)
+ * - delete-sent: {} / delete-response: { status } / delete-error: { status, message }
+ * - pod-gone: {} (the watch saw DELETED, or a GET returned 404)
+ * - timeout: { afterMs } / interrupted: { signal }
+ * - done: { reason }
+ */
+export type ClientObservationType =
+  | 'kubeconfig-loaded'
+  | 'credentials-resolved'
+  | 'server-version'
+  | 'self-subject-review'
+  | 'access-review'
+  | 'submitted'
+  | 'post-sent'
+  | 'post-response'
+  | 'post-error'
+  | 'watch-started'
+  | 'watch-gap'
+  | 'relist'
+  | 'node-info'
+  | 'delete-sent'
+  | 'delete-response'
+  | 'delete-error'
+  | 'pod-gone'
+  | 'timeout'
+  | 'interrupted'
+  | 'done';
+
+export interface Observation {
+  /** Arrival order, from 0. */
+  seq: number;
+  source: ObservationSource;
+  /** WatchType for the watch sources, ClientObservationType for 'client'. */
+  type: string;
+  /** Client clock when podtrace saw it: ms since the Unix epoch, with sub-ms fraction. */
+  observedAt: number;
+  /** The API object exactly as received (watch sources). */
+  object?: unknown;
+  /** What a client step measured ('client' source). */
+  data?: Record<string, unknown>;
+}
+
+export const RECORDING_KIND = 'podtrace-recording';
+export const RECORDING_VERSION = 1;
+
+export interface RecordingHeader {
+  kind: typeof RECORDING_KIND;
+  version: typeof RECORDING_VERSION;
+  toolVersion: string;
+  /** Client clock at the start of the run, ms since epoch. */
+  startedAt: number;
+  namespace: string;
+  podName: string;
+  /** argv-level intent that shapes the trace (e.g. whether teardown was requested). */
+  options: { keep: boolean; timeoutMs: number; image?: string };
+}
