@@ -82,6 +82,21 @@ wait_for() { # description seconds command...
   done
 }
 
+# wait_for, but gives up at once, with the end of its log, when the
+# component's process has exited.
+wait_component() { # name description seconds command...
+  local name=$1 what=$2 secs=$3; shift 3
+  local deadline=$(( $(date +%s) + secs ))
+  until "$@" >/dev/null 2>&1; do
+    if ! running_pid "$name" >/dev/null; then
+      tail -n 5 "$LOGS/$name.log" | cut -c1-300 >&2
+      die "$name exited while starting (log: $LOGS/$name.log)"
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || die "timed out after ${secs}s waiting for $what (log: $LOGS/$name.log)"
+    sleep 0.2
+  done
+}
+
 http_ok() { curl -fsS --max-time 2 "$@" >/dev/null; }
 kubectl_() { "$K8S_BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
@@ -102,11 +117,11 @@ remove_network_devices() {
     ip link del "$dev" 2>/dev/null || true
   done
   for dev in "$POD_BRIDGE" "$NODE_IFACE"; do
-    ip link show "$dev" >/dev/null 2>&1 && ip link del "$dev"
+    if ip link show "$dev" >/dev/null 2>&1; then ip link del "$dev"; fi
   done
   # hostPort rules and chains the portmap plugin may have left behind
   local rule chain
-  iptables -t nat -S 2>/dev/null | grep -E '^-A .*-j CNI-(HOSTPORT|DN-)' | sed 's/^-A //' | while read -r rule; do
+  { iptables -t nat -S 2>/dev/null || true; } | { grep -E '^-A .*-j CNI-(HOSTPORT|DN-)' || true; } | sed 's/^-A //' | while read -r rule; do
     # shellcheck disable=SC2086
     iptables -t nat -D $rule 2>/dev/null || true
   done
@@ -233,6 +248,9 @@ state = "$STATE/containerd/state"
   stream_server_port = "0"
   enable_selinux = false
   netns_mounts_under_state_dir = true
+  # These VMs grant root no CAP_SYS_RESOURCE, so no process may lower its
+  # oom_score_adj (the sandbox's default is -998): clamp to containerd's own.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -240,6 +258,7 @@ state = "$STATE/containerd/state"
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        Root = "$STATE/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$STATE/cni/net.d"
@@ -319,7 +338,7 @@ EOF
 start_registry() {
   mkdir -p "$REGISTRY_STORAGE"
   start_process registry "$(command -v docker-registry)" serve "$ETC/registry.yml"
-  wait_for "the registry on $REGISTRY_ADDR" 30 http_ok "http://$REGISTRY_ADDR/v2/"
+  wait_component registry "the registry on $REGISTRY_ADDR" 30 http_ok "http://$REGISTRY_ADDR/v2/"
   "$HACK_DIR/build-images.sh" push "$REGISTRY_ADDR" "$REGISTRY_STORAGE"
 }
 
@@ -329,12 +348,12 @@ start_etcd() {
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
     --initial-cluster "$NODE_NAME=http://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 \
     --log-level warn
-  wait_for "etcd" 60 http_ok http://127.0.0.1:2381/health
+  wait_component etcd "etcd" 60 http_ok http://127.0.0.1:2381/health
 }
 
 start_containerd() {
   start_process containerd "$(command -v containerd)" --config "$ETC/containerd.toml"
-  wait_for "containerd" 60 ctr_ version
+  wait_component containerd "containerd" 60 ctr_ version
   if ! ctr_ images ls -q | grep -qx "registry.k8s.io/pause:3.10.1"; then
     log "containerd: importing the pause image"
     "$HACK_DIR/build-images.sh" pause-archive "$STATE/pause.tar"
@@ -360,7 +379,7 @@ start_apiserver() {
     --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
     --allow-privileged=true --event-ttl 1h --cert-dir "$STATE/apiserver" \
     "${tracing[@]}"
-  wait_for "kube-apiserver on 127.0.0.1:$API_PORT" 120 apiserver_ready
+  wait_component apiserver "kube-apiserver on 127.0.0.1:$API_PORT" 120 apiserver_ready
 }
 
 start_controller_manager() {
@@ -373,7 +392,7 @@ start_controller_manager() {
     --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
     --use-service-account-credentials=true --service-cluster-ip-range "$SERVICE_CIDR" \
     --controllers '*,-cloud-node-lifecycle-controller,-node-ipam-controller'
-  wait_for "kube-controller-manager" 60 http_ok -k https://127.0.0.1:10257/healthz
+  wait_component controller-manager "kube-controller-manager" 60 http_ok -k https://127.0.0.1:10257/healthz
 }
 
 start_scheduler() {
@@ -382,15 +401,30 @@ start_scheduler() {
     --authentication-kubeconfig "$ETC/scheduler.kubeconfig" \
     --authorization-kubeconfig "$ETC/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 10259 --leader-elect=false
-  wait_for "kube-scheduler" 60 http_ok -k https://127.0.0.1:10259/healthz
+  wait_component scheduler "kube-scheduler" 60 http_ok -k https://127.0.0.1:10259/healthz
+}
+
+# cgroup v1: the kubelet's cgroupRoot must exist in every hierarchy it uses,
+# and a new cpuset cgroup has no CPUs or memory nodes until given its parent's.
+ensure_cgroup_root() {
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    [ "$(stat -f -c %T "$h")" = cgroupfs ] || continue
+    mkdir -p "$h$CGROUP_PARENT"
+    if [ -f "$h/cpuset.cpus" ]; then
+      cat "$h/cpuset.cpus" >"$h$CGROUP_PARENT/cpuset.cpus"
+      cat "$h/cpuset.mems" >"$h$CGROUP_PARENT/cpuset.mems"
+    fi
+  done
 }
 
 start_kubelet() {
+  ensure_cgroup_root
   start_process kubelet "$K8S_BIN_DIR/kubelet" \
     --config "$ETC/kubelet.yaml" --kubeconfig "$ETC/kubelet.kubeconfig" \
     --root-dir "$STATE/kubelet" --cert-dir "$STATE/kubelet/pki" \
     --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --v 2
-  wait_for "the kubelet's healthz" 60 http_ok http://127.0.0.1:10248/healthz
+  wait_component kubelet "the kubelet's healthz" 60 http_ok http://127.0.0.1:10248/healthz
 }
 
 node_ready() {
