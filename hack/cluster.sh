@@ -442,18 +442,31 @@ cgroup_dirs() { # deepest first
   for d in /sys/fs/cgroup/*/"$CGROUP_PARENT"; do [ -d "$d" ] && find "$d" -depth -type d; done
 }
 
+unix_sockets_of() { # pids...
+  local pid fd link
+  for pid in "$@"; do
+    for fd in /proc/"$pid"/fd/*; do
+      link=$(readlink "$fd" 2>/dev/null) || continue
+      case "$link" in socket:*) awk -v i="${link//[^0-9]/}" '$7 == i && $8 != "" {print $8}' /proc/net/unix ;; esac
+    done
+  done | sort -u
+}
+
 # Stops every pod process and containerd shim of ours, then unmounts: what a
 # killed kubelet/containerd leaves behind, and what `down` must remove.
 clear_runtime_leftovers() {
-  local dir pid
+  local dir pid m
   for dir in $(cgroup_dirs); do
     for pid in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
   done
-  for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK( |$)" || true); do
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  # containerd 1.6 puts shim sockets in /run/containerd/s whatever its state
+  # dir: find ours through the shims' open sockets before killing them.
+  local shims sockets
+  shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK( |$)" || true)
+  sockets=$(unix_sockets_of $shims | grep '^/run/containerd/s/' || true)
+  for pid in $shims; do kill -KILL "$pid" 2>/dev/null || true; done
+  for m in $sockets; do rm -f "$m"; done
   sleep 0.3
-  local m
   for m in $(our_mounts); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   for dir in $(cgroup_dirs); do rmdir "$dir" 2>/dev/null || true; done
   rm -f "$CONTAINERD_SOCK" "$CONTAINERD_SOCK.ttrpc"
@@ -555,7 +568,8 @@ cmd_rmi() {
   local digest
   digest=$(ctr_ images ls | awk -v r="$ref" '$1 == r {print $3}')
   [ -n "$digest" ] || { log "rmi: $ref is not on the node"; return 0; }
-  ctr_ images ls | awk -v d="$digest" '$3 == d {print $1}' | xargs -r ctr_ images rm >/dev/null
+  local names; mapfile -t names < <(ctr_ images ls | awk -v d="$digest" '$3 == d {print $1}')
+  ctr_ images rm "${names[@]}" >/dev/null
   log "rmi: removed $ref"
 }
 

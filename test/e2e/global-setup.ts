@@ -1,0 +1,23 @@
+import type { TestProject } from 'vitest/node';
+import { provideCluster, type ProvidedCluster } from './cluster-provider.js';
+
+let cluster: ProvidedCluster | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  cluster = await provideCluster((line) => process.stderr.write(`${line}\n`));
+  project.provide('kubeconfig', cluster.kubeconfig);
+  project.provide('clusterProvider', cluster.provider);
+  project.provide('clusterHooks', cluster.hooks);
+}
+
+export async function teardown(): Promise<void> {
+  await cluster?.stop?.();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfig: string;
+    clusterProvider: string;
+    clusterHooks: boolean;
+  }
+}

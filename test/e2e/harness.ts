@@ -1,0 +1,115 @@
+/**
+ * What the end-to-end tests share: clients for the provided cluster, pods
+ * that clean up after themselves, polling waits, and the local cluster's
+ * hooks (restart a component, remove an image from the node).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { CoreV1Api, EventsV1Api, KubeConfig, type CoreV1Event, type EventsV1Event, type V1Pod } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+import { CLUSTER_SCRIPT } from './cluster-provider.js';
+
+const run = promisify(execFile);
+export const NAMESPACE = 'default';
+
+export function kubeconfigPath(): string {
+  return inject('kubeconfig');
+}
+
+export function clients() {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath());
+  return { kc, core: kc.makeApiClient(CoreV1Api), events: kc.makeApiClient(EventsV1Api) };
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Runs hack/cluster.sh with the given arguments; only the local cluster has these hooks. */
+export async function clusterHook(...args: string[]): Promise<string> {
+  if (!inject('clusterHooks')) {
+    throw new Error(
+      `this test needs the local cluster's hooks (hack/cluster.sh ${args[0]}), and the tests run on the ` +
+        `${inject('clusterProvider')} cluster: unset PODTRACE_E2E_KUBECONFIG to use the local cluster`,
+    );
+  }
+  const { stdout } = await run('bash', [CLUSTER_SCRIPT, ...args], { timeout: 300_000 });
+  return stdout;
+}
+
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+export function simplePod(name: string, image: string, extra: Partial<V1Pod['spec']> = {}): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'podtrace-e2e' } },
+    spec: { containers: [{ name: 'main', image }], terminationGracePeriodSeconds: 1, ...extra },
+  };
+}
+
+export async function createPod(pod: V1Pod): Promise<V1Pod> {
+  return clients().core.createNamespacedPod({ namespace: NAMESPACE, body: pod });
+}
+
+export async function deletePod(name: string): Promise<void> {
+  await clients()
+    .core.deleteNamespacedPod({ name, namespace: NAMESPACE, gracePeriodSeconds: 0 })
+    .catch(() => undefined);
+}
+
+export async function waitForPodGone(name: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`pod ${name} to be gone`, timeoutMs, async () => {
+    try {
+      await clients().core.readNamespacedPod({ name, namespace: NAMESPACE });
+      return undefined;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return true;
+      throw error;
+    }
+  });
+}
+
+export async function readPod(name: string): Promise<V1Pod> {
+  return clients().core.readNamespacedPod({ name, namespace: NAMESPACE });
+}
+
+export function condition(pod: V1Pod, type: string): string | undefined {
+  return pod.status?.conditions?.find((c) => c.type === type)?.status;
+}
+
+export async function waitForPod(name: string, what: string, timeoutMs: number, ok: (pod: V1Pod) => boolean): Promise<V1Pod> {
+  return waitFor(`pod ${name}: ${what}`, timeoutMs, async () => {
+    const pod = await readPod(name);
+    return ok(pod) ? pod : undefined;
+  });
+}
+
+/** core/v1 events about the pod (the kubelet's), oldest first. */
+export async function coreEvents(name: string): Promise<CoreV1Event[]> {
+  const list = await clients().core.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `involvedObject.name=${name}` });
+  return list.items.sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+}
+
+/** events.k8s.io/v1 events about the pod (the scheduler's). */
+export async function eventsV1(name: string): Promise<EventsV1Event[]> {
+  const list = await clients().events.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `regarding.name=${name}` });
+  return list.items;
+}
