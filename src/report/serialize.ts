@@ -1,0 +1,44 @@
+/**
+ * Machine formats. Top-level keys always come out in the schema's order
+ * (whatever order a loaded trace file had), so two runs diff cleanly.
+ */
+import { stringify } from 'yaml';
+import type { Trace } from '../trace/index.js';
+
+export const TRACE_KEY_ORDER: readonly (keyof Trace)[] = [
+  'schemaVersion',
+  'tool',
+  'toolVersion',
+  'run',
+  'outcome',
+  'cluster',
+  'identity',
+  'accessReviews',
+  'pod',
+  'admission',
+  'clock',
+  'milestones',
+  'phases',
+  'scheduling',
+  'containers',
+  'node',
+  'gaps',
+  'anomalies',
+];
+
+function ordered(trace: Trace): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of TRACE_KEY_ORDER) if (key in trace) out[key] = trace[key];
+  // Keys a newer podtrace added stay, after the known ones.
+  for (const [key, value] of Object.entries(trace)) if (!(key in out)) out[key] = value;
+  return out;
+}
+
+export function renderJson(trace: Trace): string {
+  return `${JSON.stringify(ordered(trace), null, 2)}\n`;
+}
+
+export function renderYaml(trace: Trace): string {
+  // lineWidth 0: component messages stay on one line, as they were written.
+  return stringify(ordered(trace), { lineWidth: 0, aliasDuplicateObjects: false });
+}

@@ -1,0 +1,130 @@
+/**
+ * The human report: a header, one table row per milestone, the waterfall,
+ * the outcome with its hint, then the notes (anomalies, gaps, admission).
+ */
+import Table from 'cli-table3';
+import { formatMs, formatOffset, type Milestone, type Outcome, type Trace } from '../trace/index.js';
+import { COMPONENT_STYLE, SOURCE_LABEL, painter, truncate, wrap, type Painter } from './style.js';
+import { renderWaterfall } from './waterfall.js';
+
+export interface TableOptions {
+  color: boolean;
+  /** Terminal columns. */
+  width: number;
+}
+
+function header(trace: Trace, paint: Painter, width: number): string {
+  const parts = [`podtrace ${trace.toolVersion}`, `${trace.pod.namespace}/${trace.pod.name}`];
+  const c = trace.cluster;
+  if (c?.context) parts.push(`context ${c.context}${c.serverVersion ? ` (${c.serverVersion})` : ''}`);
+  if (trace.pod.nodeName) parts.push(`node ${trace.pod.nodeName}`);
+  if (trace.identity?.username) parts.push(`as ${trace.identity.username}`);
+  // Whole parts only: drop trailing ones rather than cut a name in half.
+  while (parts.length > 2 && parts.join(' · ').length > width) parts.pop();
+  const [first, ...rest] = parts;
+  return [paint('bold', first!), ...rest].join(' · ');
+}
+
+function columnWidths(width: number): { widths: number[]; detail: boolean } {
+  const start = 10;
+  const duration = 10;
+  const source = 15;
+  const step = Math.min(42, Math.max(22, Math.floor(width * 0.32)));
+  const detail = width - (step + start + duration + source) - 6;
+  if (detail >= 14) return { widths: [step, start, duration, source, detail], detail: true };
+  return { widths: [Math.max(16, width - (start + duration + source) - 5), start, duration, source], detail: false };
+}
+
+function milestoneRows(trace: Trace, paint: Painter, withDetail: boolean): string[][] {
+  const durationTo = new Map(trace.phases.filter((p) => p.kind === 'step').map((p) => [p.to, p]));
+  return trace.milestones.map((m: Milestone) => {
+    const phase = durationTo.get(m.id);
+    const duration = phase ? `${phase.clamped ? '!' : ''}${formatMs(phase.durationMs)}` : '';
+    const source = `${SOURCE_LABEL[m.source]}${m.fallback ? '*' : ''}`;
+    const row = [
+      paint(COMPONENT_STYLE[m.component], m.label),
+      formatOffset(m.offsetMs),
+      phase?.clamped ? paint('red', duration) : duration,
+      m.fallback ? paint('yellow', source) : source,
+    ];
+    if (withDetail) row.push(m.detail ?? '');
+    return row;
+  });
+}
+
+function outcomeLines(outcome: Outcome, paint: Painter, width: number): string[] {
+  if (outcome.class === 'ready') {
+    return [paint('green', `✔ Ready ${formatMs(outcome.readyAfterMs ?? 0)} after the POST`)];
+  }
+  if (outcome.class === 'in-progress') {
+    const lines = [paint('cyan', truncate(`… in progress${outcome.phase ? `: waiting for ${outcome.phase}` : ''}`, width))];
+    const s = outcome.suspected;
+    if (s) {
+      const what = `${s.terminal ? 'failing:' : 'looks like'} ${s.class}${s.reason ? ` (${s.reason})` : ''}${s.message ? `: ${s.message}` : ''}`;
+      lines.push(...wrap(what, width, '  ').map((l) => paint('yellow', l)));
+      lines.push(...wrap(`→ ${s.hint}`, width, '  '));
+    }
+    return lines;
+  }
+  const head = `✘ ${outcome.class}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.phase ? ` at ${outcome.phase}` : ''}`;
+  const lines = wrap(head, width).map((l) => paint('red', l));
+  if (outcome.message) lines.push(...wrap(outcome.message, width, '  '));
+  if (outcome.hint) lines.push(...wrap(`→ ${outcome.hint}`, width, '  '));
+  return lines;
+}
+
+function notes(trace: Trace, paint: Painter, width: number): string[] {
+  const out: string[] = [];
+  const fit = (s: string) => truncate(s, Math.max(20, width));
+  for (const a of trace.anomalies) out.push(paint('yellow', fit(`! ${a.kind}: ${a.explanation}`)));
+  for (const g of trace.gaps) {
+    const recovered = g.recoveredFromStatus.length ? `; from status instead of events: ${g.recoveredFromStatus.join(', ')}` : '';
+    out.push(paint('yellow', fit(`~ ${g.watch} watch gap of ${formatMs(g.durationMs)} at ${formatOffset(g.fromOffsetMs)} (${g.reason})${recovered}`)));
+  }
+  if (trace.milestones.some((m) => m.fallback)) out.push(paint('dim', '* timed from a fallback source (see the trace file for why)'));
+  const changes = trace.admission.changes;
+  if (changes.length) {
+    const top = [...new Set(changes.map((c) => c.path.replace(/\[\d+\].*$/, '').replace(/^(\w+\.\w+)\..*$/, '$1')))];
+    out.push(paint('dim', fit(`admission/defaulting changed ${changes.length} field(s): ${top.join(', ')}`)));
+  }
+  for (const c of trace.containers) {
+    if (c.pull === 'pulled' && c.pullMs !== undefined) {
+      const size = c.imageSizeBytes !== undefined ? `, ${(c.imageSizeBytes / 1e6).toFixed(1)} MB` : '';
+      out.push(paint('dim', fit(`${c.name}: ${c.image} pulled in ${formatMs(c.pullMs)} (kubelet)${size}`)));
+    } else if (c.pull === 'present') {
+      out.push(paint('dim', fit(`${c.name}: ${c.image} already present on the node`)));
+    }
+  }
+  return out;
+}
+
+/** cli-table3 rules every row or none: put one rule back under the heading only. */
+function withHeadRule(rendered: string): string {
+  const lines = rendered.split('\n');
+  if (lines.length < 3) return rendered;
+  const rule = lines[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤');
+  return [lines[0], lines[1], rule, ...lines.slice(2)].join('\n');
+}
+
+export function renderTable(trace: Trace, options: TableOptions): string {
+  const paint = painter(options.color);
+  const width = Math.max(50, options.width);
+  const { widths, detail } = columnWidths(width);
+  const table = new Table({
+    head: ['step', 'start', 'duration', 'source', ...(detail ? ['detail'] : [])],
+    colWidths: widths,
+    colAligns: ['left', 'right', 'right', 'left', 'left'].slice(0, widths.length) as Array<'left' | 'right'>,
+    wordWrap: true,
+    // One line per step, no rule between rows: the table stays as tall as the trace is long.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    style: { head: options.color ? ['bold'] : [], border: options.color ? ['gray'] : [], 'padding-left': 1, 'padding-right': 1 },
+  });
+  for (const row of milestoneRows(trace, paint, detail)) table.push(row);
+
+  const sections = [header(trace, paint, width), trace.milestones.length ? withHeadRule(table.toString()) : paint('dim', '(nothing observed yet)')];
+  sections.push(renderWaterfall(trace, { color: options.color, width }));
+  sections.push(outcomeLines(trace.outcome, paint, width).join('\n'));
+  const n = notes(trace, paint, width);
+  if (n.length) sections.push(n.join('\n'));
+  return `${sections.join('\n\n')}\n`;
+}

@@ -1,0 +1,69 @@
+/**
+ * The terminal waterfall: one bar per phase on a shared time axis, so the
+ * slow step is visible at a glance. Eighth-block characters give sub-cell
+ * resolution; a zero-length phase still gets a thin tick.
+ */
+import { formatMs, formatOffset, type Phase, type Trace } from '../trace/index.js';
+import { COMPONENT_STYLE, painter, truncate } from './style.js';
+
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+const FULL = '█';
+
+export interface WaterfallOptions {
+  color: boolean;
+  width: number;
+}
+
+function bar(startCell: number, lengthCells: number): string {
+  const lead = ' '.repeat(Math.max(0, Math.floor(startCell)));
+  const eighths = Math.round(lengthCells * 8);
+  if (eighths <= 0) return `${lead}▏`;
+  return lead + FULL.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
+}
+
+/** Milestone ids, with container steps as "name: step" so they survive truncation. */
+function rowLabel(p: Phase): string {
+  const id = p.kind === 'reported' ? p.id : (p.to ?? p.id);
+  if (p.container !== undefined && id.startsWith(`container.${p.container}.`)) {
+    const step = id.slice(`container.${p.container}.`.length);
+    return `${p.container}: ${step === 'pull-reported' ? 'pull (kubelet)' : step}`;
+  }
+  return id;
+}
+
+export function renderWaterfall(trace: Trace, options: WaterfallOptions): string {
+  const paint = painter(options.color);
+  const phases = trace.phases;
+  if (phases.length === 0) return paint('dim', '(no phases yet)');
+
+  const width = Math.max(40, options.width);
+  const durWidth = 8;
+  const labelWidth = Math.min(36, Math.max(16, Math.floor(width * 0.3)));
+  const barWidth = Math.max(10, width - labelWidth - durWidth - 3);
+
+  const start = Math.min(0, ...phases.map((p) => p.startOffsetMs));
+  const end = Math.max(...phases.map((p) => p.startOffsetMs + p.durationMs), start + 1);
+  const span = end - start;
+  const cell = (ms: number) => ((ms - start) / span) * barWidth;
+
+  const lines = phases.map((p) => {
+    const label = truncate(rowLabel(p), labelWidth).padEnd(labelWidth);
+    let b = bar(cell(p.startOffsetMs), (p.durationMs / span) * barWidth);
+    if (b.length > barWidth) b = b.slice(0, barWidth);
+    const styled = p.clamped ? paint('red', b) : paint(p.kind === 'reported' ? 'dim' : COMPONENT_STYLE[p.component ?? 'node'], b);
+    const duration = `${p.clamped ? '!' : ''}${formatMs(p.durationMs)}`.padStart(durWidth);
+    return `${label} ${styled}${' '.repeat(Math.max(0, barWidth - b.length))} ${duration}`;
+  });
+
+  // Axis: where t0 (the POST) is, and the span's ends.
+  const zero = Math.min(barWidth - 1, Math.max(0, Math.round(cell(0))));
+  const axis = Array.from({ length: barWidth }, (_, i) => (i === zero ? '┬' : '─')).join('');
+  const left = formatOffset(start);
+  const right = formatOffset(end);
+  const legend = `${left}${' '.repeat(Math.max(1, barWidth - left.length - right.length))}${right}`;
+  lines.push(`${' '.repeat(labelWidth)} ${paint('gray', axis)}`);
+  lines.push(`${truncate('t0 = POST sent', labelWidth).padEnd(labelWidth)} ${paint('gray', legend)}`);
+  return lines.join('\n');
+}
+
+

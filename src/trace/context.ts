@@ -1,0 +1,200 @@
+/**
+ * One pass over the observations into the indexes reconstruct() reads:
+ * pod snapshots in arrival order, events deduplicated across both event
+ * APIs, node objects, and the client's own steps.
+ */
+import type { Observation, RecordingHeader } from './observation.js';
+import { SOURCE_RANK } from './event-time.js';
+import {
+  asPod,
+  isRecord,
+  normalizeCoreEvent,
+  normalizeEventsV1,
+  type ContainerSpec,
+  type CoreEvent,
+  type EventsV1Event,
+  type Node,
+  type NormalizedEvent,
+  type Pod,
+} from './kube-objects.js';
+
+export interface PodSnapshot {
+  pod: Pod;
+  observedAt: number;
+  seq: number;
+  /** Watch type, or 'POST' for the create response. */
+  type: string;
+}
+
+export interface NodeSnapshot {
+  node: Node;
+  observedAt: number;
+}
+
+export interface Context {
+  header: RecordingHeader;
+  observations: readonly Observation[];
+  client: Map<string, Observation[]>;
+  postSentAt?: number;
+  postResponseAt?: number;
+  submitted?: Pod;
+  /** The object as stored, from the POST response. */
+  stored?: Pod;
+  podUid?: string;
+  snapshots: PodSnapshot[];
+  latestPod?: Pod;
+  /** Events about this pod, one per stored event. */
+  podEvents: NormalizedEvent[];
+  nodes: NodeSnapshot[];
+  lastObservedAt: number;
+  final: boolean;
+}
+
+function rank(e: NormalizedEvent): number {
+  return e.first ? SOURCE_RANK.indexOf(e.first.source) : SOURCE_RANK.length;
+}
+
+/** Both APIs serve the same stored events: keep one, with the best time and the latest count. */
+function mergeEvent(into: NormalizedEvent, next: NormalizedEvent): void {
+  if (rank(next) < rank(into)) into.first = next.first;
+  if (next.count >= into.count) {
+    into.count = next.count;
+    into.last = next.last ?? into.last;
+    into.message = next.message || into.message;
+  }
+  into.firstObservedAt = Math.min(into.firstObservedAt, next.firstObservedAt);
+  into.lastObservedAt = Math.max(into.lastObservedAt, next.lastObservedAt);
+  if (!into.component) into.component = next.component;
+}
+
+function regardsPod(e: NormalizedEvent, ns: string, name: string, uid: string | undefined): boolean {
+  const r = e.regarding;
+  if (r.kind !== undefined && r.kind !== 'Pod') return false;
+  if (uid && r.uid) return r.uid === uid;
+  return r.name === name && (r.namespace === undefined || r.namespace === ns);
+}
+
+export function buildContext(header: RecordingHeader, observations: readonly Observation[]): Context {
+  const client = new Map<string, Observation[]>();
+  const snapshots: PodSnapshot[] = [];
+  const events = new Map<string, NormalizedEvent>();
+  const nodes: NodeSnapshot[] = [];
+  let lastObservedAt = header.startedAt;
+  let final = false;
+
+  const addWatchObject = (source: string, type: string, object: unknown, o: Observation): void => {
+    if (!isRecord(object)) return;
+    if (source === 'pod') {
+      const pod = asPod(object);
+      if (pod) snapshots.push({ pod, observedAt: o.observedAt, seq: o.seq, type });
+    } else if (source === 'event' || source === 'eventsv1') {
+      const e =
+        source === 'event'
+          ? normalizeCoreEvent(object as CoreEvent, o.observedAt)
+          : normalizeEventsV1(object as EventsV1Event, o.observedAt);
+      if (type === 'DELETED') return; // expiry says nothing about when it happened
+      const seen = events.get(e.key);
+      if (seen) mergeEvent(seen, e);
+      else events.set(e.key, e);
+    } else if (source === 'node') {
+      nodes.push({ node: object as Node, observedAt: o.observedAt });
+    }
+  };
+
+  for (const o of observations) {
+    lastObservedAt = Math.max(lastObservedAt, o.observedAt);
+    if (o.source === 'client') {
+      const list = client.get(o.type) ?? [];
+      list.push(o);
+      client.set(o.type, list);
+      if (['done', 'timeout', 'interrupted', 'post-error'].includes(o.type)) final = true;
+      const data = o.data ?? {};
+      if (o.type === 'relist' && Array.isArray(data.items) && typeof data.watch === 'string') {
+        for (const item of data.items) addWatchObject(data.watch, 'LIST', item, o);
+      }
+      if (o.type === 'node-info' && isRecord(data.node)) nodes.push({ node: data.node as Node, observedAt: o.observedAt });
+      if (o.type === 'post-response' && isRecord(data.pod)) {
+        const pod = asPod(data.pod);
+        if (pod) snapshots.push({ pod, observedAt: o.observedAt, seq: o.seq, type: 'POST' });
+      }
+      continue;
+    }
+    addWatchObject(o.source, o.type, o.object, o);
+  }
+
+  const firstData = (type: string): Record<string, unknown> | undefined => client.get(type)?.[0]?.data;
+  const postResponse = client.get('post-response')?.[0];
+  const stored = asPod(postResponse?.data?.pod);
+  const submitted = asPod(firstData('submitted')?.pod);
+  const podUid =
+    stored?.metadata?.uid ??
+    snapshots.find((s) => s.pod.metadata?.uid && s.pod.metadata?.name === header.podName)?.pod.metadata?.uid;
+
+  const ours = snapshots.filter(
+    (s) => (!podUid || !s.pod.metadata?.uid || s.pod.metadata.uid === podUid) && (s.pod.metadata?.name ?? header.podName) === header.podName,
+  );
+  const podEvents = [...events.values()].filter((e) => regardsPod(e, header.namespace, header.podName, podUid));
+  podEvents.sort((a, b) => (a.first?.ms ?? a.firstObservedAt) - (b.first?.ms ?? b.firstObservedAt));
+
+  const latestLive = [...ours].reverse().find((s) => s.type !== 'DELETED') ?? ours.at(-1);
+  return {
+    header,
+    observations,
+    client,
+    postSentAt: client.get('post-sent')?.[0]?.observedAt,
+    postResponseAt: postResponse?.observedAt,
+    submitted,
+    stored,
+    podUid,
+    snapshots: ours,
+    latestPod: latestLive?.pod,
+    podEvents,
+    nodes,
+    lastObservedAt,
+    final,
+  };
+}
+
+export type ContainerKind = 'init' | 'sidecar' | 'app';
+
+export interface ContainerRef {
+  name: string;
+  kind: ContainerKind;
+  spec: ContainerSpec;
+  /** involvedObject.fieldPath of the kubelet's events about it. */
+  fieldPath: string;
+}
+
+/** Init containers first, in order, then the app containers, from the most complete spec known. */
+export function containerRefs(ctx: Context): ContainerRef[] {
+  const spec = ctx.stored?.spec ?? ctx.latestPod?.spec ?? ctx.submitted?.spec;
+  const init: ContainerRef[] = (spec?.initContainers ?? []).map((c) => ({
+    name: c.name,
+    kind: c.restartPolicy === 'Always' ? 'sidecar' : 'init',
+    spec: c,
+    fieldPath: `spec.initContainers{${c.name}}`,
+  }));
+  const app: ContainerRef[] = (spec?.containers ?? []).map((c) => ({
+    name: c.name,
+    kind: 'app',
+    spec: c,
+    fieldPath: `spec.containers{${c.name}}`,
+  }));
+  return [...init, ...app];
+}
+
+export function containerStatus(pod: Pod | undefined, ref: ContainerRef) {
+  const list = ref.kind === 'app' ? pod?.status?.containerStatuses : pod?.status?.initContainerStatuses;
+  return list?.find((s) => s.name === ref.name);
+}
+
+export function kubeletEvents(ctx: Context, reason: string, fieldPath?: string): NormalizedEvent[] {
+  return ctx.podEvents.filter(
+    (e) => e.reason === reason && e.component === 'kubelet' && (fieldPath === undefined || e.regarding.fieldPath === fieldPath),
+  );
+}
+
+export function schedulerEvents(ctx: Context, reason: string): NormalizedEvent[] {
+  const wanted = (ctx.stored ?? ctx.latestPod)?.spec?.schedulerName ?? 'default-scheduler';
+  return ctx.podEvents.filter((e) => e.reason === reason && (e.component === wanted || e.component === 'default-scheduler'));
+}

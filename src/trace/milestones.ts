@@ -1,0 +1,538 @@
+/**
+ * The milestone table: every step from request to Ready (and teardown), in
+ * order, each with where its time can come from. reconstruct() picks the best
+ * candidate per row; rows with no candidate are simply absent from the trace.
+ * Like clusterloader2's phase table, adding a step is adding a row here.
+ */
+import { PRECISION_MS, parseSecondsTime, type TimeSource } from './event-time.js';
+import {
+  containerRefs,
+  containerStatus,
+  kubeletEvents,
+  schedulerEvents,
+  type Context,
+  type ContainerRef,
+  type PodSnapshot,
+} from './context.js';
+import type { NormalizedEvent, Pod, PodCondition } from './kube-objects.js';
+import { classifyPullFailure, nodeFromScheduledMessage, parsePulledMessage, probeKind } from './messages.js';
+import type { Component } from './types.js';
+import { formatMs } from './format-ms.js';
+
+export interface Candidate {
+  kind: 'event' | 'status' | 'client';
+  source: TimeSource;
+  precisionMs: number;
+  /** A server-clock time, moved onto the client timeline with the clock offset. */
+  serverMs?: number;
+  /** A client-clock time. */
+  clientMs?: number;
+  /** When the client saw the evidence: nothing is placed after the moment it was seen. */
+  observedAt?: number;
+  evidence: string;
+  detail?: string;
+  fallback?: string;
+}
+
+export interface MilestoneSpec {
+  id: string;
+  label: string;
+  /** What happens in the step that ends at this milestone. */
+  stepLabel: string;
+  component: Component;
+  container?: string;
+  /** The event this row is normally timed from; used to say so when it is missing. */
+  expects?: string;
+  candidates(ctx: Context): Candidate[];
+}
+
+// ---- candidate builders ----------------------------------------------------
+
+function clientStep(ctx: Context, type: string, detail?: (data: Record<string, unknown>) => string | undefined): Candidate[] {
+  const o = ctx.client.get(type)?.[0];
+  if (!o) return [];
+  return [
+    {
+      kind: 'client',
+      source: 'client-clock',
+      precisionMs: PRECISION_MS['client-clock'],
+      clientMs: o.observedAt,
+      evidence: `client ${type}`,
+      detail: detail?.(o.data ?? {}),
+    },
+  ];
+}
+
+function fromEvent(e: NormalizedEvent | undefined, detail?: string): Candidate[] {
+  if (!e?.first) return [];
+  return [
+    {
+      kind: 'event',
+      source: e.first.source,
+      precisionMs: e.first.precisionMs,
+      serverMs: e.first.ms,
+      observedAt: e.firstObservedAt,
+      evidence: `${e.api === 'core/v1' ? 'event' : 'events.k8s.io event'} ${e.name} (${e.reason}${e.count > 1 ? `, count ${e.count}` : ''})`,
+      detail,
+      fallback: e.first.fallbackReason,
+    },
+  ];
+}
+
+function firstEvent(events: NormalizedEvent[]): NormalizedEvent | undefined {
+  return events[0]; // podEvents are sorted by first occurrence
+}
+
+function firstSnapshot(ctx: Context, test: (pod: Pod) => boolean, after?: number): PodSnapshot | undefined {
+  return ctx.snapshots.find((s) => (after === undefined || s.observedAt >= after) && s.type !== 'DELETED' && test(s.pod));
+}
+
+function watched(s: PodSnapshot | undefined, what: string, detail?: string): Candidate[] {
+  if (!s) return [];
+  return [
+    {
+      kind: 'status',
+      source: 'watch-observed',
+      precisionMs: PRECISION_MS['watch-observed'],
+      clientMs: s.observedAt,
+      evidence: `pod ${s.type === 'POST' ? 'create response' : `${s.type} #${s.seq}`}: ${what}`,
+      detail,
+      fallback: s.type === 'LIST' ? 'first seen in a relist after a watch gap: the change happened earlier' : undefined,
+    },
+  ];
+}
+
+function field(
+  s: PodSnapshot | undefined,
+  value: string | undefined,
+  source: 'status-field-s' | 'condition-s',
+  what: string,
+  detail?: string,
+): Candidate[] {
+  const t = parseSecondsTime(value, source);
+  if (!s || !t) return [];
+  return [{ kind: 'status', source, precisionMs: t.precisionMs, serverMs: t.ms, observedAt: s.observedAt, evidence: `${what} ${t.raw}`, detail }];
+}
+
+function condition(pod: Pod | undefined, type: string): PodCondition | undefined {
+  return pod?.status?.conditions?.find((c) => c.type === type);
+}
+
+function conditionTrue(ctx: Context, type: string, detail?: (pod: Pod) => string | undefined): Candidate[] {
+  const s = firstSnapshot(ctx, (p) => condition(p, type)?.status === 'True');
+  if (!s) return [];
+  const d = detail?.(s.pod);
+  return [
+    ...watched(s, `${type}=True`, d),
+    ...field(s, condition(s.pod, type)?.lastTransitionTime, 'condition-s', `condition ${type} lastTransitionTime`, d),
+  ];
+}
+
+// ---- rows --------------------------------------------------------------------
+
+function containerRows(ref: ContainerRef): MilestoneSpec[] {
+  const name = ref.name;
+  const base = `container.${name}`;
+  const rows: MilestoneSpec[] = [];
+  const kindLabel = ref.kind === 'app' ? 'container' : ref.kind === 'sidecar' ? 'sidecar' : 'init container';
+  const pulledEvent = (ctx: Context) => firstEvent(kubeletEvents(ctx, 'Pulled', ref.fieldPath));
+  const pulledKind = (ctx: Context) => {
+    const e = pulledEvent(ctx);
+    return e ? parsePulledMessage(e.message)?.kind : undefined;
+  };
+
+  rows.push({
+    id: `${base}.pulling`,
+    label: `${kindLabel} ${name}: pulling image`,
+    stepLabel: 'kubelet gets to the container (earlier containers, volumes)',
+    component: 'kubelet',
+    container: name,
+    candidates: (ctx) => fromEvent(firstEvent(kubeletEvents(ctx, 'Pulling', ref.fieldPath)), ref.spec.image),
+  });
+  rows.push({
+    id: `${base}.pull-failed`,
+    label: `${kindLabel} ${name}: image pull failed`,
+    stepLabel: 'image pull (failed)',
+    component: 'runtime',
+    container: name,
+    candidates: (ctx) => {
+      const failed = kubeletEvents(ctx, 'Failed', ref.fieldPath).filter((e) => e.message.startsWith('Failed to pull image'));
+      const first = firstEvent(failed);
+      if (!first) return [];
+      const attempts = failed.reduce((n, e) => n + e.count, 0);
+      const kind = classifyPullFailure(first.message);
+      const detail = `${kind === 'other' ? 'pull error' : kind}${attempts > 1 ? `, ${attempts} attempts` : ''}`;
+      return fromEvent(first, detail);
+    },
+  });
+  rows.push({
+    id: `${base}.pulled`,
+    label: `${kindLabel} ${name}: image pulled`,
+    stepLabel: 'image pull (runtime)',
+    component: 'runtime',
+    container: name,
+    candidates: (ctx) => {
+      if (pulledKind(ctx) !== 'pulled') return [];
+      const msg = parsePulledMessage(pulledEvent(ctx)!.message);
+      const detail =
+        msg?.kind === 'pulled'
+          ? [
+              `kubelet: ${formatMs(msg.pullMs)}`,
+              msg.includingWaitingMs !== undefined ? `${formatMs(msg.includingWaitingMs)} incl. waiting` : undefined,
+              msg.imageSizeBytes !== undefined ? `${msg.imageSizeBytes} bytes` : undefined,
+            ]
+              .filter(Boolean)
+              .join(', ')
+          : undefined;
+      return fromEvent(pulledEvent(ctx), detail);
+    },
+  });
+  rows.push({
+    id: `${base}.image-present`,
+    label: `${kindLabel} ${name}: image already present`,
+    stepLabel: 'kubelet gets to the container, image found on the node',
+    component: 'kubelet',
+    container: name,
+    candidates: (ctx) => (pulledKind(ctx) === 'present' ? fromEvent(pulledEvent(ctx), ref.spec.image) : []),
+  });
+  rows.push({
+    id: `${base}.created`,
+    label: `${kindLabel} ${name}: created`,
+    stepLabel: 'create container (runtime)',
+    component: 'runtime',
+    container: name,
+    candidates: (ctx) => fromEvent(firstEvent(kubeletEvents(ctx, 'Created', ref.fieldPath))),
+  });
+  rows.push({
+    id: `${base}.started`,
+    label: `${kindLabel} ${name}: started`,
+    stepLabel: 'start container (runtime)',
+    component: 'runtime',
+    container: name,
+    expects: `kubelet Started event for ${name}`,
+    candidates: (ctx) => {
+      const hasStarted = (p: Pod) => {
+        const st = containerStatus(p, ref)?.state;
+        return Boolean(st?.running?.startedAt || st?.terminated?.startedAt);
+      };
+      const s = firstSnapshot(ctx, hasStarted);
+      const st = s ? containerStatus(s.pod, ref)?.state : undefined;
+      return [
+        ...fromEvent(firstEvent(kubeletEvents(ctx, 'Started', ref.fieldPath))),
+        ...watched(s, `${name} running`),
+        ...field(s, st?.running?.startedAt ?? st?.terminated?.startedAt, 'status-field-s', `${name} state startedAt`),
+      ];
+    },
+  });
+  rows.push({
+    id: `${base}.exited`,
+    label: `${kindLabel} ${name}: exited`,
+    stepLabel: 'container runs, then exits',
+    component: 'runtime',
+    container: name,
+    candidates: (ctx) => {
+      const deleteSentAt = ctx.client.get('delete-sent')?.[0]?.observedAt ?? Infinity;
+      const exited = (p: Pod) => {
+        const st = containerStatus(p, ref);
+        const t = st?.lastState?.terminated ?? st?.state?.terminated;
+        // An init container exiting 0 is its success (the .completed row), not a failure.
+        return t !== undefined && !(ref.kind === 'init' && t.exitCode === 0);
+      };
+      const s = ctx.snapshots.find((x) => x.observedAt < deleteSentAt && x.type !== 'DELETED' && exited(x.pod));
+      const st = s ? containerStatus(s.pod, ref) : undefined;
+      const t = st?.lastState?.terminated ?? st?.state?.terminated;
+      const detail = t ? `exit code ${t.exitCode ?? '?'}${t.reason ? ` (${t.reason})` : ''}` : undefined;
+      return [...watched(s, `${name} terminated`, detail), ...field(s, t?.finishedAt, 'status-field-s', `${name} finishedAt`, detail)];
+    },
+  });
+  rows.push({
+    id: `${base}.crash-loop-back-off`,
+    label: `${kindLabel} ${name}: CrashLoopBackOff`,
+    stepLabel: 'kubelet restarts it, then backs off',
+    component: 'kubelet',
+    container: name,
+    candidates: (ctx) =>
+      watched(
+        firstSnapshot(ctx, (p) => containerStatus(p, ref)?.state?.waiting?.reason === 'CrashLoopBackOff'),
+        `${name} waiting CrashLoopBackOff`,
+      ),
+  });
+  if (ref.kind === 'init') {
+    rows.push({
+      id: `${base}.completed`,
+      label: `init container ${name}: completed`,
+      stepLabel: `init container ${name} runs to completion`,
+      component: 'kubelet',
+      container: name,
+      candidates: (ctx) => {
+        const s = firstSnapshot(ctx, (p) => containerStatus(p, ref)?.state?.terminated?.exitCode === 0);
+        const t = s ? containerStatus(s.pod, ref)?.state?.terminated : undefined;
+        return [...watched(s, `${name} terminated, exit 0`), ...field(s, t?.finishedAt, 'status-field-s', `${name} finishedAt`)];
+      },
+    });
+  }
+  return rows;
+}
+
+function containerReadyRows(ref: ContainerRef): MilestoneSpec[] {
+  return [
+    {
+      id: `container.${ref.name}.readiness-failed`,
+      label: `container ${ref.name}: readiness probe failed`,
+      stepLabel: 'first readiness probes',
+      component: 'kubelet',
+      container: ref.name,
+      candidates: (ctx) => {
+        const unhealthy = kubeletEvents(ctx, 'Unhealthy', ref.fieldPath).filter((e) => probeKind(e.message) === 'readiness');
+        const e = firstEvent(unhealthy);
+        return fromEvent(e, e ? `${e.message}${e.count > 1 ? ` (${e.count} times)` : ''}` : undefined);
+      },
+    },
+    containerReadyRow(ref),
+  ];
+}
+
+function containerReadyRow(ref: ContainerRef): MilestoneSpec {
+  return {
+    id: `container.${ref.name}.ready`,
+    label: `${ref.kind === 'sidecar' ? 'sidecar' : 'container'} ${ref.name}: ready`,
+    stepLabel: ref.spec.readinessProbe ? 'readiness probe passes' : 'kubelet reports the container ready',
+    component: 'kubelet',
+    container: ref.name,
+    candidates: (ctx) => watched(firstSnapshot(ctx, (p) => containerStatus(p, ref)?.ready === true), `${ref.name} ready`),
+  };
+}
+
+/**
+ * The whole table for this pod (container rows depend on its spec).
+ * `clockOffsetMs` (server - client) lets rows compare server times with client steps.
+ */
+export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[] {
+  const refs = containerRefs(ctx);
+  const initRefs = refs.filter((r) => r.kind !== 'app');
+  const appRefs = refs.filter((r) => r.kind === 'app');
+  const deleteSentAt = ctx.client.get('delete-sent')?.[0]?.observedAt;
+
+  const rows: MilestoneSpec[] = [
+    {
+      id: 'client.kubeconfig',
+      label: 'kubeconfig loaded',
+      stepLabel: 'read kubeconfig',
+      component: 'client',
+      candidates: (c) =>
+        clientStep(c, 'kubeconfig-loaded', (d) => [d.context, d.server].filter((v) => typeof v === 'string').join(' @ ') || undefined),
+    },
+    {
+      id: 'client.credentials',
+      label: 'credentials resolved',
+      stepLabel: 'resolve credentials (token, certificate, exec plugin)',
+      component: 'client',
+      candidates: (c) => clientStep(c, 'credentials-resolved', (d) => (typeof d.method === 'string' ? d.method : undefined)),
+    },
+    {
+      id: 'client.identity',
+      label: 'identity (SelfSubjectReview)',
+      stepLabel: 'API server authenticates the user',
+      component: 'apiserver',
+      candidates: (c) =>
+        clientStep(c, 'self-subject-review', (d) =>
+          typeof d.username === 'string' ? d.username : typeof d.error === 'string' ? `error: ${d.error}` : undefined,
+        ),
+    },
+    {
+      id: 'client.authorized',
+      label: 'may create pods (access review)',
+      stepLabel: 'API server authorizes: can I create pods?',
+      component: 'apiserver',
+      candidates: (c) => {
+        const list = c.client.get('access-review') ?? [];
+        // podtrace may review several verbs; the one that gates the run is "create pods".
+        const last = list.find((o) => o.data?.verb === 'create' && o.data?.resource === 'pods') ?? list.at(-1);
+        if (!last) return [];
+        const d = last.data ?? {};
+        return [
+          {
+            kind: 'client',
+            source: 'client-clock',
+            precisionMs: PRECISION_MS['client-clock'],
+            clientMs: last.observedAt,
+            evidence: 'client access-review',
+            detail: `${String(d.verb ?? 'create')} ${String(d.resource ?? 'pods')}: ${d.allowed === true ? 'allowed' : 'not allowed'}`,
+          },
+        ];
+      },
+    },
+    {
+      id: 'api.post-sent',
+      label: 'POST pod sent',
+      stepLabel: 'client builds the request',
+      component: 'client',
+      candidates: (c) => clientStep(c, 'post-sent'),
+    },
+    {
+      id: 'api.accepted',
+      label: 'API server stored the pod',
+      stepLabel: 'authn, authz, admission, validation, etcd write',
+      component: 'apiserver',
+      candidates: (c) => {
+        const creation = c.stored?.metadata?.creationTimestamp ?? c.snapshots[0]?.pod.metadata?.creationTimestamp;
+        const detail = creation ? `creationTimestamp ${creation}` : undefined;
+        const first = c.snapshots.find((s) => s.type !== 'POST');
+        return [
+          ...clientStep(c, 'post-response', () => detail),
+          ...watched(first, 'first sighting', detail),
+          ...field(c.snapshots[0], creation, 'status-field-s', 'metadata.creationTimestamp', detail),
+        ];
+      },
+    },
+    {
+      id: 'scheduler.failed-scheduling',
+      label: 'first scheduling attempt failed',
+      stepLabel: 'scheduling queue, filter (no node fits)',
+      component: 'scheduler',
+      candidates: (c) => {
+        const failed = schedulerEvents(c, 'FailedScheduling');
+        const e = firstEvent(failed);
+        return fromEvent(e, e?.message);
+      },
+    },
+    {
+      id: 'scheduler.scheduled',
+      label: 'scheduled to a node',
+      stepLabel: 'scheduling queue, filter, score, bind',
+      component: 'scheduler',
+      expects: 'Scheduled event from the scheduler',
+      candidates: (c) => {
+        const e = firstEvent(schedulerEvents(c, 'Scheduled'));
+        const node = (p: Pod) => p.spec?.nodeName;
+        const nodeName = c.latestPod?.spec?.nodeName ?? (e ? nodeFromScheduledMessage(e.message) : undefined);
+        const detail = nodeName ? `node ${nodeName}` : undefined;
+        const s = firstSnapshot(c, (p) => Boolean(node(p)) || condition(p, 'PodScheduled')?.status === 'True');
+        return [
+          ...fromEvent(e, detail),
+          ...watched(s, 'spec.nodeName set', detail),
+          ...field(s, s ? condition(s.pod, 'PodScheduled')?.lastTransitionTime : undefined, 'condition-s', 'condition PodScheduled lastTransitionTime', detail),
+        ];
+      },
+    },
+    {
+      id: 'kubelet.acknowledged',
+      label: 'kubelet acknowledged the pod',
+      stepLabel: 'kubelet sees the binding and starts syncing the pod',
+      component: 'kubelet',
+      candidates: (c) => {
+        const s = firstSnapshot(c, (p) => Boolean(p.status?.startTime));
+        return [...watched(s, 'status.startTime set'), ...field(s, s?.pod.status?.startTime, 'status-field-s', 'status.startTime')];
+      },
+    },
+    {
+      id: 'runtime.sandbox-failed',
+      label: 'pod sandbox creation failed',
+      stepLabel: 'sandbox (pause container), CNI network setup (failed)',
+      component: 'runtime',
+      candidates: (c) => {
+        const e = firstEvent(kubeletEvents(c, 'FailedCreatePodSandBox'));
+        return fromEvent(e, e?.message);
+      },
+    },
+    {
+      id: 'runtime.sandbox-ready',
+      label: 'pod sandbox and network ready',
+      stepLabel: 'volumes, sandbox (pause container), CNI network setup',
+      component: 'runtime',
+      candidates: (c) => {
+        const ip = (p: Pod) => (p.status?.podIP ? `podIP ${p.status.podIP}` : undefined);
+        const viaCondition = conditionTrue(c, 'PodReadyToStartContainers', ip);
+        if (viaCondition.length) return viaCondition;
+        // Clusters before 1.29 (or with the gate off) have no such condition: the pod IP is the next best sign.
+        const s = firstSnapshot(c, (p) => Boolean(p.status?.podIP));
+        return watched(s, 'status.podIP set', s ? ip(s.pod) : undefined).map((x) => ({
+          ...x,
+          fallback: 'no PodReadyToStartContainers condition: timed from the first pod IP',
+        }));
+      },
+    },
+  ];
+
+  for (const ref of initRefs) rows.push(...containerRows(ref), ...(ref.kind === 'sidecar' ? containerReadyRows(ref) : []));
+  if (initRefs.length > 0) {
+    rows.push({
+      id: 'pod.initialized',
+      label: 'init containers done',
+      stepLabel: 'kubelet reports initialization complete',
+      component: 'kubelet',
+      candidates: (c) => conditionTrue(c, 'Initialized'),
+    });
+  }
+  for (const ref of appRefs) rows.push(...containerRows(ref));
+  for (const ref of appRefs) rows.push(...containerReadyRows(ref));
+
+  rows.push(
+    {
+      id: 'pod.containers-ready',
+      label: 'all containers ready',
+      stepLabel: 'kubelet reports all containers ready',
+      component: 'kubelet',
+      candidates: (c) => conditionTrue(c, 'ContainersReady'),
+    },
+    {
+      id: 'pod.ready',
+      label: 'pod Ready',
+      stepLabel: 'kubelet reports the pod Ready',
+      component: 'kubelet',
+      candidates: (c) => conditionTrue(c, 'Ready'),
+    },
+    {
+      id: 'teardown.delete-sent',
+      label: 'DELETE pod sent',
+      stepLabel: 'podtrace holds the pod, then deletes it',
+      component: 'client',
+      candidates: (c) => clientStep(c, 'delete-sent'),
+    },
+    {
+      id: 'teardown.killing',
+      label: 'kubelet stopping containers',
+      stepLabel: 'kubelet sees the deletion',
+      component: 'kubelet',
+      candidates: (c) => {
+        if (deleteSentAt === undefined) return [];
+        // Liveness failures kill containers too: only kills at or after the DELETE are teardown.
+        const kills = kubeletEvents(c, 'Killing').filter(
+          (e) => e.first !== undefined && e.first.ms + e.first.precisionMs - clockOffsetMs >= deleteSentAt,
+        );
+        return fromEvent(firstEvent(kills));
+      },
+    },
+    {
+      id: 'teardown.containers-terminated',
+      label: 'containers terminated',
+      stepLabel: 'containers stop (grace period, SIGTERM)',
+      component: 'runtime',
+      candidates: (c) => {
+        if (deleteSentAt === undefined) return [];
+        const allTerminated = (p: Pod) => {
+          const all = [...(p.status?.containerStatuses ?? [])];
+          return all.length > 0 && all.every((st) => st.state?.terminated !== undefined && st.state.running === undefined);
+        };
+        const s = firstSnapshot(c, allTerminated, deleteSentAt);
+        const finished = s?.pod.status?.containerStatuses
+          ?.map((st) => st.state?.terminated?.finishedAt)
+          .filter((v): v is string => Boolean(v))
+          .sort()
+          .at(-1);
+        return [...watched(s, 'all containers terminated'), ...field(s, finished, 'status-field-s', 'latest finishedAt')];
+      },
+    },
+    {
+      id: 'teardown.pod-gone',
+      label: 'pod deleted from the API',
+      stepLabel: 'kubelet confirms, API server removes the object',
+      component: 'apiserver',
+      candidates: (c) => {
+        const deleted = c.snapshots.find((s) => s.type === 'DELETED');
+        return [...clientStep(c, 'pod-gone'), ...(deleted ? watched(deleted, 'DELETED') : [])];
+      },
+    },
+  );
+  return rows;
+}

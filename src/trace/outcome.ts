@@ -1,0 +1,374 @@
+/**
+ * Why the pod is (not) Ready, in the components' own words, with one line of
+ * advice and the exit code. Works on partial runs too: while the run goes on
+ * the outcome is 'in-progress' and `suspected` names the failure the pod is
+ * in right now, so the CLI can stop early:
+ * - isTerminalFailure(trace): waiting cannot help (e.g. ImagePullBackOff after
+ *   the registry answered "not found", CrashLoopBackOff, InvalidImageName, a
+ *   rejected POST, a Failed pod). Stop now.
+ * - settledFailure(trace, now, grace): a failure that could still clear up
+ *   (Unschedulable until a node appears, a missing Secret, a sandbox retry) but
+ *   has held for `grace` ms. The CLI may stop after a grace period or wait for
+ *   its timeout; that policy is the CLI's.
+ */
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import {
+  containerRefs,
+  containerStatus,
+  kubeletEvents,
+  schedulerEvents,
+  type Context,
+  type ContainerRef,
+} from './context.js';
+import type { Pod } from './kube-objects.js';
+import { classifyPullFailure, probeKind, type PullFailureKind } from './messages.js';
+import type { Milestone, Outcome, OutcomeClass, SuspectedFailure, Trace } from './types.js';
+
+type FailureClass = SuspectedFailure['class'];
+
+export const OUTCOME_EXIT: Readonly<Record<OutcomeClass, ExitCode | null>> = {
+  ready: EXIT.ok,
+  'in-progress': null,
+  unschedulable: EXIT.unschedulable,
+  'image-pull-not-found': EXIT.imagePullNotFound,
+  'image-pull-unauthorized': EXIT.imagePullUnauthorized,
+  'image-pull-backoff': EXIT.imagePullBackoff,
+  'crash-loop': EXIT.crashLoop,
+  'container-config-error': EXIT.containerConfigError,
+  'sandbox-failure': EXIT.sandboxFailure,
+  'readiness-never-succeeded': EXIT.readinessNeverSucceeded,
+  'admission-rejected': EXIT.admissionRejected,
+  'validation-rejected': EXIT.validationRejected,
+  forbidden: EXIT.forbidden,
+  'pod-failed': EXIT.podFailed,
+  'api-error': EXIT.internal,
+  timeout: EXIT.timeout,
+  interrupted: EXIT.interrupted,
+};
+
+export const OUTCOME_HINT: Readonly<Record<OutcomeClass, string>> = {
+  ready: 'The pod is Ready.',
+  'in-progress': 'Still waiting for the pod to become Ready.',
+  unschedulable: 'No node fits the pod: read the scheduler message (resources, taints, node selectors) and adjust the pod or add capacity.',
+  'image-pull-not-found': 'The registry says the image does not exist: check the image name and tag.',
+  'image-pull-unauthorized': 'The registry refused access: check the image name, or add an imagePullSecret with credentials for it.',
+  'image-pull-backoff': 'The image could not be pulled: check the image reference and that the node can reach the registry.',
+  'crash-loop': 'The container keeps exiting: check `kubectl logs --previous` and its command, args and environment.',
+  'container-config-error': 'The container could not be created as specified: check referenced ConfigMaps/Secrets, the image name and the command.',
+  'sandbox-failure': 'The runtime could not create the pod sandbox: check the CNI plugin and the container runtime on the node.',
+  'readiness-never-succeeded': 'The container runs but its readiness probe never passed: check the probe path/port and how long the app takes to start.',
+  'admission-rejected': 'An admission webhook or policy denied the pod: read its message and change the manifest or the policy.',
+  'validation-rejected': 'The API server rejected the manifest as invalid: fix the fields named in the message.',
+  forbidden: 'You may not create pods here: ask for RBAC permission (`kubectl auth can-i create pods -n <namespace>`).',
+  'pod-failed': 'The pod ended before it was Ready: check the containers\' exit codes and logs.',
+  'api-error': 'The API server answered the create request with an error: see its message.',
+  timeout: 'Nothing failed, but the pod was not Ready in time: raise --timeout or look at the slowest phase.',
+  interrupted: 'Interrupted before the pod was Ready.',
+};
+
+const PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff']);
+const CONFIG_REASONS = new Set([
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'InvalidImageName',
+  'RunContainerError',
+  'ErrImageNeverPull',
+  'PreStartHookError',
+]);
+// These cannot clear up by waiting: the spec itself is wrong.
+const CERTAIN_CONFIG_REASONS = new Set(['InvalidImageName', 'ErrImageNeverPull']);
+
+function failure(
+  cls: FailureClass,
+  since: number,
+  terminal: boolean,
+  fields: { reason?: string; message?: string; phase?: string },
+): SuspectedFailure {
+  return withoutUndefined({
+    class: cls,
+    reason: fields.reason || undefined,
+    message: fields.message || undefined,
+    phase: fields.phase,
+    hint: OUTCOME_HINT[cls],
+    exitCode: OUTCOME_EXIT[cls] as ExitCode,
+    terminal,
+    since,
+  });
+}
+
+/** Trace objects carry no undefined members: what is unknown is absent. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** Client time from which `holds` has been true on every pod snapshot up to the latest. */
+function holdingSince(ctx: Context, holds: (pod: Pod) => boolean): number | undefined {
+  let since: number | undefined;
+  for (let i = ctx.snapshots.length - 1; i >= 0; i--) {
+    const s = ctx.snapshots[i]!;
+    if (s.type === 'DELETED') continue;
+    if (!holds(s.pod)) break;
+    since = s.observedAt;
+  }
+  return since;
+}
+
+/** The rejection of the POST itself, from its HTTP status and the server's wording. */
+export function classifyPostError(data: Record<string, unknown>): { cls: FailureClass; reason?: string; message: string } {
+  const status = typeof data.status === 'number' ? data.status : Number(data.status);
+  const message = typeof data.message === 'string' ? data.message : '';
+  const reason = typeof data.reason === 'string' ? data.reason : undefined;
+  const admission = /admission webhook|ValidatingAdmissionPolicy|denied the request|admission plugin|violates PodSecurity|exceeded quota/i;
+  if (status === 422 || status === 400) return { cls: 'validation-rejected', reason: reason ?? 'Invalid', message };
+  if (status === 403) {
+    if (admission.test(message)) return { cls: 'admission-rejected', reason: reason ?? 'Forbidden', message };
+    return { cls: 'forbidden', reason: reason ?? 'Forbidden', message };
+  }
+  if (admission.test(message) || /failed calling webhook/i.test(message)) {
+    return { cls: 'admission-rejected', reason: reason ?? String(status), message };
+  }
+  return { cls: 'api-error', reason: reason ?? String(status), message };
+}
+
+/**
+ * The runtime's reason for a failed pull. The kubelet's `Failed` events carry
+ * its error text ("Failed to pull image ...: rpc error: ..."); the container's
+ * waiting message repeats it ("Back-off pulling image ...: ErrImagePull: ...").
+ */
+export function pullFailureFor(
+  ctx: Context,
+  ref: ContainerRef,
+  waitingMessage: string | undefined,
+): { kind: PullFailureKind; message: string } | undefined {
+  const failed = kubeletEvents(ctx, 'Failed', ref.fieldPath).filter((e) => e.message.startsWith('Failed to pull image'));
+  const messages = [...failed.map((e) => e.message), waitingMessage ?? ''].filter(Boolean);
+  for (const m of messages) {
+    const kind = classifyPullFailure(m);
+    if (kind !== 'other') return { kind, message: m };
+  }
+  return messages.length ? { kind: 'other', message: messages[0]! } : undefined;
+}
+
+function diagnoseContainer(ctx: Context, pod: Pod, ref: ContainerRef): SuspectedFailure | undefined {
+  const st = containerStatus(pod, ref);
+  if (!st) return undefined;
+  const waiting = st.state?.waiting;
+  const reason = waiting?.reason;
+  if (reason && PULL_REASONS.has(reason)) {
+    const since = holdingSince(ctx, (p) => PULL_REASONS.has(containerStatus(p, ref)?.state?.waiting?.reason ?? '')) ?? ctx.lastObservedAt;
+    const f = pullFailureFor(ctx, ref, waiting?.message);
+    const cls: FailureClass =
+      f?.kind === 'not-found' ? 'image-pull-not-found' : f?.kind === 'unauthorized' ? 'image-pull-unauthorized' : 'image-pull-backoff';
+    return failure(cls, since, reason === 'ImagePullBackOff' && cls !== 'image-pull-backoff', {
+      reason,
+      message: f?.message ?? waiting?.message,
+      phase: `container.${ref.name}.pulled`,
+    });
+  }
+  if (reason === 'CrashLoopBackOff') {
+    const since = holdingSince(ctx, (p) => containerStatus(p, ref)?.state?.waiting?.reason === 'CrashLoopBackOff') ?? ctx.lastObservedAt;
+    const last = st.lastState?.terminated;
+    const detail = last ? `last exit code ${last.exitCode ?? '?'}${last.reason ? ` (${last.reason})` : ''}` : undefined;
+    return failure('crash-loop', since, true, {
+      reason,
+      message: [waiting?.message, detail].filter(Boolean).join('; ') || undefined,
+      phase: `container.${ref.name}.ready`,
+    });
+  }
+  if (reason && CONFIG_REASONS.has(reason)) {
+    const since = holdingSince(ctx, (p) => containerStatus(p, ref)?.state?.waiting?.reason === reason) ?? ctx.lastObservedAt;
+    return failure('container-config-error', since, CERTAIN_CONFIG_REASONS.has(reason), {
+      reason,
+      message: waiting?.message,
+      phase: `container.${ref.name}.started`,
+    });
+  }
+  const lastExit = st.lastState?.terminated ?? st.state?.terminated;
+  if ((st.restartCount ?? 0) > 0 && lastExit && lastExit.exitCode !== undefined && lastExit.exitCode !== 0 && ref.kind !== 'init') {
+    const since = holdingSince(ctx, (p) => (containerStatus(p, ref)?.restartCount ?? 0) > 0) ?? ctx.lastObservedAt;
+    return failure('crash-loop', since, false, {
+      reason: lastExit.reason ?? 'Error',
+      message: `restarted ${st.restartCount} time(s), last exit code ${lastExit.exitCode}${lastExit.message ? `: ${lastExit.message}` : ''}`,
+      phase: `container.${ref.name}.ready`,
+    });
+  }
+  if (ref.kind === 'init' && (st.restartCount ?? 0) > 0 && lastExit && lastExit.exitCode !== 0) {
+    const since = holdingSince(ctx, (p) => (containerStatus(p, ref)?.restartCount ?? 0) > 0) ?? ctx.lastObservedAt;
+    return failure('crash-loop', since, false, {
+      reason: lastExit.reason ?? 'Error',
+      message: `init container ${ref.name} failed ${st.restartCount} time(s), last exit code ${lastExit.exitCode}`,
+      phase: `container.${ref.name}.completed`,
+    });
+  }
+  return undefined;
+}
+
+/** The failure the pod is in right now, if any (most specific first). */
+export function diagnose(ctx: Context, milestones: readonly Milestone[]): SuspectedFailure | undefined {
+  const reached = new Set(milestones.map((m) => m.id));
+  const postError = ctx.client.get('post-error')?.[0];
+  if (postError) {
+    const r = classifyPostError(postError.data ?? {});
+    return failure(r.cls, postError.observedAt, true, { reason: r.reason, message: r.message, phase: 'api.accepted' });
+  }
+  const pod = ctx.latestPod;
+  if (!pod) return undefined;
+
+  const phase = pod.status?.phase;
+  if ((phase === 'Failed' || phase === 'Succeeded') && !reached.has('pod.ready')) {
+    const since = holdingSince(ctx, (p) => p.status?.phase === phase) ?? ctx.lastObservedAt;
+    const terminated = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
+      .map((s) => ({ name: s.name, t: s.state?.terminated }))
+      .find((x) => x.t && x.t.exitCode !== 0);
+    const message =
+      pod.status?.message ??
+      (terminated ? `container ${terminated.name} exited with code ${terminated.t!.exitCode}${terminated.t!.reason ? ` (${terminated.t!.reason})` : ''}` : `pod phase ${phase}`);
+    return failure('pod-failed', since, true, { reason: pod.status?.reason ?? phase, message, phase: 'pod.ready' });
+  }
+
+  for (const ref of containerRefs(ctx)) {
+    const f = diagnoseContainer(ctx, pod, ref);
+    if (f) return f;
+  }
+
+  const sandboxFailures = kubeletEvents(ctx, 'FailedCreatePodSandBox');
+  if (sandboxFailures.length > 0 && !reached.has('runtime.sandbox-ready')) {
+    const latest = sandboxFailures.at(-1)!;
+    return failure('sandbox-failure', sandboxFailures[0]!.firstObservedAt, false, {
+      reason: latest.reason,
+      message: latest.message,
+      phase: 'runtime.sandbox-ready',
+    });
+  }
+
+  if (!pod.spec?.nodeName && !reached.has('scheduler.scheduled')) {
+    const cond = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const failed = schedulerEvents(ctx, 'FailedScheduling');
+    if (failed.length > 0 || (cond?.status === 'False' && cond.reason === 'Unschedulable')) {
+      const latest = failed.at(-1);
+      const since =
+        failed[0]?.firstObservedAt ??
+        holdingSince(ctx, (p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable') ?? false) ??
+        ctx.lastObservedAt;
+      return failure('unschedulable', since, false, {
+        reason: cond?.reason ?? latest?.reason ?? 'Unschedulable',
+        message: latest?.message ?? cond?.message,
+        phase: 'scheduler.scheduled',
+      });
+    }
+  }
+
+  const readinessFailures = ctx.podEvents.filter(
+    (e) => e.reason === 'Unhealthy' && e.component === 'kubelet' && probeKind(e.message) === 'readiness',
+  );
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+  if (readinessFailures.length > 0 && !ready) {
+    const latest = readinessFailures.at(-1)!;
+    const container = /\{(.+)\}$/.exec(latest.regarding.fieldPath ?? '')?.[1];
+    return failure('readiness-never-succeeded', readinessFailures[0]!.firstObservedAt, false, {
+      reason: latest.reason,
+      message: `${latest.message}${latest.count > 1 ? ` (${latest.count} times)` : ''}`,
+      phase: container ? `container.${container}.ready` : 'pod.ready',
+    });
+  }
+  return undefined;
+}
+
+function firstMissing(ctx: Context, milestones: readonly Milestone[]): string | undefined {
+  const reached = new Set(milestones.map((m) => m.id));
+  const path = ['api.accepted', 'scheduler.scheduled', 'kubelet.acknowledged', 'runtime.sandbox-ready'];
+  for (const ref of containerRefs(ctx)) {
+    path.push(`container.${ref.name}.started`);
+    if (ref.kind === 'init') path.push(`container.${ref.name}.completed`);
+  }
+  for (const ref of containerRefs(ctx)) if (ref.kind === 'app') path.push(`container.${ref.name}.ready`);
+  path.push('pod.ready');
+  return path.find((id) => !reached.has(id));
+}
+
+/** The outcome of the run so far. */
+export function classifyOutcome(ctx: Context, milestones: readonly Milestone[]): Outcome {
+  return withoutUndefined(outcomeOf(ctx, milestones));
+}
+
+function outcomeOf(ctx: Context, milestones: readonly Milestone[]): Outcome {
+  const ready = milestones.find((m) => m.id === 'pod.ready');
+  if (ready) {
+    return {
+      class: 'ready',
+      reason: 'Ready',
+      message: `pod Ready ${Math.round(ready.offsetMs)} ms after the POST`,
+      phase: 'pod.ready',
+      hint: OUTCOME_HINT.ready,
+      exitCode: EXIT.ok,
+      readyAfterMs: ready.offsetMs,
+    };
+  }
+  const suspected = diagnose(ctx, milestones);
+  const postError = ctx.client.has('post-error');
+  if (!ctx.final) {
+    return {
+      class: 'in-progress',
+      phase: suspected?.phase ?? firstMissing(ctx, milestones),
+      hint: suspected?.hint ?? OUTCOME_HINT['in-progress'],
+      exitCode: null,
+      ...(suspected ? { suspected } : {}),
+    };
+  }
+  const interrupted = ctx.client.get('interrupted')?.[0];
+  if (interrupted && !postError) {
+    const signal = typeof interrupted.data?.signal === 'string' ? interrupted.data.signal : 'SIGINT';
+    return {
+      class: 'interrupted',
+      reason: signal,
+      message: suspected ? `interrupted while ${suspected.class}: ${suspected.message ?? suspected.reason ?? ''}`.trim() : `interrupted by ${signal}`,
+      phase: suspected?.phase ?? firstMissing(ctx, milestones),
+      hint: suspected?.hint ?? OUTCOME_HINT.interrupted,
+      exitCode: signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted,
+    };
+  }
+  if (suspected) {
+    const { since: _since, terminal: _terminal, ...rest } = suspected;
+    return rest;
+  }
+  const podGone = ctx.client.has('pod-gone') || ctx.snapshots.some((s) => s.type === 'DELETED');
+  if (podGone && !ctx.client.has('delete-sent')) {
+    return {
+      class: 'pod-failed',
+      reason: 'Deleted',
+      message: 'the pod was deleted by someone else before it became Ready',
+      phase: firstMissing(ctx, milestones),
+      hint: OUTCOME_HINT['pod-failed'],
+      exitCode: EXIT.podFailed,
+    };
+  }
+  const timeout = ctx.client.get('timeout')?.[0];
+  const afterMs = typeof timeout?.data?.afterMs === 'number' ? timeout.data.afterMs : ctx.header.options.timeoutMs;
+  const phase = firstMissing(ctx, milestones);
+  return {
+    class: 'timeout',
+    reason: 'Timeout',
+    message: `not Ready after ${Math.round(afterMs / 1000)} s${phase ? `; waiting for ${phase}` : ''}`,
+    phase,
+    hint: OUTCOME_HINT.timeout,
+    exitCode: EXIT.timeout,
+  };
+}
+
+const FAILURE_CLASSES = new Set<OutcomeClass>(Object.keys(OUTCOME_EXIT).filter((c) => !['ready', 'in-progress', 'interrupted'].includes(c)) as OutcomeClass[]);
+
+/** True when waiting longer cannot make the pod Ready (see the module comment). */
+export function isTerminalFailure(trace: Trace): boolean {
+  if (trace.run.final) return FAILURE_CLASSES.has(trace.outcome.class) && trace.outcome.class !== 'timeout';
+  return trace.outcome.suspected?.terminal === true;
+}
+
+/**
+ * The current failure once it has held for at least `graceMs` (client clock
+ * `nowMs`), terminal or not; undefined otherwise. Pure: the caller passes the time.
+ */
+export function settledFailure(trace: Trace, nowMs: number, graceMs: number): SuspectedFailure | undefined {
+  const s = trace.outcome.suspected;
+  if (!s) return undefined;
+  return nowMs - s.since >= graceMs ? s : undefined;
+}

@@ -1,0 +1,590 @@
+/**
+ * reconstruct(): observations in, Trace out. Pure and repeatable: the CLI
+ * calls it on the growing observation list to show progress, and once more
+ * at the end. Nothing here reads a clock; "now" is the last observation.
+ */
+import { diffAdmission } from './admission-diff.js';
+import { addObservedServerTime, estimateClockOffset, newOffsetBounds } from './clock.js';
+import { buildContext, containerRefs, containerStatus, kubeletEvents, schedulerEvents, type Context } from './context.js';
+import { SOURCE_RANK, parseSecondsTime } from './event-time.js';
+import { parseQuantity, type ContainerSpec, type Node, type NormalizedEvent, type Pod } from './kube-objects.js';
+import { parsePulledMessage } from './messages.js';
+import { formatMs } from './format-ms.js';
+import { milestoneTable, type Candidate, type MilestoneSpec } from './milestones.js';
+import type { Observation, RecordingHeader } from './observation.js';
+import { classifyOutcome, pullFailureFor } from './outcome.js';
+import {
+  TOOL_NAME,
+  TRACE_SCHEMA_VERSION,
+  type AccessReview,
+  type Admission,
+  type Anomaly,
+  type ClockOffset,
+  type ClusterInfo,
+  type ContainerInfo,
+  type Gap,
+  type Identity,
+  type Milestone,
+  type NodeCondition,
+  type NodeConditionChange,
+  type NodeInfo,
+  type Phase,
+  type PodInfo,
+  type ResourceFit,
+  type SchedulingAttempt,
+  type Trace,
+} from './types.js';
+
+/** A watch sighting this much later than the end of its 1-s field interval came late (gap, relist, backlog). */
+const LATE_OBSERVATION_MS = 500;
+
+/** Offsets and durations to the µs: finer digits are float noise on epoch-ms arithmetic. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+// ---- clock -------------------------------------------------------------------
+
+function offsetBoundsFrom(ctx: Context) {
+  const bounds = newOffsetBounds();
+  const post = ctx.postSentAt;
+  const creation = parseSecondsTime(ctx.stored?.metadata?.creationTimestamp, 'status-field-s');
+  if (creation && ctx.postResponseAt !== undefined) addObservedServerTime(bounds, creation.ms, 1000, ctx.postResponseAt, post);
+
+  for (const e of ctx.podEvents) {
+    if (!e.first) continue;
+    addObservedServerTime(bounds, e.first.ms, e.first.precisionMs >= 1000 ? 1000 : 0, e.firstObservedAt, post);
+  }
+
+  // Status times of the new pod: each first sighting bounds the offset both ways.
+  const seen = new Set<string>();
+  const sample = (key: string, value: string | undefined, observedAt: number) => {
+    const t = parseSecondsTime(value, 'status-field-s');
+    if (!t || seen.has(`${key}=${value}`)) return;
+    seen.add(`${key}=${value}`);
+    addObservedServerTime(bounds, t.ms, 1000, observedAt, post);
+  };
+  for (const s of ctx.snapshots) {
+    const st = s.pod.status;
+    sample('creationTimestamp', s.pod.metadata?.creationTimestamp, s.observedAt);
+    sample('startTime', st?.startTime, s.observedAt);
+    for (const c of st?.conditions ?? []) sample(`condition.${c.type}`, c.lastTransitionTime, s.observedAt);
+    for (const c of [...(st?.initContainerStatuses ?? []), ...(st?.containerStatuses ?? [])]) {
+      sample(`${c.name}.running`, c.state?.running?.startedAt, s.observedAt);
+      sample(`${c.name}.started`, c.state?.terminated?.startedAt, s.observedAt);
+      sample(`${c.name}.finished`, c.state?.terminated?.finishedAt, s.observedAt);
+    }
+  }
+  return bounds;
+}
+
+// ---- milestones --------------------------------------------------------------
+
+function rankOf(c: Candidate): number {
+  return SOURCE_RANK.indexOf(c.source);
+}
+
+function toClient(c: Candidate, offsetMs: number): number {
+  return c.clientMs ?? c.serverMs! - offsetMs;
+}
+
+/**
+ * Where a candidate lands on the client timeline. A 1-s field names an
+ * interval [t, t + 1 s); it is placed at the earliest point of that interval
+ * that is neither before the previous milestone nor after the client saw it.
+ */
+function place(c: Candidate, offsetMs: number, prevAt: number | undefined): number {
+  const lo = toClient(c, offsetMs);
+  if (c.clientMs !== undefined || c.precisionMs < 1000) return lo;
+  const hi = lo + c.precisionMs - 0.001;
+  const cap = Math.min(hi, c.observedAt ?? hi);
+  const floor = Math.max(lo, prevAt ?? lo);
+  return floor <= cap ? floor : Math.max(lo, cap);
+}
+
+function choose(
+  spec: MilestoneSpec,
+  candidates: Candidate[],
+  offsetMs: number,
+  anomalies: Anomaly[],
+): Candidate | undefined {
+  if (candidates.length === 0) return undefined;
+  const sorted = [...candidates].sort((a, b) => rankOf(a) - rankOf(b));
+  let best = sorted[0]!;
+  if (best.source === 'watch-observed') {
+    const fieldCandidate = sorted.find((c) => c.serverMs !== undefined && c.precisionMs >= 1000);
+    if (fieldCandidate) {
+      const fieldEnd = toClient(fieldCandidate, offsetMs) + fieldCandidate.precisionMs;
+      const lateBy = best.clientMs! - fieldEnd;
+      if (lateBy > LATE_OBSERVATION_MS) {
+        anomalies.push({
+          kind: 'late-observation',
+          milestone: spec.id,
+          rawMs: roundMs(lateBy),
+          explanation: `the watch saw ${spec.id} ${formatMs(lateBy)} after its own timestamp allows (a gap, relist or backlog): timed from ${fieldCandidate.evidence} instead`,
+        });
+        best = { ...fieldCandidate, fallback: fieldCandidate.fallback ?? 'watch sighting came late: timed from the status field' };
+      }
+    }
+  }
+  return best;
+}
+
+function buildMilestones(ctx: Context, specs: MilestoneSpec[], offsetMs: number, t0: number, anomalies: Anomaly[]): Milestone[] {
+  const out: Milestone[] = [];
+  let prevAt: number | undefined;
+  for (const spec of specs) {
+    const chosen = choose(spec, spec.candidates(ctx), offsetMs, anomalies);
+    if (!chosen) continue;
+    let fallback = chosen.fallback;
+    if (spec.expects && chosen.kind !== 'event') {
+      fallback = `no ${spec.expects} seen (events are best-effort); timed from ${chosen.evidence}`;
+      anomalies.push({ kind: 'missing-event', milestone: spec.id, explanation: fallback });
+    } else if (chosen.kind === 'event' && chosen.fallback) {
+      anomalies.push({
+        kind: 'event-time-fallback',
+        milestone: spec.id,
+        explanation: `${chosen.fallback}: used ${chosen.source} (${chosen.precisionMs} ms precision)`,
+      });
+    }
+    const at = place(chosen, offsetMs, prevAt);
+    prevAt = at;
+    const m: Milestone = {
+      id: spec.id,
+      label: spec.label,
+      component: spec.component,
+      at,
+      offsetMs: roundMs(at - t0),
+      source: chosen.source,
+      precisionMs: chosen.precisionMs,
+    };
+    if (spec.container !== undefined) m.container = spec.container;
+    if (chosen.detail) m.detail = chosen.detail;
+    m.evidence = chosen.evidence;
+    if (fallback) m.fallback = fallback;
+    out.push(m);
+  }
+  return out;
+}
+
+// ---- phases --------------------------------------------------------------------
+
+function negativeExplanation(from: Milestone, to: Milestone, raw: number): string {
+  const coarse = [from, to].find((m) => m.precisionMs >= 1000);
+  const watchedLate = [from, to].find((m) => m.source === 'watch-observed');
+  const why = coarse
+    ? `within the 1 s precision of ${coarse.id} (${coarse.source})`
+    : watchedLate
+      ? `${watchedLate.id} is a watch sighting, which comes after the change itself`
+      : `the clocks of ${from.component} and ${to.component} disagree by more than the offset estimate`;
+  return `${to.id} is timed ${formatMs(-raw)} before ${from.id}: ${why}; shown as 0`;
+}
+
+function buildPhases(
+  specs: Map<string, MilestoneSpec>,
+  milestones: Milestone[],
+  t0: number,
+  anomalies: Anomaly[],
+): Phase[] {
+  const phases: Phase[] = [];
+  for (let i = 1; i < milestones.length; i++) {
+    const from = milestones[i - 1]!;
+    const to = milestones[i]!;
+    const raw = to.at - from.at;
+    const id = `${from.id}->${to.id}`;
+    const phase: Phase = {
+      id,
+      label: specs.get(to.id)?.stepLabel ?? to.label,
+      kind: 'step',
+      from: from.id,
+      to: to.id,
+      component: to.component,
+      startOffsetMs: roundMs(from.at - t0),
+      durationMs: roundMs(Math.max(0, raw)),
+    };
+    if (to.container !== undefined) phase.container = to.container;
+    if (raw < 0) {
+      phase.clamped = true;
+      anomalies.push({ kind: 'negative-duration', phase: id, rawMs: roundMs(raw), explanation: negativeExplanation(from, to, raw) });
+    }
+    phases.push(phase);
+  }
+  return phases;
+}
+
+function reportedPhases(ctx: Context, milestones: Milestone[], containers: ContainerInfo[], t0: number): Phase[] {
+  const byId = new Map(milestones.map((m) => [m.id, m]));
+  const out: Phase[] = [];
+  const kubeconfig = byId.get('client.kubeconfig');
+  const loadMs = num(ctx.client.get('kubeconfig-loaded')?.[0]?.data?.loadMs);
+  if (kubeconfig && loadMs !== undefined) {
+    out.push({ id: 'client.kubeconfig-load', label: 'kubeconfig load (client-measured)', kind: 'reported', component: 'client', startOffsetMs: roundMs(kubeconfig.offsetMs - loadMs), durationMs: loadMs });
+  }
+  const credentials = byId.get('client.credentials');
+  const credMs = num(ctx.client.get('credentials-resolved')?.[0]?.data?.durationMs);
+  if (credentials && credMs !== undefined) {
+    out.push({ id: 'client.credentials-resolve', label: 'credential resolution (client-measured)', kind: 'reported', component: 'client', startOffsetMs: roundMs(credentials.offsetMs - credMs), durationMs: credMs });
+  }
+  for (const c of containers) {
+    if (c.pullMs === undefined) continue;
+    const pulling = byId.get(`container.${c.name}.pulling`);
+    const pulled = byId.get(`container.${c.name}.pulled`);
+    const start = pulling ? pulling.at - t0 : pulled ? pulled.at - t0 - c.pullMs : undefined;
+    if (start === undefined) continue;
+    out.push({
+      id: `container.${c.name}.pull-reported`,
+      label: `image pull of ${c.name} (kubelet-measured${c.pullIncludingWaitingMs !== undefined ? `; ${formatMs(c.pullIncludingWaitingMs)} incl. waiting` : ''})`,
+      kind: 'reported',
+      component: 'runtime',
+      container: c.name,
+      startOffsetMs: roundMs(start),
+      durationMs: c.pullMs,
+    });
+  }
+  return out;
+}
+
+// ---- sections --------------------------------------------------------------------
+
+function clusterInfo(ctx: Context): ClusterInfo | null {
+  const kc = ctx.client.get('kubeconfig-loaded')?.[0]?.data;
+  const version = ctx.client.get('server-version')?.[0]?.data;
+  const creds = ctx.client.get('credentials-resolved')?.[0]?.data;
+  if (!kc && !version && !creds) return null;
+  // An allowlist on purpose: kubeconfig data must never bring tokens, passwords or key material along.
+  const info: ClusterInfo = {};
+  const set = <K extends keyof ClusterInfo>(key: K, value: ClusterInfo[K] | undefined) => {
+    if (value !== undefined) info[key] = value;
+  };
+  set('context', str(kc?.context));
+  set('cluster', str(kc?.cluster));
+  set('user', str(kc?.user));
+  set('server', str(kc?.server));
+  set('namespace', str(kc?.namespace));
+  set('authMethod', str(kc?.authMethod) ?? str(creds?.method));
+  set('serverVersion', str(version?.gitVersion));
+  set('platform', str(version?.platform));
+  set('kubeconfigLoadMs', num(kc?.loadMs));
+  set('credentialsMs', num(creds?.durationMs));
+  return info;
+}
+
+function identity(ctx: Context): Identity | null {
+  const d = ctx.client.get('self-subject-review')?.[0]?.data;
+  if (!d) return null;
+  const groups = Array.isArray(d.groups) ? d.groups.filter((g): g is string => typeof g === 'string') : [];
+  return {
+    ...(str(d.username) ? { username: str(d.username) } : {}),
+    ...(str(d.uid) ? { uid: str(d.uid) } : {}),
+    groups,
+    ...(d.error !== undefined ? { error: typeof d.error === 'string' ? d.error : JSON.stringify(d.error) } : {}),
+  };
+}
+
+function accessReviews(ctx: Context): AccessReview[] {
+  return (ctx.client.get('access-review') ?? []).map((o) => {
+    const d = o.data ?? {};
+    return {
+      ...(str(d.verb) ? { verb: str(d.verb) } : {}),
+      ...(str(d.resource) ? { resource: str(d.resource) } : {}),
+      ...(str(d.namespace) ? { namespace: str(d.namespace) } : {}),
+      allowed: d.allowed === true,
+      ...(typeof d.denied === 'boolean' ? { denied: d.denied } : {}),
+      ...(str(d.reason) ? { reason: str(d.reason) } : {}),
+      ...(str(d.evaluationError) ? { evaluationError: str(d.evaluationError) } : {}),
+    };
+  });
+}
+
+function admission(ctx: Context): Admission {
+  const err = ctx.client.get('post-error')?.[0]?.data;
+  if (err) {
+    const status = num(err.status) ?? Number(err.status);
+    return {
+      status: 'rejected',
+      changes: [],
+      rejection: {
+        status: Number.isFinite(status) ? status : 0,
+        ...(str(err.reason) ? { reason: str(err.reason) } : {}),
+        message: str(err.message) ?? '',
+      },
+    };
+  }
+  if (!ctx.stored) return { status: 'pending', changes: [] };
+  return { status: 'accepted', changes: ctx.submitted ? diffAdmission(ctx.submitted, ctx.stored) : [] };
+}
+
+function podInfo(ctx: Context): PodInfo {
+  const pod = ctx.latestPod ?? ctx.stored;
+  const spec = ctx.stored?.spec ?? pod?.spec ?? ctx.submitted?.spec;
+  const images = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]
+    .map((c) => c.image)
+    .filter((i): i is string => typeof i === 'string');
+  const info: PodInfo = { namespace: ctx.header.namespace, name: ctx.header.podName, images };
+  const meta = pod?.metadata;
+  if (ctx.podUid) info.uid = ctx.podUid;
+  if (meta?.resourceVersion) info.resourceVersion = meta.resourceVersion;
+  const created = ctx.stored?.metadata?.creationTimestamp ?? meta?.creationTimestamp;
+  if (created) info.creationTimestamp = created;
+  if (pod?.status?.qosClass) info.qosClass = pod.status.qosClass;
+  if (pod?.spec?.nodeName) info.nodeName = pod.spec.nodeName;
+  if (pod?.status?.podIP) info.podIP = pod.status.podIP;
+  if (pod?.status?.phase) info.phase = pod.status.phase;
+  return info;
+}
+
+function placeEvent(e: NormalizedEvent, offsetMs: number): { at: number; source: SchedulingAttempt['source']; precisionMs: number } {
+  if (!e.first) return { at: e.firstObservedAt, source: 'watch-observed', precisionMs: 1 };
+  return { at: e.first.ms - offsetMs, source: e.first.source, precisionMs: e.first.precisionMs };
+}
+
+function schedulingAttempts(ctx: Context, offsetMs: number, t0: number): SchedulingAttempt[] {
+  return schedulerEvents(ctx, 'FailedScheduling').map((e) => {
+    const p = placeEvent(e, offsetMs);
+    return { at: p.at, offsetMs: roundMs(p.at - t0), source: p.source, precisionMs: p.precisionMs, reason: e.reason, message: e.message, count: e.count };
+  });
+}
+
+function containersInfo(ctx: Context): ContainerInfo[] {
+  const pod = ctx.latestPod;
+  return containerRefs(ctx).map((ref) => {
+    const st = containerStatus(pod, ref);
+    const info: ContainerInfo = {
+      name: ref.name,
+      kind: ref.kind,
+      image: ref.spec.image ?? '',
+      pull: 'unknown',
+      restarts: st?.restartCount ?? 0,
+      ready: st?.ready === true,
+    };
+    if (ref.spec.imagePullPolicy) info.imagePullPolicy = ref.spec.imagePullPolicy;
+    if (st?.imageID) info.imageID = st.imageID;
+
+    const pulled = kubeletEvents(ctx, 'Pulled', ref.fieldPath)[0];
+    const msg = pulled ? parsePulledMessage(pulled.message) : undefined;
+    const waiting = st?.state?.waiting;
+    if (msg?.kind === 'pulled') {
+      info.pull = 'pulled';
+      info.pullMs = msg.pullMs;
+      if (msg.includingWaitingMs !== undefined) info.pullIncludingWaitingMs = msg.includingWaitingMs;
+      if (msg.imageSizeBytes !== undefined) info.imageSizeBytes = msg.imageSizeBytes;
+    } else if (msg?.kind === 'present') {
+      info.pull = 'present';
+    } else {
+      const pullWaiting = waiting && ['ErrImagePull', 'ImagePullBackOff'].includes(waiting.reason ?? '') ? waiting.message : undefined;
+      const failure = pullFailureFor(ctx, ref, pullWaiting);
+      if (failure) {
+        info.pull = 'failed';
+        info.pullFailure = failure;
+      } else if (kubeletEvents(ctx, 'Pulling', ref.fieldPath).length > 0) {
+        info.pull = 'pending';
+      }
+    }
+
+    const state = st?.state;
+    if (state?.running) info.state = 'running';
+    else if (state?.terminated) info.state = 'terminated';
+    else if (state?.waiting) info.state = 'waiting';
+    if (waiting && (waiting.reason || waiting.message)) {
+      info.waiting = {};
+      if (waiting.reason) info.waiting.reason = waiting.reason;
+      if (waiting.message) info.waiting.message = waiting.message;
+    }
+    const last = st?.lastState?.terminated ?? st?.state?.terminated;
+    if (last) {
+      info.lastTermination = {};
+      if (last.reason) info.lastTermination.reason = last.reason;
+      if (last.exitCode !== undefined) info.lastTermination.exitCode = last.exitCode;
+      if (last.message) info.lastTermination.message = last.message;
+    }
+    return info;
+  });
+}
+
+const MEMORY_LIKE = new Set(['memory', 'ephemeral-storage']);
+
+function formatQuantity(resource: string, value: number): string {
+  if (resource === 'cpu') return `${Math.round(value * 1000)}m`;
+  if (MEMORY_LIKE.has(resource) && value > 0 && value % 2 ** 20 === 0) return `${value / 2 ** 20}Mi`;
+  return String(value);
+}
+
+function requestsOf(containers: ContainerSpec[] | undefined): Map<string, number> {
+  const sum = new Map<string, number>();
+  for (const c of containers ?? []) {
+    for (const [k, v] of Object.entries(c.resources?.requests ?? {})) {
+      const q = parseQuantity(v);
+      if (q !== undefined) sum.set(k, (sum.get(k) ?? 0) + q);
+    }
+  }
+  return sum;
+}
+
+/** What the scheduler counts: max(app + sidecars, largest init container) + overhead. */
+function effectiveRequests(pod: Pod | undefined): Map<string, number> {
+  const spec = pod?.spec;
+  const sidecars = (spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  const plainInit = (spec?.initContainers ?? []).filter((c) => c.restartPolicy !== 'Always');
+  const total = requestsOf([...(spec?.containers ?? []), ...sidecars]);
+  for (const c of plainInit) {
+    for (const [k, v] of requestsOf([c])) total.set(k, Math.max(total.get(k) ?? 0, v));
+  }
+  for (const [k, v] of Object.entries(spec?.overhead ?? {})) {
+    const q = parseQuantity(v);
+    if (q !== undefined) total.set(k, (total.get(k) ?? 0) + q);
+  }
+  return total;
+}
+
+function conditionsOf(node: Node): NodeCondition[] {
+  return (node.status?.conditions ?? []).map((c) => {
+    const out: NodeCondition = { type: c.type, status: c.status };
+    if (c.reason) out.reason = c.reason;
+    if (c.message) out.message = c.message;
+    return out;
+  });
+}
+
+function nodeInfo(ctx: Context, milestones: Milestone[], t0: number): NodeInfo | null {
+  const scheduled = milestones.find((m) => m.id === 'scheduler.scheduled')?.detail?.replace(/^node /, '');
+  const name = ctx.latestPod?.spec?.nodeName ?? scheduled;
+  const names = new Set(ctx.nodes.map((n) => n.node.metadata?.name));
+  const snapshots = ctx.nodes.filter((n) => (name ? n.node.metadata?.name === name : names.size === 1));
+  const first = snapshots[0]?.node;
+  if (!first) return name ? { name, conditionsAtStart: [], conditionChanges: [], resources: {} } : null;
+  const latest = snapshots.at(-1)!.node;
+  const ni = latest.status?.nodeInfo ?? {};
+  const info: NodeInfo = {
+    name: first.metadata?.name ?? name ?? '',
+    conditionsAtStart: conditionsOf(first),
+    conditionChanges: [],
+    resources: {},
+  };
+  if (ni.kubeletVersion) info.kubeletVersion = ni.kubeletVersion;
+  if (ni.containerRuntimeVersion) info.containerRuntimeVersion = ni.containerRuntimeVersion;
+  if (ni.osImage) info.osImage = ni.osImage;
+  if (ni.kernelVersion) info.kernelVersion = ni.kernelVersion;
+  if (ni.architecture) info.architecture = ni.architecture;
+
+  let previous = new Map(info.conditionsAtStart.map((c) => [c.type, c.status]));
+  for (const s of snapshots.slice(1)) {
+    const now = conditionsOf(s.node);
+    for (const c of now) {
+      const before = previous.get(c.type);
+      if (before !== c.status) {
+        const change: NodeConditionChange = { ...c, at: s.observedAt, offsetMs: roundMs(s.observedAt - t0) };
+        if (before !== undefined) change.previousStatus = before;
+        info.conditionChanges.push(change);
+      }
+    }
+    previous = new Map(now.map((c) => [c.type, c.status]));
+  }
+
+  const allocatable = latest.status?.allocatable ?? {};
+  const requested = effectiveRequests(ctx.stored ?? ctx.latestPod);
+  requested.set('pods', 1);
+  for (const [resource, value] of requested) {
+    const fit: ResourceFit = { requested: formatQuantity(resource, value), requestedValue: resource === 'cpu' ? value * 1000 : value };
+    const alloc = allocatable[resource];
+    if (alloc !== undefined) {
+      fit.allocatable = String(alloc);
+      const q = parseQuantity(alloc);
+      if (q !== undefined) fit.allocatableValue = resource === 'cpu' ? q * 1000 : q;
+    }
+    info.resources[resource] = fit;
+  }
+  return info;
+}
+
+function gaps(ctx: Context, milestones: Milestone[], t0: number): Gap[] {
+  return (ctx.client.get('watch-gap') ?? []).map((o) => {
+    const d = o.data ?? {};
+    const from = num(d.from) ?? o.observedAt;
+    const to = num(d.to) ?? o.observedAt;
+    // Events missed in a gap come back with the relist; status fields are what
+    // stands in when they do not (expired or dropped).
+    const recovered = milestones
+      .filter((m) => m.fallback !== undefined && m.at >= from - 1000 && m.at <= to + 1000)
+      .map((m) => m.id);
+    const gap: Gap = {
+      watch: str(d.watch) ?? 'unknown',
+      from,
+      to,
+      fromOffsetMs: roundMs(from - t0),
+      durationMs: roundMs(Math.max(0, to - from)),
+      reason: str(d.reason) ?? 'unknown',
+      recoveredFromStatus: recovered,
+    };
+    if (d.error !== undefined) gap.error = typeof d.error === 'string' ? d.error : JSON.stringify(d.error);
+    return gap;
+  });
+}
+
+function clockAnomalies(clock: ClockOffset): Anomaly[] {
+  if (clock.method !== 'inconsistent-bounds') return [];
+  return [
+    {
+      kind: 'clock-bounds-inconsistent',
+      explanation: `server times contradict each other by ${formatMs(clock.lowerMs! - clock.upperMs!)} (components on different clocks?): used the midpoint offset ${formatMs(clock.estimateMs)}`,
+    },
+  ];
+}
+
+export function reconstruct(header: RecordingHeader, observations: readonly Observation[]): Trace {
+  const ctx = buildContext(header, observations);
+  const t0 = ctx.postSentAt ?? header.startedAt;
+  const clock = estimateClockOffset(offsetBoundsFrom(ctx));
+  const anomalies: Anomaly[] = clockAnomalies(clock);
+
+  const table = milestoneTable(ctx, clock.estimateMs);
+  const specs = new Map(table.map((s) => [s.id, s]));
+  const milestones = buildMilestones(ctx, table, clock.estimateMs, t0, anomalies);
+  const containers = containersInfo(ctx);
+  const phases = [...buildPhases(specs, milestones, t0, anomalies), ...reportedPhases(ctx, milestones, containers, t0)];
+
+  return {
+    schemaVersion: TRACE_SCHEMA_VERSION,
+    tool: TOOL_NAME,
+    toolVersion: header.toolVersion,
+    run: {
+      startedAt: header.startedAt,
+      t0,
+      t0Source: ctx.postSentAt !== undefined ? 'post-sent' : 'run-start',
+      lastObservedAt: ctx.lastObservedAt,
+      observations: observations.length,
+      final: ctx.final,
+      options: {
+        keep: header.options.keep,
+        timeoutMs: header.options.timeoutMs,
+        ...(header.options.image !== undefined ? { image: header.options.image } : {}),
+      },
+    },
+    cluster: clusterInfo(ctx),
+    identity: identity(ctx),
+    accessReviews: accessReviews(ctx),
+    pod: podInfo(ctx),
+    admission: admission(ctx),
+    clock,
+    milestones,
+    phases,
+    scheduling: { attempts: schedulingAttempts(ctx, clock.estimateMs, t0) },
+    containers,
+    node: nodeInfo(ctx, milestones, t0),
+    gaps: gaps(ctx, milestones, t0),
+    anomalies,
+    outcome: classifyOutcome(ctx, milestones),
+  };
+}
+
+/** For callers holding a recording's parts in one object. */
+export function reconstructRecording(recording: { header: RecordingHeader; observations: readonly Observation[] }): Trace {
+  return reconstruct(recording.header, recording.observations);
+}

@@ -1,0 +1,294 @@
+/**
+ * The Trace: what reconstruct() computes and what trace files hold
+ * (schema/trace.schema.json describes the same shape; keep them in step).
+ * Every time is on the client's timeline (ms since epoch, client clock);
+ * offsets are from t0 = the moment podtrace sent the POST.
+ */
+import type { ExitCode } from '../exit-codes.js';
+import type { TimeSource } from './event-time.js';
+
+export const TRACE_SCHEMA_VERSION = 1;
+export const TOOL_NAME = 'podtrace';
+
+export type Component = 'client' | 'apiserver' | 'scheduler' | 'kubelet' | 'runtime' | 'node';
+
+export interface Milestone {
+  /** e.g. 'scheduler.scheduled', 'container.nginx.pulled'. */
+  id: string;
+  label: string;
+  component: Component;
+  /** Client timeline, ms since epoch. */
+  at: number;
+  /** at - t0. */
+  offsetMs: number;
+  source: TimeSource;
+  precisionMs: number;
+  container?: string;
+  detail?: string;
+  /** What the time was read from: an event name, a field path, an observation. */
+  evidence?: string;
+  /** Set when the preferred source was missing or unusable and a lesser one was used. */
+  fallback?: string;
+}
+
+export interface Phase {
+  /** 'from->to' for steps between milestones, or a named measurement id. */
+  id: string;
+  label: string;
+  /** 'step': between consecutive milestones; 'reported': a duration a component measured itself. */
+  kind: 'step' | 'reported';
+  from?: string;
+  to?: string;
+  component?: Component;
+  container?: string;
+  startOffsetMs: number;
+  durationMs: number;
+  /** The raw difference was negative and durationMs was clamped to 0 (see anomalies). */
+  clamped?: boolean;
+}
+
+export type AnomalyKind =
+  | 'negative-duration'
+  | 'clock-bounds-inconsistent'
+  | 'event-time-fallback'
+  | 'missing-event'
+  | 'late-observation';
+
+export interface Anomaly {
+  kind: AnomalyKind;
+  phase?: string;
+  milestone?: string;
+  rawMs?: number;
+  explanation: string;
+}
+
+export interface ClockOffset {
+  /** server - client, ms: subtract from a server time to put it on the client timeline. */
+  estimateMs: number;
+  /** Lower bound from server times observed by the client; null when there was none. */
+  lowerMs: number | null;
+  /** Upper bound from server times known to come after the POST; null when there was none. */
+  upperMs: number | null;
+  samples: number;
+  method: 'zero-within-bounds' | 'nearest-bound' | 'inconsistent-bounds' | 'no-bounds';
+}
+
+export interface ClusterInfo {
+  context?: string;
+  cluster?: string;
+  user?: string;
+  server?: string;
+  namespace?: string;
+  authMethod?: string;
+  serverVersion?: string;
+  platform?: string;
+  kubeconfigLoadMs?: number;
+  credentialsMs?: number;
+}
+
+export interface Identity {
+  username?: string;
+  uid?: string;
+  groups: string[];
+  error?: string;
+}
+
+export interface AccessReview {
+  verb?: string;
+  resource?: string;
+  namespace?: string;
+  allowed: boolean;
+  denied?: boolean;
+  reason?: string;
+  evaluationError?: string;
+}
+
+export interface PodInfo {
+  namespace: string;
+  name: string;
+  uid?: string;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  qosClass?: string;
+  images: string[];
+  nodeName?: string;
+  podIP?: string;
+  phase?: string;
+}
+
+export interface FieldChange {
+  path: string;
+  op: 'added' | 'removed' | 'changed';
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface Admission {
+  status: 'accepted' | 'rejected' | 'pending';
+  /** Submitted manifest vs the stored object: defaulting plus mutating admission. */
+  changes: FieldChange[];
+  rejection?: { status: number; reason?: string; message: string };
+}
+
+export interface SchedulingAttempt {
+  at: number;
+  offsetMs: number;
+  source: TimeSource;
+  precisionMs: number;
+  reason: string;
+  message: string;
+  count: number;
+}
+
+export interface ContainerInfo {
+  name: string;
+  kind: 'init' | 'sidecar' | 'app';
+  image: string;
+  imagePullPolicy?: string;
+  imageID?: string;
+  pull: 'pulled' | 'present' | 'failed' | 'pending' | 'unknown';
+  /** The kubelet's own measurement, from its Pulled message. */
+  pullMs?: number;
+  pullIncludingWaitingMs?: number;
+  imageSizeBytes?: number;
+  pullFailure?: { kind: 'not-found' | 'unauthorized' | 'other'; message: string };
+  restarts: number;
+  ready: boolean;
+  state?: 'waiting' | 'running' | 'terminated';
+  waiting?: { reason?: string; message?: string };
+  lastTermination?: { reason?: string; exitCode?: number; message?: string };
+}
+
+export interface NodeCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface NodeConditionChange extends NodeCondition {
+  previousStatus?: string;
+  at: number;
+  offsetMs: number;
+}
+
+export interface ResourceFit {
+  allocatable?: string;
+  requested: string;
+  /** Millicores for cpu, bytes for the others. */
+  allocatableValue?: number;
+  requestedValue: number;
+}
+
+export interface NodeInfo {
+  name: string;
+  kubeletVersion?: string;
+  containerRuntimeVersion?: string;
+  osImage?: string;
+  kernelVersion?: string;
+  architecture?: string;
+  conditionsAtStart: NodeCondition[];
+  conditionChanges: NodeConditionChange[];
+  /** Node allocatable (not what is free) vs this pod's effective requests. */
+  resources: Record<string, ResourceFit>;
+}
+
+export interface Gap {
+  watch: string;
+  from: number;
+  to: number;
+  fromOffsetMs: number;
+  durationMs: number;
+  reason: string;
+  error?: string;
+  /** Milestones in or near the gap that were taken from status fields instead of events. */
+  recoveredFromStatus: string[];
+}
+
+export type OutcomeClass =
+  | 'ready'
+  | 'in-progress'
+  | 'unschedulable'
+  | 'image-pull-not-found'
+  | 'image-pull-unauthorized'
+  | 'image-pull-backoff'
+  | 'crash-loop'
+  | 'container-config-error'
+  | 'sandbox-failure'
+  | 'readiness-never-succeeded'
+  | 'admission-rejected'
+  | 'validation-rejected'
+  | 'forbidden'
+  | 'pod-failed'
+  | 'api-error'
+  | 'timeout'
+  | 'interrupted';
+
+export interface Outcome {
+  class: OutcomeClass;
+  /** The component's own reason (e.g. ImagePullBackOff, Unschedulable). */
+  reason?: string;
+  /** The component's own message. */
+  message?: string;
+  /** The milestone that was not reached. */
+  phase?: string;
+  /** One line: what to do about it. */
+  hint?: string;
+  /** null while in progress. */
+  exitCode: ExitCode | null;
+  /** In progress: the failure the pod is in right now, if any (see isTerminalFailure / settledFailure). */
+  suspected?: SuspectedFailure;
+  /** Ready: offset of pod.ready from t0. */
+  readyAfterMs?: number;
+}
+
+/**
+ * A failure the pod is in while the run goes on. `terminal`: waiting cannot
+ * change it (e.g. ImagePullBackOff after the registry said "not found").
+ * `since`: client time from which the pod has been continuously in it.
+ */
+export interface SuspectedFailure {
+  class: Exclude<OutcomeClass, 'ready' | 'in-progress' | 'timeout' | 'interrupted'>;
+  reason?: string;
+  message?: string;
+  phase?: string;
+  hint: string;
+  exitCode: ExitCode;
+  terminal: boolean;
+  since: number;
+}
+
+export interface RunInfo {
+  /** Client clock at the start of the run (the recording header). */
+  startedAt: number;
+  /** t0: when the POST was sent (or the run start, before that). */
+  t0: number;
+  t0Source: 'post-sent' | 'run-start';
+  /** Client time of the last observation. */
+  lastObservedAt: number;
+  observations: number;
+  /** The run ended (done, timeout, interrupted, or a rejected POST): the outcome is final. */
+  final: boolean;
+  options: { keep: boolean; timeoutMs: number; image?: string };
+}
+
+export interface Trace {
+  schemaVersion: typeof TRACE_SCHEMA_VERSION;
+  tool: typeof TOOL_NAME;
+  toolVersion: string;
+  run: RunInfo;
+  cluster: ClusterInfo | null;
+  identity: Identity | null;
+  accessReviews: AccessReview[];
+  pod: PodInfo;
+  admission: Admission;
+  clock: ClockOffset;
+  milestones: Milestone[];
+  phases: Phase[];
+  scheduling: { attempts: SchedulingAttempt[] };
+  containers: ContainerInfo[];
+  node: NodeInfo | null;
+  gaps: Gap[];
+  anomalies: Anomaly[];
+  outcome: Outcome;
+}
