@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/cli.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('podtrace: dist/cli.js is missing: run `npm run build` in the podtrace directory first\n');
+  process.exit(1);
+}
+
+const { main } = await import(entry.href);
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Everything is written and the pod cleaned up by now; a lingering keep-alive socket must not hold the exit.
+setTimeout(() => process.exit(code), 2000).unref();

@@ -1,0 +1,37 @@
+// Bundles the CLI into dist/: dist/cli.js is the entry, and every lazily
+// imported command (with @kubernetes/client-node) lands in its own chunk, so
+// `podtrace --help` loads only commander and the CLI itself.
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = path.join(root, 'dist');
+
+await rm(outdir, { recursive: true, force: true });
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/cli.ts' },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  // Bundled CommonJS dependencies call require(); ESM output has none, so give each file one.
+  banner: {
+    js: "import { createRequire as __podtraceCreateRequire } from 'node:module'; const require = __podtraceCreateRequire(import.meta.url);",
+  },
+});
+
+const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
+const entry = outputs.find(([file]) => file.endsWith('dist/cli.js'));
+const kb = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
+console.log(`built dist/cli.js (${kb(entry?.[1].bytes ?? 0)}) and ${outputs.length - 1} chunks (${kb(outputs.reduce((n, [, o]) => n + o.bytes, 0))} in all)`);

@@ -1,0 +1,254 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { CommandContext } from './commands/context.js';
+import type { CreateFlags } from './commands/create-plan.js';
+import type { ReplayFlags } from './commands/replay.js';
+import { describeFailure, UsageError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+import { systemClock } from './watchers/observation-log.js';
+import { TOOL_VERSION } from './commands/version.js';
+
+export { TOOL_VERSION };
+
+/** One option, declared as data: the help text, the parser and the tests all read this. */
+interface OptionSpec {
+  flags: string;
+  description: string;
+  default?: string;
+  /** Collect every occurrence into an array. */
+  repeatable?: boolean;
+  choices?: readonly string[];
+}
+
+const KUBE_OPTIONS: OptionSpec[] = [
+  { flags: '-n, --namespace <namespace>', description: "namespace for the pod (default: the context's namespace, else default)" },
+  { flags: '--context <context>', description: 'kubeconfig context to use (default: current-context)' },
+  { flags: '--kubeconfig <file>', description: 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)' },
+];
+
+const OUTPUT_OPTIONS: OptionSpec[] = [
+  { flags: '-o, --output <format>', description: 'how to print the trace', default: 'table', choices: ['table', 'json', 'yaml'] },
+  { flags: '--out <file>', description: 'where to save the trace JSON' },
+];
+
+export const CREATE_OPTIONS: OptionSpec[] = [
+  { flags: '--name <name>', description: 'pod name (default: podtrace-<image>-<random>)' },
+  ...KUBE_OPTIONS,
+  { flags: '-f, --filename <file>', description: 'create the Pod in this manifest instead of one built from IMAGE and flags' },
+  { flags: '--pull-policy <policy>', description: 'imagePullPolicy', choices: ['Always', 'IfNotPresent', 'Never'] },
+  { flags: '--requests <list>', description: 'resource requests, e.g. cpu=100m,memory=64Mi' },
+  { flags: '--limits <list>', description: 'resource limits, e.g. cpu=500m,memory=128Mi' },
+  { flags: '--port <port>', description: 'container port to declare' },
+  { flags: '--readiness <probe>', description: 'readiness probe: http:PORT/PATH or tcp:PORT' },
+  { flags: '--env <NAME=VALUE>', description: 'environment variable (repeatable)', repeatable: true },
+  { flags: '--command', description: 'the words after -- replace the entrypoint (without it they are its args)' },
+  { flags: '--node-selector <key=value>', description: 'node selector label (repeatable)', repeatable: true },
+  { flags: '--timeout <duration>', description: 'give up waiting for Ready after this long', default: '5m' },
+  { flags: '--keep', description: 'leave the pod running (default: delete it and trace the teardown)' },
+  ...OUTPUT_OPTIONS,
+  { flags: '--record <file>', description: 'also save every observation as an NDJSON recording (for replay)' },
+  { flags: '-q, --quiet', description: 'no live progress on stderr' },
+];
+
+export const REPLAY_OPTIONS: OptionSpec[] = [...OUTPUT_OPTIONS];
+
+const GLOBAL_OPTIONS: OptionSpec[] = [{ flags: '--debug', description: 'print stack traces for unexpected errors (or PODTRACE_DEBUG=1)' }];
+
+export type Invocation =
+  | { command: 'create'; flags: CreateFlags; debug: boolean }
+  | { command: 'replay'; flags: ReplayFlags; debug: boolean }
+  /** Help or version was printed; nothing to run. */
+  | { command: 'none'; exitCode: number };
+
+export type CliContext = Omit<CommandContext, 'clock'> & { clock?: CommandContext['clock'] };
+
+export interface CLI {
+  program: Command;
+  /** Parses argv (without node and script) into what would run, running nothing. Throws UsageError. */
+  parse(argv: readonly string[]): Invocation;
+  /** Parses and runs; resolves to the exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
+
+function addOptions(command: Command, specs: readonly OptionSpec[]): Command {
+  for (const spec of [...specs, ...GLOBAL_OPTIONS]) {
+    const option = new Option(spec.flags, spec.description);
+    if (spec.default !== undefined) option.default(spec.default);
+    if (spec.repeatable) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+    // Choices are listed in the help; validation (case-insensitive, with a hint) is the command's job.
+    if (spec.choices) option.description = `${spec.description} (${spec.choices.join('|')})`;
+    command.addOption(option);
+  }
+  return command;
+}
+
+export function createCLI(context: CliContext): CLI {
+  const ctx: CommandContext = { ...context, clock: context.clock ?? systemClock };
+  let invocation: Invocation | undefined;
+  let trailingArgs: string[] = [];
+
+  const program = new Command('podtrace')
+    .description('Create a real Kubernetes pod and time every step from the request to Ready.')
+    .version(TOOL_VERSION, '-V, --version')
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      // Errors become UsageError and are printed once, by main().
+      outputError: () => {},
+      getOutHelpWidth: () => ctx.stdout.columns ?? 100,
+      getErrHelpWidth: () => ctx.stderr.columns ?? 100,
+    })
+    .exitOverride();
+  addOptions(program, []);
+
+  const create = addOptions(
+    program
+      .command('create')
+      .description('create a pod, watch it become Ready (or fail), delete it, and print the timed trace')
+      .argument('[image]', 'container image, e.g. nginx or registry.local:5000/app:1.2'),
+    CREATE_OPTIONS,
+  ).addHelpText(
+    'after',
+    `
+Words after -- are the container's args (with --command: its command), as with kubectl run.
+
+Examples:
+  podtrace create nginx
+  podtrace create nginx:1.27 -n demo --readiness http:80/ --timeout 2m
+  podtrace create busybox --command -- sleep 3600
+  podtrace create -f pod.yaml -o json --record run.ndjson
+`,
+  );
+  create.action((image: string | undefined, options: Record<string, unknown>) => {
+    invocation = { command: 'create', flags: toCreateFlags(image, options, trailingArgs), debug: options['debug'] === true };
+  });
+
+  const replay = addOptions(
+    program
+      .command('replay')
+      .description('rebuild and print the trace from a recording (--record), offline')
+      .argument('<recording>', 'NDJSON recording written by podtrace create --record'),
+    REPLAY_OPTIONS,
+  );
+  replay.action((file: string, options: Record<string, unknown>) => {
+    if (trailingArgs.length > 0) throw new UsageError('replay takes no arguments after --');
+    invocation = {
+      command: 'replay',
+      flags: {
+        file,
+        output: String(options['output']),
+        ...(typeof options['out'] === 'string' ? { out: options['out'] } : {}),
+      },
+      debug: options['debug'] === true,
+    };
+  });
+
+  for (const command of [create, replay]) {
+    command.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true);
+  }
+
+  function parse(argv: readonly string[]): Invocation {
+    invocation = undefined;
+    const separator = argv.indexOf('--');
+    trailingArgs = separator === -1 ? [] : argv.slice(separator + 1);
+    const before = separator === -1 ? [...argv] : argv.slice(0, separator);
+    try {
+      program.parse(before, { from: 'user' });
+    } catch (error) {
+      if (error instanceof CommanderError) {
+        if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+          return { command: 'none', exitCode: EXIT.ok };
+        }
+        // `podtrace` alone prints the help on stderr: a usage error.
+        if (error.code === 'commander.help') return { command: 'none', exitCode: error.exitCode === 0 ? EXIT.ok : EXIT.usage };
+        if (error.code === 'commander.executeSubCommandAsync') throw error;
+        const message = error.message.replace(/^error:\s*/i, '').trim();
+        const where = program.commands.find((c) => before.includes(c.name()));
+        throw new UsageError(`${message} (see podtrace ${where ? `${where.name()} ` : ''}--help)`);
+      }
+      throw error;
+    }
+    if (invocation === undefined) {
+      ctx.stderr.write(program.helpInformation());
+      return { command: 'none', exitCode: EXIT.usage };
+    }
+    return invocation;
+  }
+
+  async function run(argv: readonly string[]): Promise<number> {
+    const parsed = parse(argv);
+    const commandCtx: CommandContext = { ...ctx, debug: ctx.debug === true || ('debug' in parsed && parsed.debug) };
+    switch (parsed.command) {
+      case 'none':
+        return parsed.exitCode;
+      case 'create': {
+        // Loaded on demand: --help must not pay for @kubernetes/client-node.
+        const { run: runCreate } = await import('./commands/create.js');
+        return runCreate(parsed.flags, commandCtx);
+      }
+      case 'replay': {
+        const { run: runReplay } = await import('./commands/replay.js');
+        return runReplay(parsed.flags, commandCtx);
+      }
+    }
+  }
+
+  return { program, parse, run };
+}
+
+function toCreateFlags(image: string | undefined, options: Record<string, unknown>, trailingArgs: string[]): CreateFlags {
+  const str = (key: string): string | undefined => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
+  const list = (key: string): string[] => (Array.isArray(options[key]) ? (options[key] as string[]) : []);
+  const flags: CreateFlags = {
+    trailingArgs,
+    command: options['command'] === true,
+    env: list('env'),
+    nodeSelector: list('nodeSelector'),
+    timeout: str('timeout') ?? '5m',
+    keep: options['keep'] === true,
+    output: str('output') ?? 'table',
+    quiet: options['quiet'] === true,
+  };
+  const optional: Array<[keyof CreateFlags, string | undefined]> = [
+    ['image', image],
+    ['name', str('name')],
+    ['namespace', str('namespace')],
+    ['context', str('context')],
+    ['kubeconfig', str('kubeconfig')],
+    ['file', str('filename')],
+    ['pullPolicy', str('pullPolicy')],
+    ['requests', str('requests')],
+    ['limits', str('limits')],
+    ['port', str('port')],
+    ['readiness', str('readiness')],
+    ['out', str('out')],
+    ['record', str('record')],
+  ];
+  for (const [key, value] of optional) {
+    if (value !== undefined) (flags as unknown as Record<string, unknown>)[key] = value;
+  }
+  return flags;
+}
+
+export interface MainContext extends CliContext {
+  exit?: (code: number) => void;
+}
+
+/** The one place where anything thrown becomes a message and an exit code. */
+export async function main(argv: readonly string[], context?: Partial<MainContext>): Promise<number> {
+  const ctx: MainContext = {
+    stdout: context?.stdout ?? process.stdout,
+    stderr: context?.stderr ?? process.stderr,
+    env: context?.env ?? process.env,
+    ...context,
+  };
+  const debug = argv.includes('--debug') || ctx.env['PODTRACE_DEBUG'] === '1';
+  try {
+    return await createCLI({ ...ctx, debug }).run(argv);
+  } catch (error) {
+    const failure = describeFailure(error, debug);
+    ctx.stderr.write(`podtrace: ${failure.message}\n`);
+    if (failure.stack) ctx.stderr.write(`${failure.stack}\n`);
+    return failure.exitCode;
+  }
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { FileWriteError } from '../errors.js';
+
+/**
+ * Writes `content` to `file` so that readers see either the old file or the
+ * complete new one, never a torn write: a temp file in the same directory
+ * (same filesystem, so rename is atomic), fsync, then rename over the target.
+ * Missing parent directories are created.
+ */
+export async function writeFileAtomic(file: string, content: string): Promise<void> {
+  const target = path.resolve(file);
+  const dir = path.dirname(target);
+  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await mkdir(dir, { recursive: true });
+    const handle = await open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {});
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new FileWriteError(
+      `cannot write ${file}: ${describeFsError(code, error)}; choose another path (--out / --record) or fix the directory's permissions`,
+      { cause: error },
+    );
+  }
+}
+
+function describeFsError(code: string | undefined, error: unknown): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOTDIR':
+      return 'a parent path is not a directory';
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

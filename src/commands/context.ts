@@ -1,0 +1,35 @@
+import type { KubeFactory } from '../kube/types.js';
+import type { Clock } from '../watchers/observation-log.js';
+import type { RandomIndex } from './pod-name.js';
+
+/** The part of a writable stream commands use; tests pass in-memory ones. */
+export interface OutputStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+export interface SignalSource {
+  on(signal: StopSignal, handler: () => void): unknown;
+  off(signal: StopSignal, handler: () => void): unknown;
+}
+
+/** Everything a command touches outside itself, injected so commands run in-process in tests. */
+export interface CommandContext {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  env: Readonly<Record<string, string | undefined>>;
+  clock: Clock;
+  /** How to get a Kubernetes client; defaults to client-node (loaded lazily). */
+  kube?: KubeFactory;
+  /** Defaults to the process. */
+  signals?: SignalSource;
+  /** Immediate exit for a second Ctrl-C; defaults to process.exit. */
+  exit?: (code: number) => void;
+  /** Base for relative default paths (./traces); defaults to process.cwd(). */
+  cwd?: string;
+  random?: RandomIndex;
+  debug?: boolean;
+}

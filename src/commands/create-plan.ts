@@ -1,0 +1,176 @@
+import { statSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import {
+  parseDuration,
+  parseEnv,
+  parseNodeSelector,
+  parseOutputFormat,
+  parsePort,
+  parsePullPolicy,
+  parseReadiness,
+  validateNamespace,
+  validatePodName,
+  type OutputFormat,
+} from './parse/flags.js';
+import { imageBasename, parseImageReference } from './parse/image-reference.js';
+import { checkRequestsWithinLimits, parseResourceList } from './parse/quantity.js';
+import { loadManifestFile, manifestFromFlags, primaryImage, type PodManifest } from './pod-manifest.js';
+import { generatePodName, generateRunId, nameFromGenerateName, type RandomIndex } from './pod-name.js';
+
+/** `podtrace create` flags as commander hands them over (strings, unvalidated). */
+export interface CreateFlags {
+  image?: string;
+  /** Words after `--`. */
+  trailingArgs: string[];
+  command: boolean;
+  name?: string;
+  namespace?: string;
+  context?: string;
+  kubeconfig?: string;
+  file?: string;
+  pullPolicy?: string;
+  requests?: string;
+  limits?: string;
+  port?: string;
+  readiness?: string;
+  env: string[];
+  nodeSelector: string[];
+  timeout: string;
+  keep: boolean;
+  output: string;
+  out?: string;
+  record?: string;
+  quiet: boolean;
+}
+
+/** Everything `create` needs, validated; made before any kubeconfig is read or request is sent. */
+export interface CreatePlan {
+  manifest: PodManifest;
+  podName: string;
+  /** -n, else the manifest's metadata.namespace; undefined means "the context's namespace". */
+  namespace?: string;
+  runId: string;
+  image?: string;
+  keep: boolean;
+  timeoutMs: number;
+  output: OutputFormat;
+  outPath?: string;
+  recordPath?: string;
+  quiet: boolean;
+  kube: { kubeconfig?: string; context?: string };
+}
+
+/** Far beyond any pod start; also keeps the timer within setTimeout's range. */
+const MAX_TIMEOUT_MS = 24 * 3_600_000;
+
+const CONTAINER_FLAGS: Array<[keyof CreateFlags, string]> = [
+  ['pullPolicy', '--pull-policy'],
+  ['requests', '--requests'],
+  ['limits', '--limits'],
+  ['port', '--port'],
+  ['readiness', '--readiness'],
+];
+
+export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; now: number }): CreatePlan {
+  const output = parseOutputFormat(flags.output);
+  const timeoutMs = parseDuration(flags.timeout, '--timeout');
+  if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout ${flags.timeout}: at most 24h`);
+  if (flags.namespace !== undefined) validateNamespace(flags.namespace);
+  if (flags.name !== undefined) validatePodName(flags.name);
+  if (flags.context !== undefined && flags.context.trim() === '') throw new UsageError('--context is empty');
+  checkOutputPath(flags.out, '--out');
+  checkOutputPath(flags.record, '--record');
+
+  let manifest: PodManifest;
+  if (flags.file !== undefined) {
+    const conflicts = [
+      ...(flags.image !== undefined ? ['IMAGE'] : []),
+      ...(flags.command ? ['--command'] : []),
+      ...(flags.trailingArgs.length > 0 ? ['-- ARGS'] : []),
+      ...CONTAINER_FLAGS.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag),
+      ...(flags.env.length > 0 ? ['--env'] : []),
+      ...(flags.nodeSelector.length > 0 ? ['--node-selector'] : []),
+    ];
+    if (conflicts.length > 0) {
+      throw new UsageError(`-f cannot be combined with ${conflicts.join(', ')}: put those in the manifest, or drop -f`);
+    }
+    manifest = loadManifestFile(flags.file);
+  } else {
+    if (flags.image === undefined) {
+      throw new UsageError('podtrace create needs an IMAGE (e.g. podtrace create nginx) or -f pod.yaml');
+    }
+    const image = parseImageReference(flags.image);
+    if (flags.command && flags.trailingArgs.length === 0) {
+      throw new UsageError('--command needs the command after "--", e.g. podtrace create busybox --command -- sleep 3600');
+    }
+    const requests = flags.requests !== undefined ? parseResourceList(flags.requests, '--requests') : undefined;
+    const limits = flags.limits !== undefined ? parseResourceList(flags.limits, '--limits') : undefined;
+    if (requests && limits) checkRequestsWithinLimits(requests, limits);
+    manifest = manifestFromFlags({
+      image,
+      ...(flags.command ? { command: flags.trailingArgs } : flags.trailingArgs.length > 0 ? { args: flags.trailingArgs } : {}),
+      ...(flags.pullPolicy !== undefined ? { pullPolicy: parsePullPolicy(flags.pullPolicy) } : {}),
+      ...(requests ? { requests } : {}),
+      ...(limits ? { limits } : {}),
+      ...(flags.port !== undefined ? { port: parsePort(flags.port, '--port') } : {}),
+      ...(flags.readiness !== undefined ? { readiness: parseReadiness(flags.readiness) } : {}),
+      env: parseEnv(flags.env),
+      nodeSelector: parseNodeSelector(flags.nodeSelector),
+    });
+  }
+
+  const manifestNamespace = manifest.metadata['namespace'];
+  if (manifestNamespace !== undefined) {
+    if (typeof manifestNamespace !== 'string') throw new UsageError(`-f ${flags.file}: metadata.namespace must be a string`);
+    if (flags.namespace !== undefined && flags.namespace !== manifestNamespace) {
+      throw new UsageError(
+        `-n ${flags.namespace} does not match metadata.namespace "${manifestNamespace}" in ${flags.file}: drop one of them`,
+      );
+    }
+    validateNamespace(manifestNamespace);
+  }
+
+  const podName = flags.name ?? nameForManifest(manifest, flags.file, random.index);
+  const image = primaryImage(manifest);
+  const namespace = flags.namespace ?? (manifestNamespace as string | undefined);
+  return {
+    manifest,
+    podName,
+    ...(namespace !== undefined ? { namespace } : {}),
+    runId: generateRunId(random.now, random.index),
+    ...(image !== undefined ? { image } : {}),
+    keep: flags.keep,
+    timeoutMs,
+    output,
+    ...(flags.out !== undefined ? { outPath: flags.out } : {}),
+    ...(flags.record !== undefined ? { recordPath: flags.record } : {}),
+    quiet: flags.quiet,
+    kube: {
+      ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+      ...(flags.context !== undefined ? { context: flags.context } : {}),
+    },
+  };
+}
+
+/** The watches select on the name, so it must be known before the POST: resolve generateName here. */
+function nameForManifest(manifest: PodManifest, file: string | undefined, random?: RandomIndex): string {
+  const metadata = manifest.metadata;
+  if (typeof metadata['name'] === 'string' && metadata['name'] !== '') return validatePodName(metadata['name'], `-f ${file}: metadata.name`);
+  if (typeof metadata['generateName'] === 'string' && metadata['generateName'] !== '') {
+    return validatePodName(nameFromGenerateName(metadata['generateName'], random), `-f ${file}: metadata.generateName`);
+  }
+  const image = primaryImage(manifest);
+  const basename = image ? imageBasename(parseImageReference(image)) : 'pod';
+  return generatePodName(basename, random);
+}
+
+function checkOutputPath(file: string | undefined, flag: string): void {
+  if (file === undefined) return;
+  if (file.trim() === '') throw new UsageError(`${flag} is empty: give a file path`);
+  try {
+    if (statSync(file).isDirectory()) throw new UsageError(`${flag} ${file} is a directory: give a file path`);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // Missing is fine: it will be created (with its directories) at the end of the run.
+  }
+}

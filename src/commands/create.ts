@@ -1,0 +1,449 @@
+import path from 'node:path';
+import { ForbiddenError, NamespaceNotFoundError } from '../errors.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { connectionFailure } from '../kube/network-errors.js';
+import { KubeApiError, type KubeClient, type KubeFactory } from '../kube/types.js';
+import { RECORDING_KIND, RECORDING_VERSION, type RecordingHeader } from '../trace/observation.js';
+import { isTerminalFailure, reconstruct, serializeRecording, settledFailure } from '../trace/index.js';
+import { ObservationLog } from '../watchers/observation-log.js';
+import { PodWatchSet } from '../watchers/pod-watch-set.js';
+import { writeFileAtomic } from './atomic-write.js';
+import type { CommandContext, StopSignal } from './context.js';
+import { planCreate, type CreateFlags, type CreatePlan } from './create-plan.js';
+import { printTrace, saveTrace } from './output.js';
+import { finalizeManifest, type PodManifest } from './pod-manifest.js';
+import { TOOL_VERSION } from './version.js';
+import { LiveTrace } from './live-trace.js';
+import { createProgress, type Progress } from './progress.js';
+
+/** A failure the pod has been stuck in for this long ends the wait even if it might still clear up. */
+export const SETTLED_FAILURE_GRACE_MS = 60_000;
+/** How long to wait for the pod to disappear after DELETE, beyond its termination grace period. */
+const TEARDOWN_EXTRA_MS = 30_000;
+/** How long to keep tracing the deletion after the person interrupted the run. */
+const INTERRUPTED_TEARDOWN_MS = 5_000;
+
+export async function run(flags: CreateFlags, ctx: CommandContext): Promise<number> {
+  const startedAt = ctx.clock.now();
+  // Everything the person typed is checked before kubeconfig is read or a request is sent.
+  const plan = planCreate(flags, { ...(ctx.random ? { index: ctx.random } : {}), now: startedAt });
+  const factory: KubeFactory = ctx.kube ?? (await import('../kube/client.js')).createKubeClient;
+  const kube = await factory({
+    ...plan.kube,
+    ...(plan.namespace !== undefined ? { namespace: plan.namespace } : {}),
+    env: ctx.env,
+  });
+  try {
+    return await new CreateRun(plan, ctx, kube, startedAt).execute();
+  } finally {
+    await kube.close().catch(() => {});
+  }
+}
+
+type WaitResult = 'ready' | 'failed' | 'timeout' | 'interrupted' | 'gone';
+
+class CreateRun {
+  readonly log: ObservationLog;
+  readonly header: RecordingHeader;
+  readonly manifest: PodManifest;
+  readonly namespace: string;
+  readonly podName: string;
+  #progress: Progress | undefined;
+  #live: LiveTrace | undefined;
+  #outcomeAtStop: string | undefined;
+  #signal: StopSignal | undefined;
+  readonly #interrupt = new AbortController();
+  #podMayExist = false;
+  #deleteAllowed = true;
+
+  constructor(
+    readonly plan: CreatePlan,
+    readonly ctx: CommandContext,
+    readonly kube: KubeClient,
+    startedAt: number,
+  ) {
+    this.namespace = kube.target.namespace;
+    this.podName = plan.podName;
+    this.manifest = finalizeManifest(plan.manifest, { name: this.podName, namespace: this.namespace, runId: plan.runId });
+    this.log = new ObservationLog(ctx.clock);
+    this.header = {
+      kind: RECORDING_KIND,
+      version: RECORDING_VERSION,
+      toolVersion: TOOL_VERSION,
+      startedAt,
+      namespace: this.namespace,
+      podName: this.podName,
+      options: { keep: plan.keep, timeoutMs: plan.timeoutMs, ...(plan.image !== undefined ? { image: plan.image } : {}) },
+    };
+  }
+
+  get progress(): Progress {
+    if (!this.#progress) throw new Error('progress used before start');
+    return this.#progress;
+  }
+
+  async execute(): Promise<number> {
+    const { ctx, plan } = this;
+    const interactive = ctx.stderr.isTTY === true && ctx.env['TERM'] !== 'dumb' && plan.output === 'table' && !plan.quiet;
+    this.#progress = await createProgress(ctx.stderr, interactive);
+    const live = new LiveTrace(this.header, this.log);
+    this.#live = live;
+    if (this.progress.enabled) live.onUpdate((trace) => this.progress.update(trace, live.nextStep(trace)));
+    const removeSignalHandlers = this.#installSignalHandlers();
+    let watchers: PodWatchSet | undefined;
+    let doneReason = 'ready';
+    let outcomeAtStop: string | undefined;
+    try {
+      this.#recordKubeconfig();
+      this.progress.step('resolving credentials');
+      const credentials = await this.kube.resolveCredentials();
+      this.log.client('credentials-resolved', { ...credentials });
+
+      this.progress.step('checking the API server, identity and permissions');
+      const allowedToCreate = await this.#preflight();
+
+      if (!allowedToCreate) {
+        doneReason = 'forbidden';
+      } else if (this.#interrupted()) {
+        doneReason = 'interrupted';
+      } else {
+        this.progress.step('opening watches');
+        watchers = new PodWatchSet(this.kube, this.log, { namespace: this.namespace, podName: this.podName });
+        await this.#guard(() => watchers!.start());
+
+        const created = this.#interrupted() ? undefined : await this.#post();
+        if (created === undefined) {
+          doneReason = 'interrupted';
+        } else if (!created) {
+          doneReason = 'post-error';
+          if (this.#podMayExist) {
+            this.progress.note(`the create request failed without an answer; the pod may exist. Check with: kubectl get pod -n ${this.namespace} ${this.podName}`);
+          }
+        } else {
+          const result = await this.#waitForOutcome(watchers);
+          doneReason = result;
+          outcomeAtStop = this.#outcomeAtStop;
+          if (!plan.keep) {
+            if (!this.#deleteAllowed) {
+              this.progress.note(
+                `warning: not allowed to delete pods in ${this.namespace}; the pod is left running. Clean up with: ${this.#cleanupCommand()}`,
+              );
+            } else if (!watchers.podGone) {
+              await this.#teardown(watchers);
+            }
+          }
+        }
+      }
+      // The class seen when waiting stopped: teardown changes the pod (a deleted pod turns Failed) after it.
+      this.log.client('done', { reason: doneReason, ...(outcomeAtStop !== undefined ? { outcome: outcomeAtStop } : {}) });
+    } catch (error) {
+      live.close();
+      this.progress.stop();
+      watchers?.stop();
+      if (this.#podMayExist && !plan.keep) await this.#bestEffortDelete();
+      throw error;
+    } finally {
+      removeSignalHandlers();
+    }
+    watchers?.stop();
+    if (this.progress.enabled) live.refresh(); // the last steps, before the spinner goes
+    live.close();
+    this.progress.stop();
+    return this.#finish(allowedToCreateExit(doneReason));
+  }
+
+  #recordKubeconfig(): void {
+    const t = this.kube.target;
+    this.log.client('kubeconfig-loaded', {
+      context: t.context,
+      cluster: t.cluster,
+      user: t.user,
+      server: t.server,
+      namespace: t.namespace,
+      namespaceSource: t.namespaceSource,
+      authMethod: t.authMethod,
+      loadMs: t.loadMs,
+    });
+  }
+
+  /** Version, identity, permissions and the namespace, in parallel; each recorded as it completes. */
+  async #preflight(): Promise<boolean> {
+    const { kube, log, namespace } = this;
+    let createAllowed = true;
+    const review = (verb: 'create' | 'delete') =>
+      kube.accessReview({ verb, resource: 'pods', namespace }).then(
+        (result) => {
+          log.client('access-review', { verb, resource: 'pods', namespace, ...result });
+          if (verb === 'create' && !result.allowed) createAllowed = false;
+          if (verb === 'delete' && !result.allowed) this.#deleteAllowed = false;
+        },
+        (error: unknown) => {
+          // Unknown, not denied: the POST will tell.
+          log.client('access-review', { verb, resource: 'pods', namespace, error: describe(error) });
+          throw error;
+        },
+      );
+    const results = await Promise.allSettled([
+      kube.serverVersion().then(
+        (version) => log.client('server-version', { ...version }),
+        (error: unknown) => {
+          log.client('server-version', { error: describe(error) });
+          throw error;
+        },
+      ),
+      kube.selfSubjectReview().then(
+        (identity) => log.client('self-subject-review', { ...identity }),
+        (error: unknown) => {
+          log.client('self-subject-review', { error: describe(error) });
+          throw error;
+        },
+      ),
+      review('delete'),
+      review('create'),
+      kube.namespaceStatus(namespace),
+    ]);
+    // Connection and credential problems end the run; anything else only weakens the trace.
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        const fatal = connectionFailure(result.reason, kube.target.server);
+        if (fatal) throw fatal;
+      }
+    }
+    const nsResult = results[4];
+    if (nsResult.status === 'fulfilled' && nsResult.value === 'not-found') {
+      const from =
+        kube.target.namespaceSource === 'flag'
+          ? '-n'
+          : kube.target.namespaceSource === 'context'
+            ? `context "${kube.target.context}"`
+            : 'the default';
+      throw new NamespaceNotFoundError(
+        `namespace "${namespace}" (from ${from}) does not exist on ${kube.target.server}: create it (kubectl create namespace ${namespace}) or pass -n`,
+      );
+    }
+    if (!createAllowed) {
+      this.progress.note(`not allowed to create pods in namespace ${namespace}: nothing was created`);
+    } else if (!this.#deleteAllowed && !this.plan.keep) {
+      this.progress.note(`warning: not allowed to delete pods in ${namespace}: podtrace cannot clean up after itself`);
+    }
+    return createAllowed;
+  }
+
+  async #post(): Promise<boolean> {
+    const { log, kube, namespace } = this;
+    this.progress.step('creating the pod');
+    log.client('submitted', { pod: this.manifest });
+    this.#podMayExist = true;
+    log.client('post-sent', {});
+    try {
+      const response = await kube.request('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, {
+        body: this.manifest,
+      });
+      log.client('post-response', { status: response.status, pod: response.body });
+      return true;
+    } catch (error) {
+      if (error instanceof KubeApiError) {
+        log.client('post-error', {
+          status: error.status,
+          reason: error.reason,
+          message: error.message,
+          ...(error.details !== undefined ? { details: error.details } : {}),
+        });
+        // 409 means a pod of that name exists and is not ours: never delete it.
+        this.#podMayExist = false;
+        return false;
+      }
+      const fatal = connectionFailure(error, kube.target.server);
+      log.client('post-error', { status: 0, reason: 'Unreachable', message: describe(fatal ?? error) });
+      return false;
+    }
+  }
+
+  #waitForOutcome(watchers: PodWatchSet): Promise<WaitResult> {
+    const { log, plan, ctx } = this;
+    const live = this.#live!;
+    const postSentAt = log.observations.find((o) => o.source === 'client' && o.type === 'post-sent')?.observedAt ?? ctx.clock.now();
+    return new Promise<WaitResult>((resolve) => {
+      let finished = false;
+      const finish = (result: WaitResult): void => {
+        if (finished) return;
+        finished = true;
+        stopListening();
+        clearInterval(ticker);
+        clearTimeout(deadline);
+        this.#interrupt.signal.removeEventListener('abort', onInterrupt);
+        resolve(result);
+      };
+      const stopListening = live.onUpdate((trace) => {
+        const failure = trace.outcome.suspected?.class;
+        this.#outcomeAtStop = failure ?? trace.outcome.class;
+        if (trace.outcome.class === 'ready') return finish('ready');
+        if (isTerminalFailure(trace)) return finish('failed');
+        if (settledFailure(trace, ctx.clock.now(), SETTLED_FAILURE_GRACE_MS)) return finish('failed');
+        if (watchers.podGone) return finish('gone');
+      });
+      // Time-based rules (a failure that has settled) need evaluation without new observations too.
+      const ticker = setInterval(() => live.schedule(), 1000);
+      const remaining = Math.max(0, postSentAt + plan.timeoutMs - ctx.clock.now());
+      const deadline = setTimeout(() => {
+        if (finished) return;
+        log.client('timeout', { afterMs: plan.timeoutMs });
+        finish('timeout');
+      }, remaining);
+      const onInterrupt = (): void => finish('interrupted');
+      if (this.#interrupt.signal.aborted) return finish('interrupted');
+      this.#interrupt.signal.addEventListener('abort', onInterrupt, { once: true });
+      live.schedule();
+    });
+  }
+
+  async #teardown(watchers: PodWatchSet): Promise<void> {
+    const { log, kube, namespace, podName } = this;
+    this.progress.step('deleting the pod');
+    log.client('delete-sent', {});
+    try {
+      const response = await kube.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}`);
+      log.client('delete-response', { status: response.status });
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) {
+        log.client('delete-error', { status: 404, message: error.message });
+        watchers.markGone('delete-404');
+        return;
+      }
+      log.client('delete-error', {
+        status: error instanceof KubeApiError ? error.status : 0,
+        message: describe(connectionFailure(error, kube.target.server) ?? error),
+      });
+      this.progress.note(`warning: could not delete the pod (${describe(error)}). Clean up with: ${this.#cleanupCommand()}`);
+      return;
+    }
+    this.#podMayExist = false;
+    const grace = this.manifest.spec['terminationGracePeriodSeconds'];
+    // After Ctrl-C the person wants out: give the deletion a few seconds to be traced, not the whole grace period.
+    const limitMs = this.#interrupted()
+      ? INTERRUPTED_TEARDOWN_MS
+      : (typeof grace === 'number' ? grace : 30) * 1000 + TEARDOWN_EXTRA_MS;
+    this.progress.step('waiting for the pod to be gone');
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), limitMs);
+    let shortened: NodeJS.Timeout | undefined;
+    const shorten = (): void => {
+      shortened = setTimeout(() => timeout.abort(), INTERRUPTED_TEARDOWN_MS);
+    };
+    this.#interrupt.signal.addEventListener('abort', shorten, { once: true });
+    await watchers.waitUntilGone(timeout.signal);
+    this.#interrupt.signal.removeEventListener('abort', shorten);
+    clearTimeout(timer);
+    clearTimeout(shortened);
+    if (!watchers.podGone) {
+      await this.#confirmGone(watchers);
+      if (!watchers.podGone) {
+        this.progress.note(`note: the pod was still terminating when podtrace stopped watching; it will go away on its own`);
+      }
+    }
+  }
+
+  async #confirmGone(watchers: PodWatchSet): Promise<void> {
+    try {
+      await this.kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(this.podName)}`);
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) watchers.markGone('get-404');
+    }
+  }
+
+  async #bestEffortDelete(): Promise<void> {
+    try {
+      await this.kube.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(this.podName)}`);
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.status === 404)) {
+        this.ctx.stderr.write(`podtrace: could not delete the pod; clean up with: ${this.#cleanupCommand()}\n`);
+      }
+    }
+  }
+
+  async #finish(forcedExit: ExitCode | undefined): Promise<number> {
+    const { ctx, plan } = this;
+    const trace = reconstruct(this.header, this.log.observations);
+    printTrace(trace, plan.output, ctx.stdout, ctx.env);
+    const cwd = ctx.cwd ?? process.cwd();
+    const savedTo = plan.outPath !== undefined ? path.resolve(cwd, plan.outPath) : defaultTracePath(cwd, this.podName, this.header.startedAt);
+    await saveTrace(trace, savedTo);
+    ctx.stderr.write(`trace saved to ${displayPath(savedTo, cwd)}\n`);
+    if (plan.recordPath !== undefined) {
+      const recordTo = path.resolve(cwd, plan.recordPath);
+      await writeFileAtomic(recordTo, serializeRecording(this.header, this.log.observations));
+      ctx.stderr.write(`recording saved to ${displayPath(recordTo, cwd)}\n`);
+    }
+    if (this.#signal) return this.#signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    return forcedExit ?? trace.outcome.exitCode ?? EXIT.internal;
+  }
+
+  #interrupted(): boolean {
+    return this.#interrupt.signal.aborted;
+  }
+
+  /** Runs a step whose failure to reach the cluster must end the run with the right code. */
+  async #guard<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      const fatal = connectionFailure(error, this.kube.target.server);
+      if (fatal) throw fatal;
+      if (error instanceof KubeApiError && error.status === 403) {
+        throw new ForbiddenError(`not allowed to watch pods or events in ${this.namespace} (${error.message}): podtrace needs list/watch on pods and events`);
+      }
+      throw error;
+    }
+  }
+
+  #cleanupCommand(): string {
+    return `kubectl delete pod -n ${this.namespace} ${this.podName}`;
+  }
+
+  #installSignalHandlers(): () => void {
+    const signals = this.ctx.signals ?? process;
+    const exit = this.ctx.exit ?? ((code: number) => process.exit(code));
+    const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+      const handler = (): void => {
+        if (this.#signal === undefined) {
+          this.#signal = signal;
+          this.log.client('interrupted', { signal });
+          this.progress.note(
+            `${signal} received: ${this.#podMayExist && !this.plan.keep ? 'deleting the pod and ' : ''}saving the partial trace (again to quit now)`,
+          );
+          this.#interrupt.abort();
+          return;
+        }
+        this.progress.stop();
+        const cleanup = this.#podMayExist && !this.plan.keep ? ` The pod may still exist: ${this.#cleanupCommand()}` : '';
+        this.ctx.stderr.write(`podtrace: stopped by a second ${signal}.${cleanup}\n`);
+        exit(signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
+      };
+      signals.on(signal, handler);
+      return [signal, handler] as const;
+    });
+    return () => {
+      for (const [signal, handler] of handlers) signals.off(signal, handler);
+    };
+  }
+}
+
+function allowedToCreateExit(doneReason: string): ExitCode | undefined {
+  // The trace core classifies from observations; a create denied before the POST has no pod to classify.
+  return doneReason === 'forbidden' ? EXIT.forbidden : undefined;
+}
+
+export function defaultTracePath(cwd: string, podName: string, startedAt: number): string {
+  const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return path.join(cwd, 'traces', `${podName}-${stamp}.json`);
+}
+
+export function displayPath(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof KubeApiError) return `${error.status} ${error.reason}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

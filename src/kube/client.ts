@@ -1,0 +1,248 @@
+import {
+  ApiException,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  HttpMethod,
+  KubeConfig,
+  RequestContext,
+  VersionApi,
+  Watch,
+  createConfiguration,
+} from '@kubernetes/client-node';
+import { KubeconfigError } from '../errors.js';
+import { loadKubeconfig, type KubeTarget } from './kubeconfig.js';
+import { connectionFailure } from './network-errors.js';
+import {
+  KubeApiError,
+  type AccessReviewRequest,
+  type AccessReviewResult,
+  type HttpVerb,
+  type KubeClient,
+  type KubeClientRequest,
+  type NamespaceStatus,
+  type QueryParams,
+  type RawResponse,
+  type SelfSubjectReviewResult,
+  type WatchDoneHandler,
+  type WatchEventHandler,
+  type WatchHandle,
+} from './types.js';
+
+const USER_AGENT = 'podtrace';
+
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * client-node 2.x builds a new undici Agent (so a new TLS connection) for every
+ * request and every watch. Keeping the first one and handing it to every later
+ * request gives one keep-alive pool for the whole run, so the timings measure the
+ * API server rather than TLS handshakes.
+ */
+class SharedConnectionKubeConfig extends KubeConfig {
+  #dispatcher: Dispatcher | undefined;
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    if (fresh === undefined) return; // undici's global keep-alive dispatcher is used: already shared.
+    if (this.#dispatcher === undefined) {
+      this.#dispatcher = fresh;
+    } else if (fresh !== this.#dispatcher) {
+      void fresh.close().catch(() => {});
+      context.setDispatcher(this.#dispatcher);
+    }
+  }
+
+  async closeConnections(): Promise<void> {
+    const dispatcher = this.#dispatcher;
+    this.#dispatcher = undefined;
+    await dispatcher?.destroy().catch(() => {});
+  }
+}
+
+/** The production KubeFactory: loads kubeconfig (no network) and returns a client bound to it. */
+export async function createKubeClient(request: KubeClientRequest): Promise<KubeClient> {
+  const loaded = loadKubeconfig(request);
+  const kubeConfig = new SharedConnectionKubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: loaded.kubeConfig.getClusters(),
+    users: loaded.kubeConfig.getUsers(),
+    contexts: loaded.kubeConfig.getContexts(),
+    currentContext: loaded.kubeConfig.getCurrentContext(),
+  });
+  return new ClientNodeKubeClient(kubeConfig, loaded.target);
+}
+
+class ClientNodeKubeClient implements KubeClient {
+  readonly #kc: SharedConnectionKubeConfig;
+  readonly #http = createConfiguration().httpApi;
+  readonly #watch: Watch;
+  readonly #openWatches = new Set<AbortController>();
+  #core?: CoreV1Api;
+
+  constructor(
+    kubeConfig: SharedConnectionKubeConfig,
+    readonly target: KubeTarget,
+  ) {
+    this.#kc = kubeConfig;
+    this.#watch = new Watch(kubeConfig);
+  }
+
+  async resolveCredentials(): Promise<{ durationMs: number; method: KubeTarget['authMethod'] }> {
+    const started = performance.now();
+    try {
+      await this.#kc.applySecurityAuthentication(new RequestContext(this.target.server, HttpMethod.GET));
+    } catch (error) {
+      throw new KubeconfigError(
+        `could not get credentials for user "${this.target.user}" (${this.target.authMethod}): ${firstLine(error)}`,
+        { cause: error },
+      );
+    }
+    return { durationMs: performance.now() - started, method: this.target.authMethod };
+  }
+
+  async serverVersion(): Promise<{ gitVersion: string; platform: string }> {
+    const info = await this.#typed(() => this.#kc.makeApiClient(VersionApi).getCode());
+    return { gitVersion: info.gitVersion, platform: info.platform };
+  }
+
+  async selfSubjectReview(): Promise<SelfSubjectReviewResult> {
+    const review = await this.#typed(() =>
+      this.#kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      }),
+    );
+    const info = review.status?.userInfo;
+    return {
+      username: info?.username ?? '',
+      ...(info?.uid ? { uid: info.uid } : {}),
+      groups: info?.groups ?? [],
+      ...(info?.extra && Object.keys(info.extra).length > 0 ? { extra: info.extra } : {}),
+    };
+  }
+
+  async accessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
+    const review = await this.#typed(() =>
+      this.#kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb: request.verb, resource: request.resource, namespace: request.namespace } },
+        },
+      }),
+    );
+    return {
+      allowed: review.status?.allowed ?? false,
+      denied: review.status?.denied ?? false,
+      reason: review.status?.reason ?? '',
+      evaluationError: review.status?.evaluationError ?? '',
+    };
+  }
+
+  async namespaceStatus(namespace: string): Promise<NamespaceStatus> {
+    try {
+      await this.#typed(() => this.#coreApi().readNamespace({ name: namespace }));
+      return 'exists';
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) return 'not-found';
+      if (error instanceof KubeApiError && error.status === 403) return 'forbidden';
+      throw error;
+    }
+  }
+
+  async request(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown } = {}): Promise<RawResponse> {
+    const url = new URL(this.target.server + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const context = new RequestContext(url.toString(), verb as HttpMethod);
+    context.setHeaderParam('Accept', 'application/json');
+    context.setHeaderParam('User-Agent', USER_AGENT);
+    if (options.body !== undefined) {
+      context.setHeaderParam('Content-Type', 'application/json');
+      context.setBody(JSON.stringify(options.body));
+    }
+    let status: number;
+    let text: string;
+    try {
+      await this.#kc.applySecurityAuthentication(context);
+      const response = await this.#http.send(context).toPromise();
+      status = response.httpStatusCode;
+      text = await response.body.text();
+    } catch (error) {
+      throw connectionFailure(error, this.target.server) ?? error;
+    }
+    const body = parseBody(text);
+    if (status < 200 || status > 299) throw KubeApiError.fromResponse(status, body);
+    return { status, body };
+  }
+
+  async watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {
+    let controller: AbortController | undefined;
+    let ended = false;
+    const done: WatchDoneHandler = (error) => {
+      ended = true;
+      if (controller) this.#openWatches.delete(controller);
+      onDone(normalizeWatchError(error));
+    };
+    // client-node reports a failed connect through `done` before this resolves.
+    controller = await this.#watch.watch(path, query, (type, object) => onEvent(type, object), done);
+    const opened = controller;
+    if (!ended) this.#openWatches.add(opened);
+    return {
+      abort: () => {
+        this.#openWatches.delete(opened);
+        opened.abort();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const controller of this.#openWatches) controller.abort();
+    this.#openWatches.clear();
+    await this.#kc.closeConnections();
+  }
+
+  #coreApi(): CoreV1Api {
+    this.#core ??= this.#kc.makeApiClient(CoreV1Api);
+    return this.#core;
+  }
+
+  /** Typed calls fail with ApiException (body: a JSON string) or a fetch TypeError; normalise both. */
+  async #typed<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ApiException) {
+        const body = typeof error.body === 'string' ? parseBody(error.body) : error.body;
+        const apiError = KubeApiError.fromResponse(error.code, body);
+        throw connectionFailure(apiError, this.target.server) ?? apiError;
+      }
+      throw connectionFailure(error, this.target.server) ?? error;
+    }
+  }
+}
+
+/** client-node ends a watch refused by the server (403, 401, 410 ...) with a bare Error carrying statusCode. */
+function normalizeWatchError(error: unknown): unknown {
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number' && !(error instanceof KubeApiError)) {
+    return KubeApiError.fromResponse(statusCode, (error as Error).message);
+  }
+  return error;
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim();
+}

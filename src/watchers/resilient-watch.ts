@@ -1,0 +1,289 @@
+import type { ObservationSource } from '../trace/observation.js';
+import { isRecord, KubeApiError, type KubeClient, type WatchHandle } from '../kube/types.js';
+import type { ObservationLog } from './observation-log.js';
+
+/** What one watch follows: a collection path and a field selector. */
+export interface WatchTarget {
+  /** Names the watch in client observations (watch-started, watch-gap, relist). */
+  name: string;
+  source: Exclude<ObservationSource, 'client'>;
+  /** Collection path, e.g. /api/v1/namespaces/default/pods. */
+  path: string;
+  fieldSelector: string;
+}
+
+export type WatchTransport = Pick<KubeClient, 'request' | 'watch'>;
+
+export interface ResilientWatchOptions {
+  /** First retry delay after an error; doubles up to maxBackoffMs. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Stop retrying after these statuses (403/404: retrying will not help). */
+  fatalStatuses?: readonly number[];
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export type GapReason = 'closed' | 'error' | '410-gone';
+
+interface OpenGap {
+  from: number;
+  reason: GapReason;
+  error?: string;
+}
+
+/** A watch ended with this when the server said the resourceVersion is too old. */
+class GoneError extends Error {}
+
+const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * List-then-watch that never gives up while the run lasts: it keeps the last
+ * resourceVersion (bookmarks included), resumes from it after every
+ * disconnect, relists on 410 Gone, and records every disconnect as a
+ * `watch-gap` so the trace can say what it may have missed. It only observes.
+ */
+export class ResilientWatch {
+  #resourceVersion: string | undefined;
+  #handle: WatchHandle | undefined;
+  #generation = 0;
+  #gap: OpenGap | undefined;
+  #failures = 0;
+  #stopped = false;
+  #started = false;
+  #stopSignal = new AbortController();
+  #reconnecting: Promise<void> | undefined;
+  readonly #options: Required<ResilientWatchOptions>;
+
+  constructor(
+    readonly target: WatchTarget,
+    private readonly transport: WatchTransport,
+    private readonly log: ObservationLog,
+    options: ResilientWatchOptions = {},
+  ) {
+    this.#options = {
+      initialBackoffMs: options.initialBackoffMs ?? 250,
+      maxBackoffMs: options.maxBackoffMs ?? 5000,
+      fatalStatuses: options.fatalStatuses ?? [],
+      sleep: options.sleep ?? defaultSleep,
+    };
+  }
+
+  get resourceVersion(): string | undefined {
+    return this.#resourceVersion;
+  }
+
+  /** Initial LIST, then the first watch connection. Rejects if either fails: the caller decides. */
+  async start(): Promise<void> {
+    await this.#list();
+    const connected = await this.#connect();
+    if (!connected) throw new Error(`watch ${this.target.name} could not be opened`);
+    this.#markStarted();
+  }
+
+  #markStarted(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.log.client('watch-started', { watch: this.target.name, resourceVersion: this.#resourceVersion ?? '' });
+  }
+
+  /**
+   * Starts and, when the first attempt fails, keeps retrying in the background
+   * (recording the gap) instead of failing: for watches that add detail but are
+   * not essential to the run.
+   */
+  startInBackground(): void {
+    const startedAt = this.log.clock.now();
+    void this.start().catch((error: unknown) => {
+      if (this.#stopped) return;
+      this.#gap ??= { from: startedAt, reason: 'error', error: describe(error) };
+      if (isFatal(error, this.#options.fatalStatuses)) return this.#giveUp();
+      void this.#reconnect(true);
+    });
+  }
+
+  /** Ends the watch; an open gap is closed at the stop time and recorded. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#stopSignal.abort();
+    this.#handle?.abort();
+    this.#handle = undefined;
+    this.#closeGap();
+  }
+
+  async #list(): Promise<void> {
+    const kind = this.#started ? 'relist' : 'initial';
+    const { body } = await this.transport.request('GET', this.target.path, {
+      query: { fieldSelector: this.target.fieldSelector },
+    });
+    const list = isRecord(body) ? body : {};
+    const metadata = isRecord(list['metadata']) ? list['metadata'] : {};
+    const items = Array.isArray(list['items']) ? list['items'] : [];
+    if (this.#stopped) return;
+    this.#resourceVersion = typeof metadata['resourceVersion'] === 'string' ? metadata['resourceVersion'] : undefined;
+    for (const item of items) this.log.object(this.target.source, 'LIST', item);
+    if (kind === 'relist') {
+      this.log.client('relist', { watch: this.target.name, resourceVersion: this.#resourceVersion ?? '', items: items.length });
+    }
+  }
+
+  /** Opens one watch connection from the current resourceVersion; true when the server accepted it. */
+  async #connect(): Promise<boolean> {
+    const generation = ++this.#generation;
+    let endedEarly: unknown = null;
+    let ended = false;
+    const query = {
+      fieldSelector: this.target.fieldSelector,
+      allowWatchBookmarks: true,
+      resourceVersion: this.#resourceVersion,
+    };
+    const handle = await this.transport.watch(
+      this.target.path,
+      query,
+      (type, object) => {
+        if (generation === this.#generation) this.#onEvent(type, object);
+      },
+      (error) => {
+        if (generation !== this.#generation) return;
+        if (!ended && this.#handle === undefined) {
+          ended = true;
+          endedEarly = error;
+          return;
+        }
+        this.#onDone(error);
+      },
+    );
+    if (ended || this.#stopped) {
+      handle.abort();
+      if (ended && endedEarly) throw endedEarly;
+      return ended ? false : true;
+    }
+    this.#handle = handle;
+    return true;
+  }
+
+  #onEvent(type: string, object: unknown): void {
+    if (this.#stopped) return;
+    if (type === 'ERROR') {
+      const code = isRecord(object) ? object['code'] : undefined;
+      const gone = code === 410;
+      const message = isRecord(object) && typeof object['message'] === 'string' ? object['message'] : 'watch error';
+      this.#disconnect(gone ? new GoneError(message) : new Error(`watch ERROR event: ${message}`));
+      return;
+    }
+    const metadata = isRecord(object) && isRecord(object['metadata']) ? object['metadata'] : undefined;
+    const resourceVersion = metadata?.['resourceVersion'];
+    if (typeof resourceVersion === 'string' && resourceVersion !== '') this.#resourceVersion = resourceVersion;
+    if (type === 'BOOKMARK') return;
+    this.log.object(this.target.source, type, object);
+  }
+
+  /** Ends the current connection ourselves (after an ERROR event) and goes through the normal done path. */
+  #disconnect(error: unknown): void {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    this.#generation++;
+    handle?.abort();
+    this.#onDone(error);
+  }
+
+  #onDone(error: unknown): void {
+    this.#handle = undefined;
+    this.#generation++;
+    if (this.#stopped) return;
+    this.#gap ??= { from: this.log.clock.now(), ...classify(error) };
+    void this.#reconnect(this.#gap.reason === 'error');
+  }
+
+  #reconnect(afterError: boolean): Promise<void> {
+    this.#reconnecting ??= this.#reconnectLoop(afterError).finally(() => {
+      this.#reconnecting = undefined;
+    });
+    return this.#reconnecting;
+  }
+
+  async #reconnectLoop(afterError: boolean): Promise<void> {
+    let needsBackoff = afterError;
+    while (!this.#stopped) {
+      if (needsBackoff) {
+        const delay = Math.min(this.#options.initialBackoffMs * 2 ** this.#failures, this.#options.maxBackoffMs);
+        this.#failures++;
+        await this.#options.sleep(delay, this.#stopSignal.signal);
+        if (this.#stopped) return;
+      }
+      try {
+        if (this.#gap?.reason === '410-gone' || this.#resourceVersion === undefined) await this.#list();
+        if (this.#stopped) return;
+        if (await this.#connect()) {
+          this.#failures = 0;
+          this.#markStarted();
+          this.#closeGap();
+          return;
+        }
+        needsBackoff = true;
+      } catch (error) {
+        if (this.#stopped) return;
+        if (error instanceof GoneError || (error instanceof KubeApiError && error.status === 410)) {
+          if (this.#gap) this.#gap.reason = '410-gone';
+          this.#resourceVersion = undefined;
+        } else if (this.#gap && this.#gap.error === undefined) {
+          this.#gap.error = describe(error);
+        }
+        if (isFatal(error, this.#options.fatalStatuses)) return this.#giveUp();
+        needsBackoff = true;
+      }
+    }
+  }
+
+  /** Nothing more will come from this watch: the gap stays open until stop() records it. */
+  #giveUp(): void {
+    this.#handle?.abort();
+    this.#handle = undefined;
+  }
+
+  #closeGap(): void {
+    const gap = this.#gap;
+    if (!gap) return;
+    this.#gap = undefined;
+    this.log.client('watch-gap', {
+      watch: this.target.name,
+      from: gap.from,
+      to: this.log.clock.now(),
+      reason: gap.reason,
+      ...(gap.error !== undefined ? { error: gap.error } : {}),
+    });
+  }
+}
+
+function classify(error: unknown): { reason: GapReason; error?: string } {
+  if (error === null || error === undefined) return { reason: 'closed' };
+  if (error instanceof GoneError) return { reason: '410-gone', error: error.message };
+  const status = (error as { statusCode?: unknown; status?: unknown }).statusCode ?? (error as { status?: unknown }).status;
+  if (status === 410) return { reason: '410-gone', error: describe(error) };
+  // client-node ends a watch that received no bytes for 30 s; quiet watches (nodes) hit this routinely.
+  if (error instanceof Error && error.name === 'TimeoutError') return { reason: 'closed', error: 'idle timeout (no bytes for 30 s)' };
+  return { reason: 'error', error: describe(error) };
+}
+
+function isFatal(error: unknown, statuses: readonly number[]): boolean {
+  const status =
+    error instanceof KubeApiError ? error.status : (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' && statuses.includes(status);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof KubeApiError) return `${error.status} ${error.reason}: ${error.message}`;
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof status === 'number' ? `${status} ${message}` : message;
+}

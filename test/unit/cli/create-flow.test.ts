@@ -1,0 +1,203 @@
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli.js';
+import { EXIT } from '../../../src/exit-codes.js';
+import { UnreachableError } from '../../../src/errors.js';
+import { parseRecording } from '../../../src/trace/index.js';
+import type { Trace } from '../../../src/trace/types.js';
+import { FakeCluster, memoryStream, type FakeClusterOptions } from './fake-kube.js';
+
+async function create(argv: string[], options: FakeClusterOptions = {}, extra: { signals?: EventEmitter; exit?: (code: number) => void } = {}) {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-flow-'));
+  const cluster = new FakeCluster(options);
+  const stdout = memoryStream();
+  const stderr = memoryStream();
+  const code = await main(['create', ...argv], {
+    stdout,
+    stderr,
+    env: {},
+    kube: cluster.factory,
+    cwd,
+    ...(extra.signals ? { signals: extra.signals as never } : {}),
+    ...(extra.exit ? { exit: extra.exit } : {}),
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text(), cluster, cwd };
+}
+
+function savedTrace(cwd: string): Trace {
+  const files = readdirSync(path.join(cwd, 'traces'));
+  expect(files).toHaveLength(1);
+  return JSON.parse(readFileSync(path.join(cwd, 'traces', files[0]!), 'utf8')) as Trace;
+}
+
+describe('create, against an in-memory cluster', () => {
+  it('checks, watches before the POST, waits for Ready, deletes, and saves the trace', async () => {
+    const { code, stdout, stderr, cluster, cwd } = await create(['nginx', '--name', 'web', '-o', 'json', '--record', 'run.ndjson']);
+    expect(stderr).toMatch(/trace saved to traces\/web-\d{8}T\d{6}Z\.json/);
+    expect(code).toBe(EXIT.ok);
+    const calls = cluster.apiCalls;
+    const firstPost = calls.indexOf('POST /api/v1/namespaces/default/pods');
+    expect(calls.slice(0, 6)).toEqual([
+      'resolveCredentials',
+      'serverVersion',
+      'selfSubjectReview',
+      'accessReview delete pods default',
+      'accessReview create pods default',
+      'namespaceStatus default',
+    ]);
+    for (const watch of [
+      'WATCH /api/v1/namespaces/default/pods?metadata.name=web',
+      'WATCH /api/v1/namespaces/default/events?involvedObject.name=web',
+      'WATCH /apis/events.k8s.io/v1/namespaces/default/events?regarding.name=web',
+    ]) {
+      expect(calls.indexOf(watch)).toBeGreaterThan(-1);
+      expect(calls.indexOf(watch)).toBeLessThan(firstPost);
+    }
+    expect(calls).toContain('WATCH /api/v1/nodes?metadata.name=node-1');
+    expect(calls).toContain('GET /api/v1/nodes/node-1');
+    expect(calls).toContain('DELETE /api/v1/namespaces/default/pods/web');
+    expect(cluster.calls.at(-1)).toBe('close');
+
+    const printed = JSON.parse(stdout) as Trace;
+    expect(printed.outcome.class).toBe('ready');
+    expect(printed.milestones.map((m) => m.id)).toEqual(expect.arrayContaining(['api.post-sent', 'scheduler.scheduled', 'pod.ready', 'teardown.pod-gone']));
+    expect(savedTrace(cwd)).toEqual(printed);
+
+    const recording = parseRecording(readFileSync(path.join(cwd, 'run.ndjson'), 'utf8'));
+    expect(recording.header).toMatchObject({ kind: 'podtrace-recording', namespace: 'default', podName: 'web', options: { keep: false, timeoutMs: 300_000, image: 'nginx' } });
+    const types = recording.observations.filter((o) => o.source === 'client').map((o) => o.type);
+    expect(types.slice(0, 2)).toEqual(['kubeconfig-loaded', 'credentials-resolved']);
+    expect(types).toEqual(expect.arrayContaining(['submitted', 'post-sent', 'post-response', 'delete-sent', 'delete-response', 'pod-gone', 'done']));
+    expect(types.at(-1)).toBe('done');
+    const submitted = recording.observations.find((o) => o.type === 'submitted')!.data!['pod'] as Record<string, any>;
+    expect(submitted['metadata']).toMatchObject({
+      name: 'web',
+      namespace: 'default',
+      labels: { 'app.kubernetes.io/managed-by': 'podtrace', 'podtrace.dev/run': expect.stringMatching(/^\d{8}t\d{6}z-[a-z0-9]{5}$/) },
+    });
+    expect(submitted['spec'].containers).toEqual([{ name: 'nginx', image: 'nginx' }]);
+    expect(JSON.stringify(recording)).not.toMatch(/"(token|password|client-key-data|client-certificate-data)":/);
+
+    // The recording replays to the same trace and exit code, offline.
+    const replayOut = memoryStream();
+    const replayCode = await main(['replay', path.join(cwd, 'run.ndjson'), '-o', 'json'], { stdout: replayOut, stderr: memoryStream(), env: {} });
+    expect(replayCode).toBe(EXIT.ok);
+    expect(JSON.parse(replayOut.text())).toEqual(printed);
+  });
+
+  it('stops early on a terminal failure and exits with its code', async () => {
+    const { code, stdout, cluster } = await create(['doesnotexist', '--name', 'bad', '-o', 'json', '--timeout', '20s'], { lifecycle: 'image-not-found' });
+    const trace = JSON.parse(stdout) as Trace;
+    expect(trace.outcome.class).toBe('image-pull-not-found');
+    expect(code).toBe(EXIT.imagePullNotFound);
+    expect(cluster.apiCalls).toContain('DELETE /api/v1/namespaces/default/pods/bad');
+  }, 15_000);
+
+  it('--keep leaves the pod; a table goes to stdout', async () => {
+    const { code, stdout, cluster } = await create(['nginx', '--keep']);
+    expect(code).toBe(EXIT.ok);
+    expect(cluster.apiCalls.some((c) => c.startsWith('DELETE'))).toBe(false);
+    expect(stdout).toMatch(/podtrace-nginx-[a-z0-9]{5}/);
+  });
+
+  it('times out', async () => {
+    const { code, stdout } = await create(['nginx', '--name', 'slow', '--timeout', '1ms', '-o', 'json']);
+    expect(code).toBe(EXIT.timeout);
+    expect((JSON.parse(stdout) as Trace).outcome.class).toBe('timeout');
+  });
+
+  it('a namespace that does not exist is exit 5, before any watch or POST', async () => {
+    const { code, stderr, cluster } = await create(['nginx', '-n', 'nope'], { namespaceStatus: 'not-found' });
+    expect(code).toBe(EXIT.namespaceNotFound);
+    expect(stderr).toMatch(/^podtrace: namespace "nope" \(from -n\) does not exist on https:\/\/127\.0\.0\.1:6443/);
+    expect(cluster.apiCalls.some((c) => c.startsWith('WATCH') || c.startsWith('POST'))).toBe(false);
+  });
+
+  it('not being allowed to read namespaces is not a failure', async () => {
+    const { code } = await create(['nginx', '-o', 'json'], { namespaceStatus: 'forbidden' });
+    expect(code).toBe(EXIT.ok);
+  });
+
+  it('an unreachable cluster is exit 4 naming the server', async () => {
+    const refused = new UnreachableError(
+      'cannot reach the API server at https://127.0.0.1:6443: connection refused (ECONNREFUSED); is the cluster running?',
+      'https://127.0.0.1:6443',
+    );
+    const { code, stderr } = await create(['nginx'], { unreachable: refused });
+    expect(code).toBe(EXIT.unreachable);
+    expect(stderr.trim()).toBe(`podtrace: ${refused.message}`);
+  });
+
+  it('create denied: stops before the POST with the forbidden exit code', async () => {
+    const { code, cluster, stderr } = await create(['nginx', '-o', 'json'], { createAllowed: false });
+    expect(code).toBe(EXIT.forbidden);
+    expect(stderr).toMatch(/not allowed to create pods in namespace default/);
+    expect(cluster.apiCalls.some((c) => c.startsWith('POST') || c.startsWith('WATCH'))).toBe(false);
+  });
+
+  it('delete denied: warns that cleanup is impossible and leaves the pod', async () => {
+    const { code, cluster, stderr } = await create(['nginx', '--name', 'web'], { deleteAllowed: false });
+    expect(code).toBe(EXIT.ok);
+    expect(stderr).toMatch(/not allowed to delete pods in default.*kubectl delete pod -n default web/);
+    expect(cluster.apiCalls.some((c) => c.startsWith('DELETE'))).toBe(false);
+  });
+
+  it('a POST rejected as invalid is classified, with nothing to delete', async () => {
+    const { code, stdout, cluster } = await create(['nginx', '-o', 'json'], {
+      postError: { status: 422, body: { kind: 'Status', reason: 'Invalid', message: 'Pod "x" is invalid: spec.containers[0].image: Required value', code: 422 } },
+    });
+    expect(code).toBe(EXIT.validationRejected);
+    expect((JSON.parse(stdout) as Trace).outcome.class).toBe('validation-rejected');
+    expect(cluster.apiCalls.some((c) => c.startsWith('DELETE'))).toBe(false);
+  });
+
+  it('SIGINT deletes the pod, saves the partial trace and exits 130; a second signal exits at once', async () => {
+    const signals = new EventEmitter();
+    const exits: number[] = [];
+    const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-sig-'));
+    const cluster = new FakeCluster();
+    const stderr = memoryStream();
+    const run = main(['create', 'nginx', '--name', 'web', '-o', 'json'], {
+      stdout: memoryStream(),
+      stderr,
+      env: {},
+      kube: cluster.factory,
+      cwd,
+      signals: signals as never,
+      exit: (c) => exits.push(c),
+    });
+    // Interrupt as soon as the POST went out.
+    while (!cluster.apiCalls.some((c) => c.startsWith('POST'))) await new Promise((r) => setImmediate(r));
+    signals.emit('SIGINT');
+    const code = await run;
+    expect(code).toBe(EXIT.interrupted);
+    expect(cluster.apiCalls).toContain('DELETE /api/v1/namespaces/default/pods/web');
+    expect(savedTrace(cwd).outcome.class).toBe('interrupted');
+    expect(stderr.text()).toMatch(/SIGINT received: deleting the pod and saving the partial trace/);
+    expect(signals.listenerCount('SIGINT')).toBe(0);
+
+    const second = new EventEmitter();
+    const exits2: number[] = [];
+    const cluster2 = new FakeCluster();
+    const stderr2 = memoryStream();
+    const run2 = main(['create', 'nginx', '--name', 'web2', '--timeout', '2s', '-o', 'json'], {
+      stdout: memoryStream(),
+      stderr: stderr2,
+      env: {},
+      kube: cluster2.factory,
+      cwd,
+      signals: second as never,
+      exit: (c) => exits2.push(c),
+    });
+    while (!cluster2.apiCalls.some((c) => c.startsWith('POST'))) await new Promise((r) => setImmediate(r));
+    second.emit('SIGTERM');
+    second.emit('SIGTERM');
+    expect(exits2).toEqual([EXIT.terminated]);
+    expect(stderr2.text()).toMatch(/stopped by a second SIGTERM\. The pod may still exist: kubectl delete pod -n default web2/);
+    await run2;
+    void exits;
+  });
+});

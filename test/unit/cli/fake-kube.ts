@@ -1,0 +1,287 @@
+import type {
+  AccessReviewRequest,
+  AccessReviewResult,
+  HttpVerb,
+  KubeClient,
+  KubeClientRequest,
+  KubeFactory,
+  NamespaceStatus,
+  QueryParams,
+  RawResponse,
+  WatchDoneHandler,
+  WatchEventHandler,
+  WatchHandle,
+} from '../../../src/kube/types.js';
+import { KubeApiError } from '../../../src/kube/types.js';
+import type { KubeTarget } from '../../../src/kube/kubeconfig.js';
+
+export interface MemoryStream {
+  write(chunk: string): boolean;
+  text(): string;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export function memoryStream(options: { isTTY?: boolean; columns?: number } = {}): MemoryStream {
+  let buffer = '';
+  return {
+    write(chunk: string) {
+      buffer += chunk;
+      return true;
+    },
+    text: () => buffer,
+    ...options,
+  };
+}
+
+interface Stream {
+  path: string;
+  query: QueryParams;
+  onEvent: WatchEventHandler;
+  onDone: WatchDoneHandler;
+  open: boolean;
+}
+
+export interface FakeClusterOptions {
+  namespaceStatus?: NamespaceStatus;
+  createAllowed?: boolean;
+  deleteAllowed?: boolean;
+  postError?: { status: number; body: unknown };
+  /** What the pod does after the POST; default: scheduled, pulled, started, Ready. */
+  lifecycle?: 'ready' | 'image-not-found';
+  /** Fail every call with this error (e.g. a connection failure). */
+  unreachable?: Error;
+}
+
+/**
+ * A tiny API server in memory: records every call, answers LISTs empty, and
+ * after the POST plays a pod's life over the watches, like the real cluster.
+ */
+export class FakeCluster {
+  readonly calls: string[] = [];
+  readonly factoryRequests: KubeClientRequest[] = [];
+  readonly streams: Stream[] = [];
+  #rv = 100;
+  #pod: Record<string, any> | undefined;
+
+  constructor(readonly options: FakeClusterOptions = {}) {}
+
+  readonly factory: KubeFactory = async (request) => {
+    this.factoryRequests.push(request);
+    return this.client(request);
+  };
+
+  client(request: KubeClientRequest): KubeClient {
+    const target: KubeTarget = {
+      context: 'fake',
+      cluster: 'fake',
+      user: 'fake-user',
+      server: 'https://127.0.0.1:6443',
+      namespace: request.namespace ?? 'default',
+      namespaceSource: request.namespace ? 'flag' : 'default',
+      authMethod: 'token',
+      files: ['/fake/kubeconfig'],
+      loadMs: 0.5,
+    };
+    const cluster = this;
+    const guard = (name: string): void => {
+      cluster.calls.push(name);
+      if (cluster.options.unreachable) throw cluster.options.unreachable;
+    };
+    return {
+      target,
+      async resolveCredentials() {
+        guard('resolveCredentials');
+        return { durationMs: 0.2, method: 'token' };
+      },
+      async serverVersion() {
+        guard('serverVersion');
+        return { gitVersion: 'v1.34.0', platform: 'linux/amd64' };
+      },
+      async selfSubjectReview() {
+        guard('selfSubjectReview');
+        return { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+      },
+      async accessReview(req: AccessReviewRequest): Promise<AccessReviewResult> {
+        guard(`accessReview ${req.verb} ${req.resource} ${req.namespace}`);
+        const allowed = req.verb === 'create' ? cluster.options.createAllowed !== false : cluster.options.deleteAllowed !== false;
+        return { allowed, denied: !allowed, reason: allowed ? 'RBAC: allowed' : '', evaluationError: '' };
+      },
+      async namespaceStatus(ns: string) {
+        guard(`namespaceStatus ${ns}`);
+        return cluster.options.namespaceStatus ?? 'exists';
+      },
+      async request(verb: HttpVerb, path: string, opts: { query?: QueryParams; body?: unknown } = {}): Promise<RawResponse> {
+        guard(`${verb} ${path}`);
+        return cluster.#route(verb, path, opts);
+      },
+      async watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {
+        guard(`WATCH ${path}?${String(query['fieldSelector'])}`);
+        const stream: Stream = { path, query, onEvent, onDone, open: true };
+        cluster.streams.push(stream);
+        return {
+          abort: () => {
+            if (!stream.open) return;
+            stream.open = false;
+            setImmediate(() => onDone(null));
+          },
+        };
+      },
+      async close() {
+        cluster.calls.push('close');
+      },
+    };
+  }
+
+  get apiCalls(): string[] {
+    return this.calls.filter((c) => c !== 'close');
+  }
+
+  /** Delivers to the open watches whose path ends with `suffix` (e.g. '/pods', '/events'). */
+  #send(suffix: string, type: string, object: unknown, prefix = '/api/v1/namespaces/'): void {
+    for (const s of this.streams) {
+      if (s.open && s.path.startsWith(prefix) && s.path.endsWith(suffix)) s.onEvent(type, structuredClone(object));
+    }
+  }
+
+  #nextRv(): string {
+    this.#rv += 1;
+    return String(this.#rv);
+  }
+
+  #route(verb: HttpVerb, path: string, opts: { body?: unknown }): RawResponse {
+    if (verb === 'GET' && /\/(pods|events)$/.test(path)) {
+      return { status: 200, body: { kind: 'List', metadata: { resourceVersion: String(this.#rv) }, items: [] } };
+    }
+    if (verb === 'GET' && path === '/api/v1/nodes') {
+      return { status: 200, body: { kind: 'NodeList', metadata: { resourceVersion: String(this.#rv) }, items: [] } };
+    }
+    if (verb === 'GET' && path.startsWith('/api/v1/nodes/')) {
+      return { status: 200, body: { kind: 'Node', apiVersion: 'v1', metadata: { name: 'node-1' }, status: { nodeInfo: { kubeletVersion: 'v1.34.0' } } } };
+    }
+    if (verb === 'POST' && path.endsWith('/pods')) {
+      if (this.options.postError) throw KubeApiError.fromResponse(this.options.postError.status, this.options.postError.body);
+      const submitted = opts.body as Record<string, any>;
+      const now = new Date();
+      this.#pod = {
+        ...structuredClone(submitted),
+        metadata: { ...submitted['metadata'], uid: 'uid-1', resourceVersion: this.#nextRv(), creationTimestamp: iso(now) },
+        status: { phase: 'Pending', qosClass: 'BestEffort' },
+      };
+      this.#play();
+      return { status: 201, body: structuredClone(this.#pod) };
+    }
+    if (verb === 'DELETE' && path.includes('/pods/')) {
+      if (!this.#pod) throw KubeApiError.fromResponse(404, { kind: 'Status', reason: 'NotFound', message: 'pods not found' });
+      const pod = this.#pod;
+      setTimeout(() => {
+        pod['metadata'] = { ...pod['metadata'], deletionTimestamp: iso(new Date()), resourceVersion: this.#nextRv() };
+        this.#send('/pods', 'MODIFIED', pod);
+        this.#event('Killing', 'Stopping container main');
+        setTimeout(() => {
+          pod['metadata'] = { ...pod['metadata'], resourceVersion: this.#nextRv() };
+          this.#send('/pods', 'DELETED', pod);
+          this.#pod = undefined;
+        }, 5);
+      }, 5);
+      return { status: 200, body: structuredClone(pod) };
+    }
+    if (verb === 'GET' && path.includes('/pods/')) {
+      if (!this.#pod) throw KubeApiError.fromResponse(404, { kind: 'Status', reason: 'NotFound', message: 'not found' });
+      return { status: 200, body: structuredClone(this.#pod) };
+    }
+    throw new Error(`fake cluster: no route for ${verb} ${path}`);
+  }
+
+  #event(reason: string, message: string, type = 'Normal'): void {
+    const pod = this.#pod;
+    if (!pod) return;
+    const now = new Date();
+    const name = `${pod['metadata'].name}.${(BigInt(now.getTime()) * 1_000_000n).toString(16)}`;
+    this.#send('/events', 'ADDED', {
+      kind: 'Event',
+      apiVersion: 'v1',
+      metadata: { name, namespace: pod['metadata'].namespace, resourceVersion: this.#nextRv(), creationTimestamp: iso(now) },
+      involvedObject: { kind: 'Pod', name: pod['metadata'].name, namespace: pod['metadata'].namespace, uid: 'uid-1', fieldPath: 'spec.containers{main}' },
+      reason,
+      message,
+      source: { component: 'kubelet', host: 'node-1' },
+      firstTimestamp: iso(now),
+      lastTimestamp: iso(now),
+      count: 1,
+      type,
+      reportingComponent: 'kubelet',
+      reportingInstance: 'node-1',
+    });
+  }
+
+  /** The pod's life after the POST, a few ms apart. */
+  #play(): void {
+    const steps: Array<() => void> = [];
+    const pod = () => this.#pod!;
+    const update = (mutate: (p: Record<string, any>) => void) => () => {
+      if (!this.#pod) return;
+      mutate(pod());
+      pod()['metadata'].resourceVersion = this.#nextRv();
+      this.#send('/pods', 'MODIFIED', pod());
+    };
+    const container = pod()['spec'].containers[0].name as string;
+    const image = pod()['spec'].containers[0].image as string;
+    steps.push(() => this.#send('/pods', 'ADDED', pod()));
+    steps.push(
+      update((p) => {
+        p['spec'].nodeName = 'node-1';
+        p['status'].conditions = [{ type: 'PodScheduled', status: 'True', lastTransitionTime: iso(new Date()) }];
+      }),
+    );
+    steps.push(
+      update((p) => {
+        p['status'].startTime = iso(new Date());
+        p['status'].hostIP = '10.0.0.1';
+        p['status'].containerStatuses = [{ name: container, image, ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }];
+      }),
+    );
+    steps.push(() => this.#event('Pulling', `Pulling image "${image}"`));
+    if (this.options.lifecycle === 'image-not-found') {
+      steps.push(() => this.#event('Failed', `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/${image}": failed to resolve reference "docker.io/library/${image}": docker.io/library/${image}: not found`, 'Warning'));
+      steps.push(
+        update((p) => {
+          p['status'].containerStatuses[0].state = { waiting: { reason: 'ErrImagePull', message: `failed to resolve reference: not found` } };
+        }),
+      );
+      steps.push(
+        update((p) => {
+          p['status'].containerStatuses[0].state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ErrImagePull: not found` } };
+        }),
+      );
+    } else {
+      steps.push(() => this.#event('Pulled', `Successfully pulled image "${image}" in 1.234s (1.5s including waiting). Image size: 1000 bytes.`));
+      steps.push(() => this.#event('Created', `Created container: ${container}`));
+      steps.push(() => this.#event('Started', `Started container ${container}`));
+      steps.push(
+        update((p) => {
+          const t = iso(new Date());
+          p['status'].phase = 'Running';
+          p['status'].podIP = '10.244.0.5';
+          p['status'].conditions = [
+            { type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: t },
+            { type: 'Initialized', status: 'True', lastTransitionTime: t },
+            { type: 'Ready', status: 'True', lastTransitionTime: t },
+            { type: 'ContainersReady', status: 'True', lastTransitionTime: t },
+            { type: 'PodScheduled', status: 'True', lastTransitionTime: t },
+          ];
+          p['status'].containerStatuses = [{ name: container, image, imageID: `${image}@sha256:${'a'.repeat(64)}`, ready: true, started: true, restartCount: 0, state: { running: { startedAt: t } } }];
+        }),
+      );
+    }
+    let delay = 2;
+    for (const step of steps) {
+      setTimeout(step, delay);
+      delay += 2;
+    }
+  }
+}
+
+function iso(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { ObservationLog } from '../../../src/watchers/observation-log.js';
+import { PodWatchSet } from '../../../src/watchers/pod-watch-set.js';
+import { FakeTransport, settle } from './fake-transport.js';
+
+describe('PodWatchSet', () => {
+  it('opens pod, core/v1 event and events.k8s.io watches before resolving start()', async () => {
+    const transport = new FakeTransport();
+    transport.list('10').list('11').list('12');
+    const log = new ObservationLog();
+    const set = new PodWatchSet(transport, log, { namespace: 'demo', podName: 'web' });
+    await set.start();
+    expect(transport.streams.map((s) => [s.path, s.query['fieldSelector']])).toEqual([
+      ['/api/v1/namespaces/demo/pods', 'metadata.name=web'],
+      ['/api/v1/namespaces/demo/events', 'involvedObject.name=web'],
+      ['/apis/events.k8s.io/v1/namespaces/demo/events', 'regarding.name=web'],
+    ]);
+    expect(log.observations.filter((o) => o.type === 'watch-started').map((o) => o.data!['watch'])).toEqual(['pod', 'event', 'eventsv1']);
+    set.stop();
+  });
+
+  it('follows the node once the pod is bound, and reads it once', async () => {
+    const transport = new FakeTransport();
+    transport.list('10').list('11').list('12');
+    const log = new ObservationLog();
+    const set = new PodWatchSet(transport, log, { namespace: 'demo', podName: 'web' });
+    await set.start();
+    const podStream = transport.streams[0]!;
+    // node watch LIST, node events LIST, node GET (answered in request order)
+    transport.list('20').list('21');
+    transport.listAnswers.push({ status: 200, body: { kind: 'Node', metadata: { name: 'n1' } } });
+    podStream.send('MODIFIED', { kind: 'Pod', metadata: { name: 'web', resourceVersion: '13' }, spec: { nodeName: 'n1' } });
+    podStream.send('MODIFIED', { kind: 'Pod', metadata: { name: 'web', resourceVersion: '14' }, spec: { nodeName: 'n1' } });
+    await settle(10);
+    expect(set.nodeName).toBe('n1');
+    expect(transport.streams.slice(3).map((s) => [s.path, s.query['fieldSelector']])).toEqual([
+      ['/api/v1/nodes', 'metadata.name=n1'],
+      ['/api/v1/events', 'involvedObject.kind=Node,involvedObject.name=n1'],
+    ]);
+    const nodeInfo = log.observations.find((o) => o.type === 'node-info');
+    expect(nodeInfo?.data).toEqual({ node: { kind: 'Node', metadata: { name: 'n1' } } });
+    expect(transport.requests.filter((r) => r.path === '/api/v1/nodes/n1')).toHaveLength(1);
+    set.stop();
+  });
+
+  it('reports the pod gone when the watch sees DELETED', async () => {
+    const transport = new FakeTransport();
+    transport.list('10').list('11').list('12');
+    const log = new ObservationLog();
+    const set = new PodWatchSet(transport, log, { namespace: 'demo', podName: 'web' });
+    await set.start();
+    const gone = set.waitUntilGone();
+    transport.streams[0]!.send('DELETED', { kind: 'Pod', metadata: { name: 'web', resourceVersion: '30' } });
+    await gone;
+    expect(set.podGone).toBe(true);
+    expect(log.observations.at(-1)).toMatchObject({ source: 'client', type: 'pod-gone', data: { via: 'watch' } });
+    set.stop();
+  });
+});
