@@ -113,3 +113,57 @@ export async function eventsV1(name: string): Promise<EventsV1Event[]> {
   const list = await clients().events.listNamespacedEvent({ namespace: NAMESPACE, fieldSelector: `regarding.name=${name}` });
   return list.items;
 }
+
+function ignoreConflict(error: unknown): void {
+  if ((error as { code?: number }).code !== 409) throw error;
+}
+
+/** A RuntimeClass whose handler containerd does not have: sandboxes for it fail. */
+export async function ensureRuntimeClass(name: string, handler: string): Promise<void> {
+  const { kc } = clients();
+  const { NodeV1Api } = await import('@kubernetes/client-node');
+  await kc
+    .makeApiClient(NodeV1Api)
+    .createRuntimeClass({ body: { apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name }, handler } })
+    .catch(ignoreConflict);
+}
+
+export async function ensureNamespace(name: string, labels: Record<string, string> = {}): Promise<string> {
+  await clients()
+    .core.createNamespace({ body: { metadata: { name, labels } } })
+    .catch(ignoreConflict);
+  return name;
+}
+
+/**
+ * Writes a kubeconfig for a ServiceAccount of the default namespace with a
+ * short-lived token (TokenRequest), for tests that need a user with exactly
+ * the rights they grant it (none, unless bound).
+ */
+export async function serviceAccountKubeconfig(file: string, serviceAccount: string): Promise<string> {
+  const { kc, core } = clients();
+  await core.createNamespacedServiceAccount({ namespace: NAMESPACE, body: { metadata: { name: serviceAccount } } }).catch(ignoreConflict);
+  const request = await core.createNamespacedServiceAccountToken({
+    name: serviceAccount,
+    namespace: NAMESPACE,
+    body: { spec: { audiences: [], expirationSeconds: 600 } },
+  });
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the test kubeconfig has no current cluster');
+  const { writeFileSync } = await import('node:fs');
+  const ca = cluster.caData ? `certificate-authority-data: ${cluster.caData}` : `certificate-authority: ${cluster.caFile}`;
+  writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [{ name: c, cluster: { server: "${cluster.server}", ${ca} } }]`,
+      `users: [{ name: ${serviceAccount}, user: { token: "${request.status?.token}" } }]`,
+      `contexts: [{ name: ${serviceAccount}, context: { cluster: c, user: ${serviceAccount}, namespace: ${NAMESPACE} } }]`,
+      `current-context: ${serviceAccount}`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  return file;
+}
