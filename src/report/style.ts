@@ -43,6 +43,7 @@ export const SOURCE_LABEL: Readonly<Record<TimeSource, string>> = {
   'condition-s': 'condition 1 s',
   'watch-observed': 'watch ms',
   'client-clock': 'client clock',
+  'bounded-by': 'bounded',
 };
 
 /** Display width of plain text (no escape codes); wide characters are not used by the renderers. */

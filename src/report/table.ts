@@ -76,6 +76,16 @@ function outcomeLines(outcome: Outcome, paint: Painter, width: number): string[]
 function notes(trace: Trace, paint: Painter, width: number): string[] {
   const out: string[] = [];
   const fit = (s: string) => truncate(s, Math.max(20, width));
+  const deleteReview = trace.accessReviews.find((r) => r.verb === 'delete');
+  if (deleteReview?.allowed === false && !trace.run.options.keep) {
+    const { namespace, name } = trace.pod;
+    out.push(
+      ...wrap(
+        `! not allowed to delete pods in ${namespace}: podtrace cannot clean up after itself; delete the pod yourself: kubectl delete pod -n ${namespace} ${name}`,
+        width,
+      ).map((l) => paint('yellow', l)),
+    );
+  }
   for (const a of trace.anomalies) out.push(paint('yellow', fit(`! ${a.kind}: ${a.explanation}`)));
   for (const g of trace.gaps) {
     const recovered = g.recoveredFromStatus.length ? `; from status instead of events: ${g.recoveredFromStatus.join(', ')}` : '';
@@ -86,6 +96,18 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
   if (changes.length) {
     const top = [...new Set(changes.map((c) => c.path.replace(/\[\d+\].*$/, '').replace(/^(\w+\.\w+)\..*$/, '$1')))];
     out.push(paint('dim', fit(`admission/defaulting changed ${changes.length} field(s): ${top.join(', ')}`)));
+  }
+  const attempts = trace.scheduling.attempts;
+  if (attempts.length > 1 || (attempts[0]?.count ?? 0) > 1) {
+    for (const a of attempts) {
+      out.push(fit(`scheduler ${formatOffset(a.offsetMs)}${a.count > 1 ? ` (${a.count}×)` : ''}: ${a.message}`));
+    }
+  }
+  for (const c of trace.containers) {
+    for (const f of c.probeFailures ?? []) {
+      const when = f.lastOffsetMs !== undefined ? `${formatOffset(f.offsetMs)} to ${formatOffset(f.lastOffsetMs)}` : formatOffset(f.offsetMs);
+      out.push(fit(`${c.name}: ${f.probe} probe failed ${f.count}× ${when}: ${f.message.replace(/^\w+ probe failed: /, '')}`));
+    }
   }
   for (const c of trace.containers) {
     if (c.pull === 'pulled' && c.pullMs !== undefined) {

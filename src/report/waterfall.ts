@@ -21,14 +21,20 @@ function bar(startCell: number, lengthCells: number): string {
   return lead + FULL.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
 }
 
-/** Milestone ids, with container steps as "name: step" so they survive truncation. */
-function rowLabel(p: Phase): string {
-  const id = p.kind === 'reported' ? p.id : (p.to ?? p.id);
-  if (p.container !== undefined && id.startsWith(`container.${p.container}.`)) {
-    const step = id.slice(`container.${p.container}.`.length);
-    return `${p.container}: ${step === 'pull-reported' ? 'pull (kubelet)' : step}`;
-  }
-  return id;
+/**
+ * The label of the milestone a step ends at, as in the table; a reported
+ * duration says who measured it. Container rows drop their "container "
+ * prefix when the label would not fit, so the step survives truncation.
+ */
+function rowLabel(p: Phase, labels: ReadonlyMap<string, string>, width: number): string {
+  const label =
+    p.kind === 'reported'
+      ? p.container !== undefined
+        ? `container ${p.container}: image pull (kubelet)`
+        : p.label.replace(/ \(client-measured\)$/, ' (client)')
+      : (labels.get(p.to ?? '') ?? p.to ?? p.id);
+  if (label.length <= width || p.container === undefined) return label;
+  return label.replace(/^(?:init container|container|sidecar) /, '');
 }
 
 export function renderWaterfall(trace: Trace, options: WaterfallOptions): string {
@@ -46,8 +52,9 @@ export function renderWaterfall(trace: Trace, options: WaterfallOptions): string
   const span = end - start;
   const cell = (ms: number) => ((ms - start) / span) * barWidth;
 
+  const labels = new Map(trace.milestones.map((m) => [m.id, m.label]));
   const lines = phases.map((p) => {
-    const label = truncate(rowLabel(p), labelWidth).padEnd(labelWidth);
+    const label = truncate(rowLabel(p, labels, labelWidth), labelWidth).padEnd(labelWidth);
     let b = bar(cell(p.startOffsetMs), (p.durationMs / span) * barWidth);
     if (b.length > barWidth) b = b.slice(0, barWidth);
     const styled = p.clamped ? paint('red', b) : paint(p.kind === 'reported' ? 'dim' : COMPONENT_STYLE[p.component ?? 'node'], b);

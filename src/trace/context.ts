@@ -48,6 +48,8 @@ export interface Context {
   nodes: NodeSnapshot[];
   lastObservedAt: number;
   final: boolean;
+  /** When podtrace sent its DELETE (teardown): what is seen after it is the teardown, not the pod under test. */
+  deleteSentAt?: number;
 }
 
 function rank(e: NormalizedEvent): number {
@@ -152,7 +154,29 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
     nodes,
     lastObservedAt,
     final,
+    deleteSentAt: client.get('delete-sent')?.[0]?.observedAt,
   };
+}
+
+/**
+ * The pod as it was before podtrace's own DELETE: status snapshots and events
+ * first seen before it. Deleting a pod turns it Failed (or Succeeded) and
+ * wipes lastState, so classification and the container summary read this
+ * view; teardown milestones read the whole context.
+ */
+export function beforeTeardown(ctx: Context): Context {
+  const cut = ctx.deleteSentAt;
+  if (cut === undefined) return ctx;
+  const snapshots = ctx.snapshots.filter((s) => s.observedAt < cut);
+  const live = [...snapshots].reverse().find((s) => s.type !== 'DELETED');
+  const view: Context = {
+    ...ctx,
+    snapshots,
+    podEvents: ctx.podEvents.filter((e) => e.firstObservedAt < cut),
+  };
+  if (live) view.latestPod = live.pod;
+  else delete view.latestPod;
+  return view;
 }
 
 export type ContainerKind = 'init' | 'sidecar' | 'app';
@@ -197,4 +221,22 @@ export function kubeletEvents(ctx: Context, reason: string, fieldPath?: string):
 export function schedulerEvents(ctx: Context, reason: string): NormalizedEvent[] {
   const wanted = (ctx.stored ?? ctx.latestPod)?.spec?.schedulerName ?? 'default-scheduler';
   return ctx.podEvents.filter((e) => e.reason === reason && (e.component === wanted || e.component === 'default-scheduler'));
+}
+
+/** Kubelet BackOff events about one container, split by what is backing off (the reason is shared). */
+export function backOffEvents(ctx: Context, ref: ContainerRef, what: 'pull' | 'restart'): NormalizedEvent[] {
+  const pattern = what === 'pull' ? /^Back-off pulling image/i : /^Back-off restarting failed container/i;
+  const backOff = kubeletEvents(ctx, 'BackOff', ref.fieldPath).filter((e) => pattern.test(e.message));
+  // The kubelet also reports the waiting reason itself as a Failed event ("Error: ImagePullBackOff").
+  const failed = what === 'pull' ? kubeletEvents(ctx, 'Failed', ref.fieldPath).filter((e) => /^Error: ImagePullBackOff\b/.test(e.message)) : [];
+  return [...backOff, ...failed].sort((a, b) => eventOrder(a) - eventOrder(b));
+}
+
+function eventOrder(e: NormalizedEvent): number {
+  return e.first?.ms ?? e.firstObservedAt;
+}
+
+/** The kubelet's "Failed to pull image ..." events about one container (not its "Error: ErrImagePull" echo). */
+export function pullFailedEvents(ctx: Context, ref: ContainerRef): NormalizedEvent[] {
+  return kubeletEvents(ctx, 'Failed', ref.fieldPath).filter((e) => e.message.startsWith('Failed to pull image'));
 }

@@ -12,7 +12,8 @@ export type TimeSource =
   | 'status-field-s' // status.startTime, state.running.startedAt, ...
   | 'condition-s' // status.conditions[].lastTransitionTime
   | 'watch-observed' // the client saw the change on its watch (an upper bound, ms)
-  | 'client-clock'; // podtrace measured it itself
+  | 'client-clock' // podtrace measured it itself
+  | 'bounded-by'; // a coarse time capped by a precise milestone that must come after it (see Milestone.boundedBy)
 
 /** Resolution of each source; watch-observed is also an upper bound (delivery latency). */
 export const PRECISION_MS: Readonly<Record<TimeSource, number>> = {
@@ -23,6 +24,8 @@ export const PRECISION_MS: Readonly<Record<TimeSource, number>> = {
   'condition-s': 1000,
   'watch-observed': 1,
   'client-clock': 0.001,
+  // Nominal only: a bounded milestone carries its own precision (the width of its remaining interval).
+  'bounded-by': 1000,
 };
 
 /** Best first: used to choose among candidates for one milestone. */
@@ -34,6 +37,7 @@ export const SOURCE_RANK: readonly TimeSource[] = [
   'event-timestamp-s',
   'status-field-s',
   'condition-s',
+  'bounded-by', // never a candidate: reconstruct() derives it
 ];
 
 export interface ParsedTime {

@@ -1,14 +1,18 @@
 /**
- * The milestone table: every step from request to Ready (and teardown), in
- * order, each with where its time can come from. reconstruct() picks the best
- * candidate per row; rows with no candidate are simply absent from the trace.
- * Like clusterloader2's phase table, adding a step is adding a row here.
+ * The milestone table: every step from request to Ready (and teardown), each
+ * with where its time can come from and which steps must happen before it.
+ * reconstruct() picks the best candidate per row; rows with no candidate are
+ * simply absent from the trace. Rows are listed so that every row comes after
+ * the rows named in its `after` (the trace itself lists milestones in time
+ * order). Like clusterloader2's phase table, adding a step is adding a row here.
  */
 import { PRECISION_MS, parseSecondsTime, type TimeSource } from './event-time.js';
 import {
+  backOffEvents,
   containerRefs,
   containerStatus,
   kubeletEvents,
+  pullFailedEvents,
   schedulerEvents,
   type Context,
   type ContainerRef,
@@ -43,6 +47,17 @@ export interface MilestoneSpec {
   container?: string;
   /** The event this row is normally timed from; used to say so when it is missing. */
   expects?: string;
+  /**
+   * Rows that causally happen before this one (a sandbox is ready before the
+   * kubelet pulls the first image). reconstruct() uses them to bound coarse
+   * times by precise ones and to flag real inversions (clock skew).
+   */
+  after?: string[];
+  /**
+   * Its client-clock candidates are when the client learned of it (a response,
+   * a watch sighting), so they are only upper bounds, like watch sightings.
+   */
+  timedWhenSeen?: boolean;
   candidates(ctx: Context): Candidate[];
 }
 
@@ -130,7 +145,7 @@ function conditionTrue(ctx: Context, type: string, detail?: (pod: Pod) => string
 
 // ---- rows --------------------------------------------------------------------
 
-function containerRows(ref: ContainerRef): MilestoneSpec[] {
+function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
   const name = ref.name;
   const base = `container.${name}`;
   const rows: MilestoneSpec[] = [];
@@ -147,6 +162,7 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
     stepLabel: 'kubelet gets to the container (earlier containers, volumes)',
     component: 'kubelet',
     container: name,
+    after: [gate],
     candidates: (ctx) => fromEvent(firstEvent(kubeletEvents(ctx, 'Pulling', ref.fieldPath)), ref.spec.image),
   });
   rows.push({
@@ -155,8 +171,9 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
     stepLabel: 'image pull (failed)',
     component: 'runtime',
     container: name,
+    after: [`${base}.pulling`],
     candidates: (ctx) => {
-      const failed = kubeletEvents(ctx, 'Failed', ref.fieldPath).filter((e) => e.message.startsWith('Failed to pull image'));
+      const failed = pullFailedEvents(ctx, ref);
       const first = firstEvent(failed);
       if (!first) return [];
       const attempts = failed.reduce((n, e) => n + e.count, 0);
@@ -166,11 +183,25 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
     },
   });
   rows.push({
+    id: `${base}.pull-back-off`,
+    label: `${kindLabel} ${name}: image pull backing off`,
+    stepLabel: 'kubelet waits before pulling again (ImagePullBackOff)',
+    component: 'kubelet',
+    container: name,
+    after: [`${base}.pull-failed`],
+    candidates: (ctx) => {
+      const e = firstEvent(backOffEvents(ctx, ref, 'pull'));
+      const s = firstSnapshot(ctx, (p) => containerStatus(p, ref)?.state?.waiting?.reason === 'ImagePullBackOff');
+      return [...fromEvent(e, e?.message), ...watched(s, `${name} waiting ImagePullBackOff`)];
+    },
+  });
+  rows.push({
     id: `${base}.pulled`,
     label: `${kindLabel} ${name}: image pulled`,
     stepLabel: 'image pull (runtime)',
     component: 'runtime',
     container: name,
+    after: [`${base}.pulling`],
     candidates: (ctx) => {
       if (pulledKind(ctx) !== 'pulled') return [];
       const msg = parsePulledMessage(pulledEvent(ctx)!.message);
@@ -193,6 +224,7 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
     stepLabel: 'kubelet gets to the container, image found on the node',
     component: 'kubelet',
     container: name,
+    after: [gate],
     candidates: (ctx) => (pulledKind(ctx) === 'present' ? fromEvent(pulledEvent(ctx), ref.spec.image) : []),
   });
   rows.push({
@@ -201,6 +233,7 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
     stepLabel: 'create container (runtime)',
     component: 'runtime',
     container: name,
+    after: [`${base}.pulled`, `${base}.image-present`],
     candidates: (ctx) => fromEvent(firstEvent(kubeletEvents(ctx, 'Created', ref.fieldPath))),
   });
   rows.push({
@@ -210,6 +243,7 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
     component: 'runtime',
     container: name,
     expects: `kubelet Started event for ${name}`,
+    after: [`${base}.created`],
     candidates: (ctx) => {
       const hasStarted = (p: Pod) => {
         const st = containerStatus(p, ref)?.state;
@@ -230,8 +264,9 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
     stepLabel: 'container runs, then exits',
     component: 'runtime',
     container: name,
+    after: [`${base}.started`],
     candidates: (ctx) => {
-      const deleteSentAt = ctx.client.get('delete-sent')?.[0]?.observedAt ?? Infinity;
+      const deleteSentAt = ctx.deleteSentAt ?? Infinity;
       const exited = (p: Pod) => {
         const st = containerStatus(p, ref);
         const t = st?.lastState?.terminated ?? st?.state?.terminated;
@@ -251,11 +286,17 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
     stepLabel: 'kubelet restarts it, then backs off',
     component: 'kubelet',
     container: name,
-    candidates: (ctx) =>
-      watched(
-        firstSnapshot(ctx, (p) => containerStatus(p, ref)?.state?.waiting?.reason === 'CrashLoopBackOff'),
-        `${name} waiting CrashLoopBackOff`,
-      ),
+    after: [`${base}.exited`],
+    candidates: (ctx) => {
+      const e = firstEvent(backOffEvents(ctx, ref, 'restart'));
+      return [
+        ...fromEvent(e),
+        ...watched(
+          firstSnapshot(ctx, (p) => containerStatus(p, ref)?.state?.waiting?.reason === 'CrashLoopBackOff'),
+          `${name} waiting CrashLoopBackOff`,
+        ),
+      ];
+    },
   });
   if (ref.kind === 'init') {
     rows.push({
@@ -264,6 +305,7 @@ function containerRows(ref: ContainerRef): MilestoneSpec[] {
       stepLabel: `init container ${name} runs to completion`,
       component: 'kubelet',
       container: name,
+      after: [`${base}.started`],
       candidates: (ctx) => {
         const s = firstSnapshot(ctx, (p) => containerStatus(p, ref)?.state?.terminated?.exitCode === 0);
         const t = s ? containerStatus(s.pod, ref)?.state?.terminated : undefined;
@@ -282,6 +324,7 @@ function containerReadyRows(ref: ContainerRef): MilestoneSpec[] {
       stepLabel: 'first readiness probes',
       component: 'kubelet',
       container: ref.name,
+      after: [`container.${ref.name}.started`],
       candidates: (ctx) => {
         const unhealthy = kubeletEvents(ctx, 'Unhealthy', ref.fieldPath).filter((e) => probeKind(e.message) === 'readiness');
         const e = firstEvent(unhealthy);
@@ -299,8 +342,33 @@ function containerReadyRow(ref: ContainerRef): MilestoneSpec {
     stepLabel: ref.spec.readinessProbe ? 'readiness probe passes' : 'kubelet reports the container ready',
     component: 'kubelet',
     container: ref.name,
+    after: [`container.${ref.name}.started`, `container.${ref.name}.readiness-failed`],
     candidates: (ctx) => watched(firstSnapshot(ctx, (p) => containerStatus(p, ref)?.ready === true), `${ref.name} ready`),
   };
+}
+
+function reviewCandidates(ctx: Context, verb: 'create' | 'delete'): Candidate[] {
+  // Both reviews run in parallel and arrive in either order: pick by verb, never by position.
+  const o = (ctx.client.get('access-review') ?? []).find((x) => x.data?.verb === verb && (x.data?.resource ?? 'pods') === 'pods');
+  if (!o) return [];
+  const d = o.data ?? {};
+  const what = `${verb} pods`;
+  const detail =
+    d.error !== undefined
+      ? `${what}: review failed (${typeof d.error === 'string' ? d.error : JSON.stringify(d.error)})${verb === 'create' ? ': the POST will tell' : ''}`
+      : d.allowed === true
+        ? `${what}: allowed`
+        : `${what}: not allowed${verb === 'delete' ? ': podtrace cannot clean up after itself' : ''}${typeof d.reason === 'string' && d.reason ? ` (${d.reason})` : ''}`;
+  return [
+    {
+      kind: 'client',
+      source: 'client-clock',
+      precisionMs: PRECISION_MS['client-clock'],
+      clientMs: o.observedAt,
+      evidence: `client access-review (${verb})`,
+      detail,
+    },
+  ];
 }
 
 /**
@@ -311,7 +379,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
   const refs = containerRefs(ctx);
   const initRefs = refs.filter((r) => r.kind !== 'app');
   const appRefs = refs.filter((r) => r.kind === 'app');
-  const deleteSentAt = ctx.client.get('delete-sent')?.[0]?.observedAt;
+  const deleteSentAt = ctx.deleteSentAt;
 
   const rows: MilestoneSpec[] = [
     {
@@ -327,6 +395,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'credentials resolved',
       stepLabel: 'resolve credentials (token, certificate, exec plugin)',
       component: 'client',
+      after: ['client.kubeconfig'],
       candidates: (c) => clientStep(c, 'credentials-resolved', (d) => (typeof d.method === 'string' ? d.method : undefined)),
     },
     {
@@ -334,6 +403,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'identity (SelfSubjectReview)',
       stepLabel: 'API server authenticates the user',
       component: 'apiserver',
+      after: ['client.credentials'],
       candidates: (c) =>
         clientStep(c, 'self-subject-review', (d) =>
           typeof d.username === 'string' ? d.username : typeof d.error === 'string' ? `error: ${d.error}` : undefined,
@@ -344,29 +414,23 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'may create pods (access review)',
       stepLabel: 'API server authorizes: can I create pods?',
       component: 'apiserver',
-      candidates: (c) => {
-        const list = c.client.get('access-review') ?? [];
-        // podtrace may review several verbs; the one that gates the run is "create pods".
-        const last = list.find((o) => o.data?.verb === 'create' && o.data?.resource === 'pods') ?? list.at(-1);
-        if (!last) return [];
-        const d = last.data ?? {};
-        return [
-          {
-            kind: 'client',
-            source: 'client-clock',
-            precisionMs: PRECISION_MS['client-clock'],
-            clientMs: last.observedAt,
-            evidence: 'client access-review',
-            detail: `${String(d.verb ?? 'create')} ${String(d.resource ?? 'pods')}: ${d.allowed === true ? 'allowed' : 'not allowed'}`,
-          },
-        ];
-      },
+      after: ['client.credentials'],
+      candidates: (c) => reviewCandidates(c, 'create'),
+    },
+    {
+      id: 'client.may-delete',
+      label: 'may delete pods (access review)',
+      stepLabel: 'API server authorizes: can I delete pods (cleanup)?',
+      component: 'apiserver',
+      after: ['client.credentials'],
+      candidates: (c) => reviewCandidates(c, 'delete'),
     },
     {
       id: 'api.post-sent',
       label: 'POST pod sent',
       stepLabel: 'client builds the request',
       component: 'client',
+      after: ['client.authorized'],
       candidates: (c) => clientStep(c, 'post-sent'),
     },
     {
@@ -374,15 +438,17 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'API server stored the pod',
       stepLabel: 'authn, authz, admission, validation, etcd write',
       component: 'apiserver',
+      after: ['api.post-sent'],
+      timedWhenSeen: true,
       candidates: (c) => {
         const creation = c.stored?.metadata?.creationTimestamp ?? c.snapshots[0]?.pod.metadata?.creationTimestamp;
         const detail = creation ? `creationTimestamp ${creation}` : undefined;
         const first = c.snapshots.find((s) => s.type !== 'POST');
-        return [
-          ...clientStep(c, 'post-response', () => detail),
-          ...watched(first, 'first sighting', detail),
-          ...field(c.snapshots[0], creation, 'status-field-s', 'metadata.creationTimestamp', detail),
-        ];
+        // The response and the watch both say "stored by now": the earlier of the two is the tighter bound.
+        const seen = [...clientStep(c, 'post-response', () => detail), ...watched(first, 'first sighting', detail)].sort(
+          (a, b) => a.clientMs! - b.clientMs!,
+        );
+        return [...seen.slice(0, 1), ...field(c.snapshots[0], creation, 'status-field-s', 'metadata.creationTimestamp', detail)];
       },
     },
     {
@@ -390,6 +456,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'first scheduling attempt failed',
       stepLabel: 'scheduling queue, filter (no node fits)',
       component: 'scheduler',
+      after: ['api.accepted'],
       candidates: (c) => {
         const failed = schedulerEvents(c, 'FailedScheduling');
         const e = firstEvent(failed);
@@ -402,6 +469,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       stepLabel: 'scheduling queue, filter, score, bind',
       component: 'scheduler',
       expects: 'Scheduled event from the scheduler',
+      after: ['api.accepted', 'scheduler.failed-scheduling'],
       candidates: (c) => {
         const e = firstEvent(schedulerEvents(c, 'Scheduled'));
         const node = (p: Pod) => p.spec?.nodeName;
@@ -420,6 +488,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'kubelet acknowledged the pod',
       stepLabel: 'kubelet sees the binding and starts syncing the pod',
       component: 'kubelet',
+      after: ['scheduler.scheduled'],
       candidates: (c) => {
         const s = firstSnapshot(c, (p) => Boolean(p.status?.startTime));
         return [...watched(s, 'status.startTime set'), ...field(s, s?.pod.status?.startTime, 'status-field-s', 'status.startTime')];
@@ -430,6 +499,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'pod sandbox creation failed',
       stepLabel: 'sandbox (pause container), CNI network setup (failed)',
       component: 'runtime',
+      after: ['kubelet.acknowledged'],
       candidates: (c) => {
         const e = firstEvent(kubeletEvents(c, 'FailedCreatePodSandBox'));
         return fromEvent(e, e?.message);
@@ -440,6 +510,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'pod sandbox and network ready',
       stepLabel: 'volumes, sandbox (pause container), CNI network setup',
       component: 'runtime',
+      after: ['kubelet.acknowledged'],
       candidates: (c) => {
         const ip = (p: Pod) => (p.status?.podIP ? `podIP ${p.status.podIP}` : undefined);
         const viaCondition = conditionTrue(c, 'PodReadyToStartContainers', ip);
@@ -454,18 +525,27 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
     },
   ];
 
-  for (const ref of initRefs) rows.push(...containerRows(ref), ...(ref.kind === 'sidecar' ? containerReadyRows(ref) : []));
+  // Init containers run one after the other (a sidecar only has to start); app containers after all of them.
+  const doneId = (ref: ContainerRef) => `container.${ref.name}.${ref.kind === 'sidecar' ? 'started' : 'completed'}`;
+  let gate = 'runtime.sandbox-ready';
+  for (const ref of initRefs) {
+    rows.push(...containerRows(ref, gate), ...(ref.kind === 'sidecar' ? containerReadyRows(ref) : []));
+    gate = doneId(ref);
+  }
   if (initRefs.length > 0) {
     rows.push({
       id: 'pod.initialized',
       label: 'init containers done',
       stepLabel: 'kubelet reports initialization complete',
       component: 'kubelet',
+      after: initRefs.map(doneId),
       candidates: (c) => conditionTrue(c, 'Initialized'),
     });
+    gate = 'pod.initialized';
   }
-  for (const ref of appRefs) rows.push(...containerRows(ref));
+  for (const ref of appRefs) rows.push(...containerRows(ref, gate));
   for (const ref of appRefs) rows.push(...containerReadyRows(ref));
+  const readyIds = refs.filter((r) => r.kind !== 'init').map((r) => `container.${r.name}.ready`);
 
   rows.push(
     {
@@ -473,6 +553,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'all containers ready',
       stepLabel: 'kubelet reports all containers ready',
       component: 'kubelet',
+      after: readyIds,
       candidates: (c) => conditionTrue(c, 'ContainersReady'),
     },
     {
@@ -480,6 +561,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'pod Ready',
       stepLabel: 'kubelet reports the pod Ready',
       component: 'kubelet',
+      after: ['pod.containers-ready'],
       candidates: (c) => conditionTrue(c, 'Ready'),
     },
     {
@@ -494,6 +576,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'kubelet stopping containers',
       stepLabel: 'kubelet sees the deletion',
       component: 'kubelet',
+      after: ['teardown.delete-sent'],
       candidates: (c) => {
         if (deleteSentAt === undefined) return [];
         // Liveness failures kill containers too: only kills at or after the DELETE are teardown.
@@ -508,6 +591,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'containers terminated',
       stepLabel: 'containers stop (grace period, SIGTERM)',
       component: 'runtime',
+      after: ['teardown.delete-sent', 'teardown.killing'],
       candidates: (c) => {
         if (deleteSentAt === undefined) return [];
         const allTerminated = (p: Pod) => {
@@ -520,7 +604,14 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
           .filter((v): v is string => Boolean(v))
           .sort()
           .at(-1);
-        return [...watched(s, 'all containers terminated'), ...field(s, finished, 'status-field-s', 'latest finishedAt')];
+        // A container that had already exited (crash loop, failed pull) keeps its old finishedAt:
+        // that time is not the teardown's and must not stand in for the sighting.
+        const t = parseSecondsTime(finished, 'status-field-s');
+        const afterDelete = t !== undefined && t.ms + t.precisionMs - clockOffsetMs >= deleteSentAt;
+        return [
+          ...watched(s, 'all containers terminated'),
+          ...(afterDelete ? field(s, finished, 'status-field-s', 'latest finishedAt') : []),
+        ];
       },
     },
     {
@@ -528,6 +619,8 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       label: 'pod deleted from the API',
       stepLabel: 'kubelet confirms, API server removes the object',
       component: 'apiserver',
+      after: ['teardown.delete-sent', 'teardown.containers-terminated'],
+      timedWhenSeen: true,
       candidates: (c) => {
         const deleted = c.snapshots.find((s) => s.type === 'DELETED');
         return [...clientStep(c, 'pod-gone'), ...(deleted ? watched(deleted, 'DELETED') : [])];

@@ -13,19 +13,28 @@
  */
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import {
+  backOffEvents,
+  beforeTeardown,
   containerRefs,
   containerStatus,
   kubeletEvents,
+  pullFailedEvents,
   schedulerEvents,
   type Context,
   type ContainerRef,
 } from './context.js';
 import type { Pod } from './kube-objects.js';
 import { classifyPullFailure, probeKind, type PullFailureKind } from './messages.js';
+import type { Observation } from './observation.js';
 import type { Milestone, Outcome, OutcomeClass, SuspectedFailure, Trace } from './types.js';
 
 type FailureClass = SuspectedFailure['class'];
 
+/**
+ * The exit code of each class. One exception, decided per failure: a POST
+ * answered 409 AlreadyExists is 'api-error' with EXIT.usage (the name the
+ * person chose is taken), see classifyPostError.
+ */
 export const OUTCOME_EXIT: Readonly<Record<OutcomeClass, ExitCode | null>> = {
   ready: EXIT.ok,
   'in-progress': null,
@@ -41,7 +50,7 @@ export const OUTCOME_EXIT: Readonly<Record<OutcomeClass, ExitCode | null>> = {
   'validation-rejected': EXIT.validationRejected,
   forbidden: EXIT.forbidden,
   'pod-failed': EXIT.podFailed,
-  'api-error': EXIT.internal,
+  'api-error': EXIT.internal, // 409 AlreadyExists: EXIT.usage
   timeout: EXIT.timeout,
   interrupted: EXIT.interrupted,
 };
@@ -82,15 +91,15 @@ function failure(
   cls: FailureClass,
   since: number,
   terminal: boolean,
-  fields: { reason?: string; message?: string; phase?: string },
+  fields: { reason?: string; message?: string; phase?: string; hint?: string; exitCode?: ExitCode },
 ): SuspectedFailure {
   return withoutUndefined({
     class: cls,
     reason: fields.reason || undefined,
     message: fields.message || undefined,
     phase: fields.phase,
-    hint: OUTCOME_HINT[cls],
-    exitCode: OUTCOME_EXIT[cls] as ExitCode,
+    hint: fields.hint ?? OUTCOME_HINT[cls],
+    exitCode: fields.exitCode ?? (OUTCOME_EXIT[cls] as ExitCode),
     terminal,
     since,
   });
@@ -113,12 +122,41 @@ function holdingSince(ctx: Context, holds: (pod: Pod) => boolean): number | unde
   return since;
 }
 
-/** The rejection of the POST itself, from its HTTP status and the server's wording. */
-export function classifyPostError(data: Record<string, unknown>): { cls: FailureClass; reason?: string; message: string } {
+export interface PostErrorClass {
+  cls: FailureClass;
+  reason?: string;
+  message: string;
+  /** Set when the advice is more specific than the class's OUTCOME_HINT. */
+  hint?: string;
+  /** Set when the exit code is not the class's OUTCOME_EXIT. */
+  exitCode?: ExitCode;
+}
+
+/**
+ * The rejection of the POST itself, from its HTTP status and the server's
+ * wording. `target` names the pod in the advice when the name is taken.
+ */
+export function classifyPostError(
+  data: Record<string, unknown>,
+  target?: { namespace: string; podName: string },
+): PostErrorClass {
   const status = typeof data.status === 'number' ? data.status : Number(data.status);
   const message = typeof data.message === 'string' ? data.message : '';
   const reason = typeof data.reason === 'string' ? data.reason : undefined;
   const admission = /admission webhook|ValidatingAdmissionPolicy|denied the request|admission plugin|violates PodSecurity|exceeded quota/i;
+  if (status === 409 || reason === 'AlreadyExists') {
+    // Not a cluster failure: the name is taken (and the pod is not ours, so it is left alone).
+    const details = data.details !== null && typeof data.details === 'object' ? (data.details as Record<string, unknown>) : {};
+    const name = (typeof details.name === 'string' && details.name) || /pods? "([^"]+)" already exists/.exec(message)?.[1] || target?.podName;
+    const where = target?.namespace ? ` in ${target.namespace}` : '';
+    return {
+      cls: 'api-error',
+      reason: reason ?? 'AlreadyExists',
+      message,
+      hint: `a pod named ${name ?? 'like this'} already exists${where}: choose another --name or delete it`,
+      exitCode: EXIT.usage,
+    };
+  }
   if (status === 422 || status === 400) return { cls: 'validation-rejected', reason: reason ?? 'Invalid', message };
   if (status === 403) {
     if (admission.test(message)) return { cls: 'admission-rejected', reason: reason ?? 'Forbidden', message };
@@ -140,7 +178,7 @@ export function pullFailureFor(
   ref: ContainerRef,
   waitingMessage: string | undefined,
 ): { kind: PullFailureKind; message: string } | undefined {
-  const failed = kubeletEvents(ctx, 'Failed', ref.fieldPath).filter((e) => e.message.startsWith('Failed to pull image'));
+  const failed = pullFailedEvents(ctx, ref);
   const messages = [...failed.map((e) => e.message), waitingMessage ?? ''].filter(Boolean);
   for (const m of messages) {
     const kind = classifyPullFailure(m);
@@ -149,22 +187,53 @@ export function pullFailureFor(
   return messages.length ? { kind: 'other', message: messages[0]! } : undefined;
 }
 
+function pullClass(kind: PullFailureKind | undefined): FailureClass {
+  return kind === 'not-found' ? 'image-pull-not-found' : kind === 'unauthorized' ? 'image-pull-unauthorized' : 'image-pull-backoff';
+}
+
+/**
+ * A failed pull told by the kubelet's events, before (or without) the
+ * container status saying so: the kubelet posts status in batches, while its
+ * `Failed` ("Failed to pull image ...") and `BackOff` events come at once.
+ * Not when the image was pulled after the failure or the container runs.
+ */
+function pullFailureFromEvents(ctx: Context, ref: ContainerRef, st: ReturnType<typeof containerStatus>): SuspectedFailure | undefined {
+  if (st?.state?.running || st?.state?.terminated) return undefined;
+  const failed = pullFailedEvents(ctx, ref);
+  const latest = failed.reduce<number | undefined>((t, e) => Math.max(t ?? -Infinity, e.lastObservedAt), undefined);
+  if (latest === undefined) return undefined;
+  if (kubeletEvents(ctx, 'Pulled', ref.fieldPath).some((e) => e.lastObservedAt > latest)) return undefined;
+  const f = pullFailureFor(ctx, ref, undefined);
+  const cls = pullClass(f?.kind);
+  const backOff = backOffEvents(ctx, ref, 'pull').length > 0;
+  return failure(cls, Math.min(...failed.map((e) => e.firstObservedAt)), backOff && cls !== 'image-pull-backoff', {
+    reason: backOff ? 'ImagePullBackOff' : 'ErrImagePull',
+    message: f?.message,
+    phase: `container.${ref.name}.pulled`,
+  });
+}
+
 function diagnoseContainer(ctx: Context, pod: Pod, ref: ContainerRef): SuspectedFailure | undefined {
   const st = containerStatus(pod, ref);
-  if (!st) return undefined;
-  const waiting = st.state?.waiting;
+  const waiting = st?.state?.waiting;
   const reason = waiting?.reason;
   if (reason && PULL_REASONS.has(reason)) {
-    const since = holdingSince(ctx, (p) => PULL_REASONS.has(containerStatus(p, ref)?.state?.waiting?.reason ?? '')) ?? ctx.lastObservedAt;
+    const since =
+      Math.min(
+        holdingSince(ctx, (p) => PULL_REASONS.has(containerStatus(p, ref)?.state?.waiting?.reason ?? '')) ?? ctx.lastObservedAt,
+        ...pullFailedEvents(ctx, ref).map((e) => e.firstObservedAt),
+      );
     const f = pullFailureFor(ctx, ref, waiting?.message);
-    const cls: FailureClass =
-      f?.kind === 'not-found' ? 'image-pull-not-found' : f?.kind === 'unauthorized' ? 'image-pull-unauthorized' : 'image-pull-backoff';
-    return failure(cls, since, reason === 'ImagePullBackOff' && cls !== 'image-pull-backoff', {
-      reason,
+    const cls = pullClass(f?.kind);
+    // After a definite answer from the registry, backing off cannot help: the status or the kubelet's BackOff event says it is.
+    const backingOff = reason === 'ImagePullBackOff' || backOffEvents(ctx, ref, 'pull').length > 0;
+    return failure(cls, since, backingOff && cls !== 'image-pull-backoff', {
+      reason: backingOff ? 'ImagePullBackOff' : reason,
       message: f?.message ?? waiting?.message,
       phase: `container.${ref.name}.pulled`,
     });
   }
+  if (!st) return pullFailureFromEvents(ctx, ref, st);
   if (reason === 'CrashLoopBackOff') {
     const since = holdingSince(ctx, (p) => containerStatus(p, ref)?.state?.waiting?.reason === 'CrashLoopBackOff') ?? ctx.lastObservedAt;
     const last = st.lastState?.terminated;
@@ -183,10 +252,14 @@ function diagnoseContainer(ctx: Context, pod: Pod, ref: ContainerRef): Suspected
       phase: `container.${ref.name}.started`,
     });
   }
+  const fromEvents = pullFailureFromEvents(ctx, ref, st);
+  if (fromEvents) return fromEvents;
   const lastExit = st.lastState?.terminated ?? st.state?.terminated;
   if ((st.restartCount ?? 0) > 0 && lastExit && lastExit.exitCode !== undefined && lastExit.exitCode !== 0 && ref.kind !== 'init') {
     const since = holdingSince(ctx, (p) => (containerStatus(p, ref)?.restartCount ?? 0) > 0) ?? ctx.lastObservedAt;
-    return failure('crash-loop', since, false, {
+    // The kubelet's "Back-off restarting failed container" event comes before the status says CrashLoopBackOff.
+    const backingOff = !st.state?.running && backOffEvents(ctx, ref, 'restart').length > 0;
+    return failure('crash-loop', since, backingOff, {
       reason: lastExit.reason ?? 'Error',
       message: `restarted ${st.restartCount} time(s), last exit code ${lastExit.exitCode}${lastExit.message ? `: ${lastExit.message}` : ''}`,
       phase: `container.${ref.name}.ready`,
@@ -203,13 +276,38 @@ function diagnoseContainer(ctx: Context, pod: Pod, ref: ContainerRef): Suspected
   return undefined;
 }
 
-/** The failure the pod is in right now, if any (most specific first). */
-export function diagnose(ctx: Context, milestones: readonly Milestone[]): SuspectedFailure | undefined {
+/** The create review, whichever order the parallel reviews arrived in. */
+function createReview(ctx: Context): Observation | undefined {
+  return (ctx.client.get('access-review') ?? []).find((o) => o.data?.verb === 'create' && (o.data?.resource ?? 'pods') === 'pods');
+}
+
+/**
+ * The failure the pod is in right now, if any (most specific first). Reads
+ * the pod as it was before podtrace's DELETE: the teardown is not the failure.
+ */
+export function diagnose(fullCtx: Context, milestones: readonly Milestone[]): SuspectedFailure | undefined {
+  const ctx = beforeTeardown(fullCtx);
   const reached = new Set(milestones.map((m) => m.id));
   const postError = ctx.client.get('post-error')?.[0];
   if (postError) {
-    const r = classifyPostError(postError.data ?? {});
-    return failure(r.cls, postError.observedAt, true, { reason: r.reason, message: r.message, phase: 'api.accepted' });
+    const r = classifyPostError(postError.data ?? {}, { namespace: ctx.header.namespace, podName: ctx.header.podName });
+    return failure(r.cls, postError.observedAt, true, {
+      reason: r.reason,
+      message: r.message,
+      phase: 'api.accepted',
+      ...(r.hint !== undefined ? { hint: r.hint } : {}),
+      ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}),
+    });
+  }
+  const review = createReview(ctx);
+  if (ctx.postSentAt === undefined && review?.data?.allowed === false) {
+    // The SelfSubjectAccessReview said no and podtrace sent nothing: there is no pod to wait for.
+    const why = typeof review.data.reason === 'string' && review.data.reason ? `: ${review.data.reason}` : '';
+    return failure('forbidden', review.observedAt, true, {
+      reason: review.data.denied === true ? 'Denied' : 'Forbidden',
+      message: `not allowed to create pods in namespace ${ctx.header.namespace} (SelfSubjectAccessReview)${why}; nothing was created`,
+      phase: 'api.post-sent',
+    });
   }
   const pod = ctx.latestPod;
   if (!pod) return undefined;
@@ -331,6 +429,18 @@ function outcomeOf(ctx: Context, milestones: readonly Milestone[]): Outcome {
     const { since: _since, terminal: _terminal, ...rest } = suspected;
     return rest;
   }
+  const hinted = doneHint(ctx);
+  if (hinted) {
+    const done = ctx.client.get('done')?.[0];
+    return {
+      class: hinted,
+      reason: typeof done?.data?.reason === 'string' ? done.data.reason : hinted,
+      message: `podtrace stopped waiting on ${hinted}; the observations kept do not show it any more`,
+      phase: firstMissing(ctx, milestones),
+      hint: OUTCOME_HINT[hinted],
+      exitCode: OUTCOME_EXIT[hinted] as ExitCode,
+    };
+  }
   const podGone = ctx.client.has('pod-gone') || ctx.snapshots.some((s) => s.type === 'DELETED');
   if (podGone && !ctx.client.has('delete-sent')) {
     return {
@@ -353,6 +463,19 @@ function outcomeOf(ctx: Context, milestones: readonly Milestone[]): Outcome {
     hint: OUTCOME_HINT.timeout,
     exitCode: EXIT.timeout,
   };
+}
+
+const SUSPECTABLE = new Set<string>(Object.keys(OUTCOME_HINT).filter((c) => !['ready', 'in-progress', 'timeout', 'interrupted'].includes(c)));
+
+/**
+ * The class the CLI saw when it stopped waiting (the `done` observation), for
+ * when the observations alone no longer show it (e.g. events expired).
+ */
+function doneHint(ctx: Context): FailureClass | undefined {
+  const data = ctx.client.get('done')?.[0]?.data;
+  if (typeof data?.outcome === 'string' && SUSPECTABLE.has(data.outcome)) return data.outcome as FailureClass;
+  if (data?.reason === 'forbidden' && ctx.postSentAt === undefined) return 'forbidden';
+  return undefined;
 }
 
 const FAILURE_CLASSES = new Set<OutcomeClass>(Object.keys(OUTCOME_EXIT).filter((c) => !['ready', 'in-progress', 'interrupted'].includes(c)) as OutcomeClass[]);

@@ -5,11 +5,11 @@
  */
 import { diffAdmission } from './admission-diff.js';
 import { addObservedServerTime, estimateClockOffset, newOffsetBounds } from './clock.js';
-import { buildContext, containerRefs, containerStatus, kubeletEvents, schedulerEvents, type Context } from './context.js';
-import { SOURCE_RANK, parseSecondsTime } from './event-time.js';
+import { beforeTeardown, buildContext, containerRefs, containerStatus, kubeletEvents, schedulerEvents, type Context } from './context.js';
+import { SOURCE_RANK, parseSecondsTime, type TimeSource } from './event-time.js';
 import { parseQuantity, type ContainerSpec, type Node, type NormalizedEvent, type Pod } from './kube-objects.js';
-import { parsePulledMessage } from './messages.js';
-import { formatMs } from './format-ms.js';
+import { parsePulledMessage, probeKind } from './messages.js';
+import { formatMs, formatOffset } from './format-ms.js';
 import { milestoneTable, type Candidate, type MilestoneSpec } from './milestones.js';
 import type { Observation, RecordingHeader } from './observation.js';
 import { classifyOutcome, pullFailureFor } from './outcome.js';
@@ -30,6 +30,7 @@ import {
   type NodeInfo,
   type Phase,
   type PodInfo,
+  type ProbeFailure,
   type ResourceFit,
   type SchedulingAttempt,
   type Trace,
@@ -99,7 +100,8 @@ function toClient(c: Candidate, offsetMs: number): number {
 /**
  * Where a candidate lands on the client timeline. A 1-s field names an
  * interval [t, t + 1 s); it is placed at the earliest point of that interval
- * that is neither before the previous milestone nor after the client saw it.
+ * that is neither before its causal predecessors (`prevAt`, the latest of
+ * them) nor after the client saw it.
  */
 function place(c: Candidate, offsetMs: number, prevAt: number | undefined): number {
   const lo = toClient(c, offsetMs);
@@ -129,7 +131,7 @@ function choose(
           kind: 'late-observation',
           milestone: spec.id,
           rawMs: roundMs(lateBy),
-          explanation: `the watch saw ${spec.id} ${formatMs(lateBy)} after its own timestamp allows (a gap, relist or backlog): timed from ${fieldCandidate.evidence} instead`,
+          explanation: `the watch saw ${spec.id} ${formatMs(lateBy)} after its own timestamp allows (the kubelet's batched status update, a gap, relist or backlog): timed from ${fieldCandidate.evidence} instead`,
         });
         best = { ...fieldCandidate, fallback: fieldCandidate.fallback ?? 'watch sighting came late: timed from the status field' };
       }
@@ -138,12 +140,65 @@ function choose(
   return best;
 }
 
+/** Sources that time the happening itself; the others say "by then" (watch) or "within this second". */
+const EXACT_SOURCES: ReadonlySet<TimeSource> = new Set(['event-name-ns', 'event-time-us', 'client-clock']);
+
+interface Placed {
+  spec: MilestoneSpec;
+  /** Row in the table: the tie-breaker for equal times. */
+  index: number;
+  milestone: Milestone;
+  /** The interval the happening must lie in, on the client timeline, from its own evidence and its causal neighbours. */
+  lo: number;
+  hi: number;
+  /** Timed from the happening itself (lo = hi = at): never moved. */
+  exact: boolean;
+}
+
+/** What the chosen candidate says about when the milestone happened. */
+function interval(spec: MilestoneSpec, c: Candidate, at: number, offsetMs: number): { lo: number; hi: number; exact: boolean } {
+  if (c.clientMs !== undefined) {
+    if (c.source === 'client-clock' && !spec.timedWhenSeen) return { lo: at, hi: at, exact: true };
+    return { lo: -Infinity, hi: at, exact: false }; // seen by then
+  }
+  if (EXACT_SOURCES.has(c.source) || c.precisionMs < 1000) return { lo: at, hi: at, exact: true };
+  const start = toClient(c, offsetMs);
+  const hi = Math.min(start + c.precisionMs, c.observedAt ?? Infinity);
+  // A condition's lastTransitionTime is stamped when the kubelet next writes the status, at or after
+  // the change itself: it bounds the change from above only.
+  return { lo: c.source === 'condition-s' ? -Infinity : start, hi, exact: false };
+}
+
+/** The milestones present among `ids`, standing in for absent ones with their own neighbours (transitively). */
+function present(
+  ids: readonly string[],
+  placed: ReadonlyMap<string, Placed>,
+  next: (id: string) => readonly string[],
+  seen = new Set<string>(),
+): Placed[] {
+  const out: Placed[] = [];
+  for (const id of ids) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const p = placed.get(id);
+    if (p) out.push(p);
+    else out.push(...present(next(id), placed, next, seen));
+  }
+  return out;
+}
+
 function buildMilestones(ctx: Context, specs: MilestoneSpec[], offsetMs: number, t0: number, anomalies: Anomaly[]): Milestone[] {
-  const out: Milestone[] = [];
-  let prevAt: number | undefined;
-  for (const spec of specs) {
+  const byId = new Map(specs.map((s) => [s.id, s]));
+  const successors = new Map<string, string[]>();
+  for (const s of specs) for (const before of s.after ?? []) successors.set(before, [...(successors.get(before) ?? []), s.id]);
+  const predsOf = (id: string) => byId.get(id)?.after ?? [];
+  const succsOf = (id: string) => successors.get(id) ?? [];
+  const placed = new Map<string, Placed>();
+
+  // Forward, in table order (every row after the rows it names in `after`): choose and place.
+  specs.forEach((spec, index) => {
     const chosen = choose(spec, spec.candidates(ctx), offsetMs, anomalies);
-    if (!chosen) continue;
+    if (!chosen) return;
     let fallback = chosen.fallback;
     if (spec.expects && chosen.kind !== 'event') {
       fallback = `no ${spec.expects} seen (events are best-effort); timed from ${chosen.evidence}`;
@@ -155,8 +210,11 @@ function buildMilestones(ctx: Context, specs: MilestoneSpec[], offsetMs: number,
         explanation: `${chosen.fallback}: used ${chosen.source} (${chosen.precisionMs} ms precision)`,
       });
     }
-    const at = place(chosen, offsetMs, prevAt);
-    prevAt = at;
+    const preds = present(predsOf(spec.id), placed, predsOf);
+    const predAt = preds.length ? Math.max(...preds.map((p) => p.milestone.at)) : undefined;
+    const at = place(chosen, offsetMs, predAt);
+    const bounds = interval(spec, chosen, at, offsetMs);
+    if (!bounds.exact) bounds.lo = Math.max(bounds.lo, ...preds.map((p) => p.lo));
     const m: Milestone = {
       id: spec.id,
       label: spec.label,
@@ -170,10 +228,56 @@ function buildMilestones(ctx: Context, specs: MilestoneSpec[], offsetMs: number,
     if (chosen.detail) m.detail = chosen.detail;
     m.evidence = chosen.evidence;
     if (fallback) m.fallback = fallback;
-    out.push(m);
+    placed.set(spec.id, { spec, index, milestone: m, ...bounds });
+  });
+
+  // Backward: a coarse time later than something that must come after it is capped there.
+  for (const p of [...placed.values()].reverse()) {
+    if (p.exact) continue;
+    let by: Placed | undefined;
+    for (const s of present(succsOf(p.spec.id), placed, succsOf)) {
+      if (s.hi < p.hi) {
+        p.hi = s.hi;
+        by = s;
+      }
+    }
+    const m = p.milestone;
+    // Bounds that contradict the milestone's own lower bound are a real inversion: left for the anomaly check.
+    if (!by || m.at <= p.hi || p.hi < p.lo) continue;
+    const was = m.at;
+    const note = `before ${by.milestone.id} (${by.milestone.source}); ${SAID_BY[m.source] ?? m.source} said ${formatOffset(was - t0)}`;
+    m.at = p.hi;
+    m.offsetMs = roundMs(m.at - t0);
+    m.precisionMs = roundMs(Math.max(0.001, Number.isFinite(p.lo) ? p.hi - p.lo : was - p.hi));
+    m.source = 'bounded-by';
+    m.boundedBy = by.milestone.id;
+    m.detail = m.detail ? `${m.detail}; ${note}` : note;
   }
-  return out;
+
+  // What is still out of causal order is a real inversion: components' clocks disagree beyond the offset estimate.
+  for (const s of placed.values()) {
+    for (const p of present(predsOf(s.spec.id), placed, predsOf)) {
+      const raw = s.milestone.at - p.milestone.at;
+      if (roundMs(raw) >= 0) continue;
+      anomalies.push({
+        kind: 'negative-duration',
+        phase: `${p.milestone.id}->${s.milestone.id}`,
+        rawMs: roundMs(raw),
+        explanation: negativeExplanation(p.milestone, s.milestone, raw),
+      });
+    }
+  }
+
+  return [...placed.values()].sort((a, b) => a.milestone.at - b.milestone.at || a.index - b.index).map((p) => p.milestone);
 }
+
+const SAID_BY: Partial<Record<TimeSource, string>> = {
+  'watch-observed': 'the watch',
+  'client-clock': 'the response',
+  'status-field-s': 'the 1-s status field',
+  'condition-s': 'the 1-s condition time',
+  'event-timestamp-s': 'the 1-s event timestamp',
+};
 
 // ---- phases --------------------------------------------------------------------
 
@@ -183,38 +287,28 @@ function negativeExplanation(from: Milestone, to: Milestone, raw: number): strin
   const why = coarse
     ? `within the 1 s precision of ${coarse.id} (${coarse.source})`
     : watchedLate
-      ? `${watchedLate.id} is a watch sighting, which comes after the change itself`
+      ? `${watchedLate.id} is a watch sighting, yet the other side is timed later: the clocks disagree beyond the offset estimate`
       : `the clocks of ${from.component} and ${to.component} disagree by more than the offset estimate`;
-  return `${to.id} is timed ${formatMs(-raw)} before ${from.id}: ${why}; shown as 0`;
+  return `${to.id} is timed ${formatMs(-raw)} before ${from.id}, which must come first: ${why}`;
 }
 
-function buildPhases(
-  specs: Map<string, MilestoneSpec>,
-  milestones: Milestone[],
-  t0: number,
-  anomalies: Anomaly[],
-): Phase[] {
+/** Steps between milestones consecutive in time: never negative (inversions are anomalies on the causal pair). */
+function buildPhases(specs: Map<string, MilestoneSpec>, milestones: Milestone[], t0: number): Phase[] {
   const phases: Phase[] = [];
   for (let i = 1; i < milestones.length; i++) {
     const from = milestones[i - 1]!;
     const to = milestones[i]!;
-    const raw = to.at - from.at;
-    const id = `${from.id}->${to.id}`;
     const phase: Phase = {
-      id,
+      id: `${from.id}->${to.id}`,
       label: specs.get(to.id)?.stepLabel ?? to.label,
       kind: 'step',
       from: from.id,
       to: to.id,
       component: to.component,
       startOffsetMs: roundMs(from.at - t0),
-      durationMs: roundMs(Math.max(0, raw)),
+      durationMs: roundMs(Math.max(0, to.at - from.at)),
     };
     if (to.container !== undefined) phase.container = to.container;
-    if (raw < 0) {
-      phase.clamped = true;
-      anomalies.push({ kind: 'negative-duration', phase: id, rawMs: roundMs(raw), explanation: negativeExplanation(from, to, raw) });
-    }
     phases.push(phase);
   }
   return phases;
@@ -296,7 +390,9 @@ function accessReviews(ctx: Context): AccessReview[] {
       ...(str(d.verb) ? { verb: str(d.verb) } : {}),
       ...(str(d.resource) ? { resource: str(d.resource) } : {}),
       ...(str(d.namespace) ? { namespace: str(d.namespace) } : {}),
-      allowed: d.allowed === true,
+      // A review that failed has no answer (the recording omits `allowed`): unknown, not denied.
+      ...(typeof d.allowed === 'boolean' ? { allowed: d.allowed } : d.error === undefined ? { allowed: false } : {}),
+      ...(d.error !== undefined ? { error: typeof d.error === 'string' ? d.error : JSON.stringify(d.error) } : {}),
       ...(typeof d.denied === 'boolean' ? { denied: d.denied } : {}),
       ...(str(d.reason) ? { reason: str(d.reason) } : {}),
       ...(str(d.evaluationError) ? { evaluationError: str(d.evaluationError) } : {}),
@@ -353,7 +449,22 @@ function schedulingAttempts(ctx: Context, offsetMs: number, t0: number): Schedul
   });
 }
 
-function containersInfo(ctx: Context): ContainerInfo[] {
+function probeFailures(ctx: Context, fieldPath: string, offsetMs: number, t0: number): ProbeFailure[] {
+  const out: ProbeFailure[] = [];
+  for (const e of kubeletEvents(ctx, 'Unhealthy', fieldPath)) {
+    const probe = probeKind(e.message);
+    if (!probe) continue;
+    const p = placeEvent(e, offsetMs);
+    const f: ProbeFailure = { probe, at: p.at, offsetMs: roundMs(p.at - t0), source: p.source, precisionMs: p.precisionMs, count: e.count, message: e.message };
+    // A 1-s lastTimestamp can read earlier than the ns-precise first failure: never list it before.
+    if (e.count > 1 && e.last) f.lastOffsetMs = Math.max(f.offsetMs, roundMs(e.last.ms - offsetMs - t0));
+    out.push(f);
+  }
+  return out;
+}
+
+/** Containers as they were before the teardown (a deleted pod's statuses lose lastState). */
+function containersInfo(ctx: Context, offsetMs: number, t0: number): ContainerInfo[] {
   const pod = ctx.latestPod;
   return containerRefs(ctx).map((ref) => {
     const st = containerStatus(pod, ref);
@@ -405,6 +516,8 @@ function containersInfo(ctx: Context): ContainerInfo[] {
       if (last.exitCode !== undefined) info.lastTermination.exitCode = last.exitCode;
       if (last.message) info.lastTermination.message = last.message;
     }
+    const probes = probeFailures(ctx, ref.fieldPath, offsetMs, t0);
+    if (probes.length) info.probeFailures = probes;
     return info;
   });
 }
@@ -547,8 +660,9 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
   const table = milestoneTable(ctx, clock.estimateMs);
   const specs = new Map(table.map((s) => [s.id, s]));
   const milestones = buildMilestones(ctx, table, clock.estimateMs, t0, anomalies);
-  const containers = containersInfo(ctx);
-  const phases = [...buildPhases(specs, milestones, t0, anomalies), ...reportedPhases(ctx, milestones, containers, t0)];
+  const underTest = beforeTeardown(ctx);
+  const containers = containersInfo(underTest, clock.estimateMs, t0);
+  const phases = [...buildPhases(specs, milestones, t0), ...reportedPhases(ctx, milestones, containers, t0)];
 
   return {
     schemaVersion: TRACE_SCHEMA_VERSION,
@@ -570,7 +684,7 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     cluster: clusterInfo(ctx),
     identity: identity(ctx),
     accessReviews: accessReviews(ctx),
-    pod: podInfo(ctx),
+    pod: podInfo(underTest),
     admission: admission(ctx),
     clock,
     milestones,

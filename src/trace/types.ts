@@ -29,13 +29,20 @@ export interface Milestone {
   evidence?: string;
   /** Set when the preferred source was missing or unusable and a lesser one was used. */
   fallback?: string;
+  /**
+   * Source 'bounded-by': the id of the milestone that must come after this one
+   * and was timed more precisely (a sandbox is ready before the kubelet pulls
+   * the first image). `at` is that milestone's time; precisionMs is the width
+   * of what is left of this milestone's interval, from its lower bound to `at`.
+   */
+  boundedBy?: string;
 }
 
 export interface Phase {
   /** 'from->to' for steps between milestones, or a named measurement id. */
   id: string;
   label: string;
-  /** 'step': between consecutive milestones; 'reported': a duration a component measured itself. */
+  /** 'step': between consecutive milestones (in time order); 'reported': a duration a component measured itself. */
   kind: 'step' | 'reported';
   from?: string;
   to?: string;
@@ -43,7 +50,11 @@ export interface Phase {
   container?: string;
   startOffsetMs: number;
   durationMs: number;
-  /** The raw difference was negative and durationMs was clamped to 0 (see anomalies). */
+  /**
+   * The raw difference was negative and durationMs was clamped to 0 (see anomalies).
+   * Traces from podtrace 0.1.0 only: steps now follow time order, and causal
+   * inversions are reported as anomalies on the pair of milestones.
+   */
   clamped?: boolean;
 }
 
@@ -56,6 +67,7 @@ export type AnomalyKind =
 
 export interface Anomaly {
   kind: AnomalyKind;
+  /** 'from->to': for negative-duration, the two milestones in causal order (the second was timed before the first). */
   phase?: string;
   milestone?: string;
   rawMs?: number;
@@ -97,10 +109,13 @@ export interface AccessReview {
   verb?: string;
   resource?: string;
   namespace?: string;
-  allowed: boolean;
+  /** Absent when the review itself failed (see error): not known, not denied. */
+  allowed?: boolean;
   denied?: boolean;
   reason?: string;
   evaluationError?: string;
+  /** The review request failed; the POST decides. */
+  error?: string;
 }
 
 export interface PodInfo {
@@ -157,6 +172,21 @@ export interface ContainerInfo {
   state?: 'waiting' | 'running' | 'terminated';
   waiting?: { reason?: string; message?: string };
   lastTermination?: { reason?: string; exitCode?: number; message?: string };
+  /** Failing probes (kubelet Unhealthy events), first occurrence first. */
+  probeFailures?: ProbeFailure[];
+}
+
+/** One kubelet Unhealthy event: a probe that failed `count` times, from offsetMs to lastOffsetMs. */
+export interface ProbeFailure {
+  probe: 'readiness' | 'liveness' | 'startup';
+  at: number;
+  offsetMs: number;
+  source: TimeSource;
+  precisionMs: number;
+  /** The latest failure, when the kubelet folded repeats into count > 1 (1-s precision then). */
+  lastOffsetMs?: number;
+  count: number;
+  message: string;
 }
 
 export interface NodeCondition {

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { renderJson, renderTable, renderWaterfall, renderYaml, TRACE_KEY_ORDER } from '../../../src/report/index.js';
+import { truncate } from '../../../src/report/style.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
 import { parseRecording } from '../../../src/trace/recording.js';
 import type { Trace } from '../../../src/trace/types.js';
-import { allRecordings } from '../trace/recording-files.js';
+import { fixtureRecordings, loadFixture } from '../trace/recording-files.js';
 
 const ESC = '\u001b';
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
-const traces: Array<[string, Trace]> = allRecordings().map((r) => {
+const traces: Array<[string, Trace]> = fixtureRecordings().map((r) => {
   const { header, observations } = parseRecording(r.text);
   return [r.name, reconstruct(header, observations)];
 });
@@ -38,6 +39,20 @@ describe.each(traces)('renderers on %s', (_name, trace) => {
     lines.slice(0, -2).forEach((line) => expect(line).toMatch(/[█▏▎▍▌▋▊▉]/));
   });
 
+  it('labels waterfall rows like the table: the milestone label, not its id', () => {
+    const out = renderWaterfall(trace, { color: false, width: 200 });
+    const labels = out.split('\n').slice(0, -2).map((l) => l.slice(0, 36).trim());
+    const byId = new Map(trace.milestones.map((m) => [m.id, m.label]));
+    const steps = trace.phases.filter((p) => p.kind === 'step');
+    // A container step too long for the column drops its "container " prefix, so the step itself stays readable.
+    const shown = (p: (typeof steps)[number]) => {
+      const label = byId.get(p.to!)!;
+      return truncate(label.length > 36 && p.container ? label.replace(/^container /, '') : label, 36);
+    };
+    expect(labels.slice(0, steps.length)).toEqual(steps.map(shown));
+    for (const m of trace.milestones) expect(out).not.toContain(m.id);
+  });
+
   it('json: stable key order, 2-space indent, parses back', () => {
     const out = renderJson(trace);
     expect(Object.keys(JSON.parse(out))).toEqual(TRACE_KEY_ORDER);
@@ -49,5 +64,25 @@ describe.each(traces)('renderers on %s', (_name, trace) => {
 
   it('yaml carries the same data', () => {
     expect(parseYaml(renderYaml(trace))).toEqual(JSON.parse(renderJson(trace)));
+  });
+});
+
+describe('report notes', () => {
+  it('warns when podtrace may not delete pods: cleanup is impossible', () => {
+    const { header, observations } = loadFixture('ready-nginx.ndjson');
+    const denied = observations.map((o) =>
+      o.type === 'access-review' && o.data?.verb === 'delete' ? { ...o, data: { ...o.data, allowed: false } } : o,
+    );
+    const out = renderTable(reconstruct(header, denied), { color: false, width: 200 });
+    expect(out).toContain(`! not allowed to delete pods in default: podtrace cannot clean up after itself; delete the pod yourself: kubectl delete pod -n default ${header.podName}`);
+    expect(out).toMatch(/may delete pods \(access review\).*delete pods: not allowed/);
+    expect(renderTable(reconstruct(header, observations), { color: false, width: 200 })).not.toContain('not allowed to delete');
+  });
+
+  it('shows a coarse time capped by a precise one as bounded', () => {
+    const { header, observations } = loadFixture('ready-nginx.ndjson');
+    const out = renderTable(reconstruct(header, observations), { color: false, width: 200 });
+    expect(out).toMatch(/pod sandbox and network ready\s*│\s*\+495ms\s*│.*│ bounded\s*│ podIP 198\.18\.0\.10; before container\.nginx\.pulling/);
+    expect(out).not.toContain('negative-duration');
   });
 });

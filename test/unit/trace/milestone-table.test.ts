@@ -69,6 +69,24 @@ describe('milestone table', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('names only known rows in `after`, each listed before the row that needs it', () => {
+    const table = milestoneTable(ctx);
+    const index = new Map(table.map((s, i) => [s.id, i]));
+    for (const [i, spec] of table.entries()) {
+      for (const before of spec.after ?? []) {
+        expect(index.has(before), `${spec.id} after unknown ${before}`).toBe(true);
+        expect(index.get(before)!, `${spec.id} after ${before}`).toBeLessThan(i);
+      }
+    }
+    const after = (id: string) => table.find((s) => s.id === id)?.after;
+    expect(after('runtime.sandbox-ready')).toEqual(['kubelet.acknowledged']);
+    expect(after('container.migrate.pulling')).toEqual(['runtime.sandbox-ready']);
+    expect(after('container.log.pulling')).toEqual(['container.migrate.completed']);
+    expect(after('container.app.pulling')).toEqual(['pod.initialized']);
+    expect(after('pod.initialized')).toEqual(['container.migrate.completed', 'container.log.started']);
+    expect(after('pod.containers-ready')).toEqual(['container.log.ready', 'container.app.ready', 'container.metrics.ready']);
+  });
+
   it('matches kubelet events by the fieldPath of each container kind', () => {
     expect(containerRefs(ctx).map((r) => [r.name, r.kind, r.fieldPath])).toEqual([
       ['migrate', 'init', 'spec.initContainers{migrate}'],

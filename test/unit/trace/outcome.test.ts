@@ -1,21 +1,22 @@
 /**
- * Outcome classification. The failure runs here start from the synthetic
- * ready recording and diverge where a real failure would (same object
- * shapes, messages as the components write them); the fixture-driven tests
- * in reconstruct.test.ts cover real recordings end to end.
+ * Outcome classification. The runs here start from the real ready-nginx
+ * recording and diverge where a real failure would (same object shapes,
+ * messages as the components write them); reconstruct.test.ts covers the
+ * real failure recordings end to end.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/exit-codes.js';
 import type { Observation } from '../../../src/trace/observation.js';
 import { classifyPostError, isTerminalFailure, settledFailure } from '../../../src/trace/outcome.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
-import { parseRecording } from '../../../src/trace/recording.js';
+import { loadFixture } from './recording-files.js';
 import { schemaErrors } from './schema-validator.js';
 
-const base = parseRecording(readFileSync(new URL('synthetic-ready-nginx.ndjson', import.meta.url), 'utf8'));
+const base = loadFixture('ready-nginx.ndjson');
 const { header } = base;
-const uid = '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
+const t0 = base.observations.find((o) => o.type === 'post-sent')!.observedAt;
+const uid = ((base.observations.find((o) => o.type === 'post-response')!.data!.pod as { metadata: { uid: string } }).metadata.uid);
+const node = 'podtrace-node';
 
 type Pod = { metadata: Record<string, unknown>; spec: Record<string, unknown>; status: Record<string, unknown> };
 
@@ -36,20 +37,25 @@ function continueWith(obs: Observation[], more: Array<Omit<Observation, 'seq' | 
   return [...obs, ...more.map(({ after, ...o }, i) => ({ ...o, seq: obs.length + i, observedAt: t + after }))];
 }
 
+/** RFC 3339 as the API server writes metav1.Time (whole seconds) and MicroTime (µs). */
+const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+const micro = (ms: number) => `${new Date(Math.floor(ms)).toISOString().slice(0, -1)}${String(Math.floor((ms % 1) * 1000)).padStart(3, '0')}Z`;
+/** client-go's event name: <object>.<hex UnixNano>. */
+const eventName = (ms: number) => `${header.podName}.${(BigInt(Math.round(ms * 1000)) * 1000n).toString(16)}`;
+
 function kubeletEvent(reason: string, message: string, at: number, fieldPath = 'spec.containers{nginx}', count = 1) {
-  const stamp = new Date(Math.floor(at / 1000) * 1000).toISOString().replace('.000Z', 'Z');
   return {
-    metadata: { name: `${header.podName}.${(BigInt(Math.round(at * 1000)) * 1000n).toString(16)}`, namespace: 'default', uid: `ev-${reason}-${at}` },
+    metadata: { name: eventName(at), namespace: 'default', uid: `ev-${reason}-${at}` },
     involvedObject: { kind: 'Pod', namespace: 'default', name: header.podName, uid, apiVersion: 'v1', fieldPath },
     reason,
     message,
-    source: { component: 'kubelet', host: 'node-1' },
-    firstTimestamp: stamp,
-    lastTimestamp: stamp,
+    source: { component: 'kubelet', host: node },
+    firstTimestamp: seconds(at),
+    lastTimestamp: seconds(at),
     count,
     type: 'Warning',
     reportingComponent: 'kubelet',
-    reportingInstance: 'node-1',
+    reportingInstance: node,
   };
 }
 
@@ -90,10 +96,10 @@ describe('unschedulable', () => {
   const message = '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.';
   const failed = {
     apiVersion: 'events.k8s.io/v1',
-    metadata: { name: `${header.podName}.187afed640a54ef1`, namespace: 'default', uid: 'ev-fs' },
-    eventTime: '2025-11-24T16:40:00.230001Z',
+    metadata: { name: eventName(t0 + 14.5), namespace: 'default', uid: 'ev-fs' },
+    eventTime: micro(t0 + 14.5),
     reportingController: 'default-scheduler',
-    reportingInstance: 'default-scheduler-node-1',
+    reportingInstance: 'default-scheduler-podtrace-control-plane',
     action: 'Scheduling',
     reason: 'FailedScheduling',
     regarding: { kind: 'Pod', namespace: 'default', name: header.podName, uid, apiVersion: 'v1' },
@@ -104,7 +110,7 @@ describe('unschedulable', () => {
   pod.status = {
     phase: 'Pending',
     qosClass: 'Burstable',
-    conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: '2025-11-24T16:40:00Z' }],
+    conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: seconds(t0 + 14.5) }],
   };
   const running = continueWith(afterPost, [
     { after: 8, source: 'eventsv1', type: 'ADDED', object: failed },
@@ -148,15 +154,15 @@ describe('crash loop', () => {
         ready: false,
         started: false,
         restartCount: 2,
-        image: 'docker.io/library/nginx:1.27',
+        image: 'docker.io/library/nginx:latest',
         imageID: 'docker.io/library/nginx@sha256:0a39',
-        state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container=nginx pod=podtrace-nginx-7k2x9_default(6f1c2d3e)' } },
-        lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: '2025-11-24T16:40:05Z', finishedAt: '2025-11-24T16:40:05Z' } },
+        state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 20s restarting failed container=nginx pod=${header.podName}_default(${uid})` } },
+        lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: seconds(t0 + 2000), finishedAt: seconds(t0 + 2000) } },
       },
     ],
   };
   const obs = continueWith(afterStarted, [
-    { after: 900, source: 'event', type: 'ADDED', object: kubeletEvent('BackOff', 'Back-off restarting failed container nginx in pod podtrace-nginx-7k2x9_default(6f1c2d3e)', header.startedAt + 5100) },
+    { after: 900, source: 'event', type: 'ADDED', object: kubeletEvent('BackOff', `Back-off restarting failed container nginx in pod ${header.podName}_default(${uid})`, t0 + 1500) },
     { after: 910, source: 'pod', type: 'MODIFIED', object: pod },
   ]);
 
@@ -180,11 +186,11 @@ describe('readiness never succeeded', () => {
   pod.status = {
     ...pod.status,
     phase: 'Running',
-    containerStatuses: [{ name: 'nginx', ready: false, started: true, restartCount: 0, state: { running: { startedAt: '2025-11-24T16:40:04Z' } }, lastState: {} }],
+    containerStatuses: [{ name: 'nginx', ready: false, started: true, restartCount: 0, state: { running: { startedAt: seconds(t0 + 629) } }, lastState: {} }],
   };
   const obs = continueWith(afterStarted, [
     { after: 20, source: 'pod', type: 'MODIFIED', object: pod },
-    { after: 3000, source: 'event', type: 'ADDED', object: kubeletEvent('Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', header.startedAt + 7100, undefined, 7) },
+    { after: 3000, source: 'event', type: 'ADDED', object: kubeletEvent('Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', t0 + 1700, undefined, 7) },
   ]);
 
   it('is only suspected while running, and the outcome at the timeout', () => {
@@ -215,7 +221,7 @@ describe('config errors, failed pods, timeouts, interrupts', () => {
     pod.status = {
       ...pod.status,
       phase: 'Failed',
-      containerStatuses: [{ name: 'nginx', ready: false, restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error', finishedAt: '2025-11-24T16:40:05Z' } } }],
+      containerStatuses: [{ name: 'nginx', ready: false, restartCount: 0, state: { terminated: { exitCode: 3, reason: 'Error', finishedAt: seconds(t0 + 700) } } }],
     };
     const trace = reconstruct(header, continueWith(afterStarted, [{ after: 10, source: 'pod', type: 'MODIFIED', object: pod }]));
     expect(trace.outcome.suspected).toMatchObject({ class: 'pod-failed', terminal: true, message: 'container nginx exited with code 3 (Error)' });
@@ -238,5 +244,160 @@ describe('config errors, failed pods, timeouts, interrupts', () => {
     const readyAt = base.observations.findIndex((o) => o.source === 'pod' && JSON.stringify(o.object).includes('"ready":true'));
     const obs = continueWith(base.observations.slice(0, readyAt + 1), [{ after: 50, source: 'client', type: 'interrupted', data: { signal: 'SIGINT' } }]);
     expect(reconstruct(header, obs).outcome.class).toBe('ready');
+  });
+});
+
+describe('the create review said no (SelfSubjectAccessReview, no POST)', () => {
+  // The real preflight, with the create review denied: podtrace then sends nothing and stops.
+  const preflight = until((o) => o.type === 'access-review' && o.data?.verb === 'create').map((o) =>
+    o.type === 'access-review' && o.data?.verb === 'create'
+      ? { ...o, data: { ...o.data, allowed: false, denied: false, reason: '' } }
+      : o,
+  );
+
+  it('is suspected at once, and forbidden (exit 20) when the run ends: not a timeout', () => {
+    const running = reconstruct(header, preflight);
+    expect(running.outcome).toMatchObject({ class: 'in-progress', suspected: { class: 'forbidden', terminal: true } });
+    const done = reconstruct(header, continueWith(preflight, [{ after: 1, source: 'client', type: 'done', data: { reason: 'forbidden' } }]));
+    expect(done.run.final).toBe(true);
+    expect(done.outcome).toMatchObject({ class: 'forbidden', exitCode: EXIT.forbidden, phase: 'api.post-sent' });
+    expect(done.outcome.message).toContain('not allowed to create pods in namespace default');
+    expect(isTerminalFailure(done)).toBe(true);
+    const byId = new Map(done.milestones.map((m) => [m.id, m]));
+    expect(byId.get('client.authorized')?.detail).toBe('create pods: not allowed');
+    expect(byId.get('client.may-delete')?.detail).toBe('delete pods: allowed');
+    expect(byId.has('api.post-sent')).toBe(false);
+    expect(done.accessReviews.find((r) => r.verb === 'create')).toMatchObject({ allowed: false, denied: false });
+    expect(schemaErrors(done)).toEqual([]);
+  });
+
+  it('is forbidden from the `done` reason alone when the review left no answer in the recording', () => {
+    const noReviews = preflight.filter((o) => o.type !== 'access-review');
+    const done = reconstruct(header, continueWith(noReviews, [{ after: 1, source: 'client', type: 'done', data: { reason: 'forbidden' } }]));
+    expect(done.outcome).toMatchObject({ class: 'forbidden', exitCode: EXIT.forbidden });
+  });
+
+  it('a review that failed is unknown, not denied: the POST decides', () => {
+    const errored = base.observations.map((o) =>
+      o.type === 'access-review' && o.data?.verb === 'create'
+        ? { ...o, data: { verb: 'create', resource: 'pods', namespace: 'default', error: '503 ServiceUnavailable: try again' } }
+        : o,
+    );
+    const trace = reconstruct(header, errored);
+    expect(trace.outcome.class).toBe('ready');
+    expect(trace.accessReviews.find((r) => r.verb === 'create')).toEqual({
+      verb: 'create',
+      resource: 'pods',
+      namespace: 'default',
+      error: '503 ServiceUnavailable: try again',
+    });
+    expect(trace.milestones.find((m) => m.id === 'client.authorized')?.detail).toMatch(/^create pods: review failed .*the POST will tell$/);
+    expect(schemaErrors(trace)).toEqual([]);
+  });
+
+  it('shows a denied delete review on its own row: podtrace cannot clean up', () => {
+    const denied = base.observations.map((o) =>
+      o.type === 'access-review' && o.data?.verb === 'delete' ? { ...o, data: { ...o.data, allowed: false } } : o,
+    );
+    const trace = reconstruct(header, denied);
+    const byId = new Map(trace.milestones.map((m) => [m.id, m]));
+    expect(byId.get('client.may-delete')?.detail).toBe('delete pods: not allowed: podtrace cannot clean up after itself');
+    expect(byId.get('client.authorized')?.detail).toBe('create pods: allowed');
+    expect(trace.outcome.class).toBe('ready');
+  });
+});
+
+describe('409 AlreadyExists on the POST', () => {
+  const obs = continueWith(until((o) => o.type === 'post-sent'), [
+    {
+      after: 6,
+      source: 'client',
+      type: 'post-error',
+      data: {
+        status: 409,
+        reason: 'AlreadyExists',
+        message: `pods "${header.podName}" already exists`,
+        details: { name: header.podName, kind: 'pods' },
+      },
+    },
+    { after: 7, source: 'client', type: 'done', data: { reason: 'post-error' } },
+  ]);
+
+  it('is an api-error with a usage exit code and says what to do', () => {
+    const trace = reconstruct(header, obs);
+    expect(trace.outcome).toMatchObject({
+      class: 'api-error',
+      reason: 'AlreadyExists',
+      exitCode: EXIT.usage,
+      hint: `a pod named ${header.podName} already exists in default: choose another --name or delete it`,
+    });
+    expect(isTerminalFailure(trace)).toBe(true);
+    expect(schemaErrors(trace)).toEqual([]);
+  });
+
+  it('other API errors keep the internal exit code', () => {
+    expect(classifyPostError({ status: 409, reason: 'AlreadyExists', message: 'pods "web" already exists' })).toMatchObject({
+      cls: 'api-error',
+      exitCode: EXIT.usage,
+      hint: 'a pod named web already exists: choose another --name or delete it',
+    });
+    expect(classifyPostError({ status: 500, reason: 'InternalError', message: 'etcdserver: request timed out' })).toEqual({
+      cls: 'api-error',
+      reason: 'InternalError',
+      message: 'etcdserver: request timed out',
+    });
+  });
+});
+
+describe('the `done` observation as a hint', () => {
+  it('names the class the CLI stopped on when the observations no longer show it', () => {
+    const crash = loadFixture('crash-loop-crash.ndjson');
+    // Events expired and pod updates missed: only the client's own steps are left.
+    const clientOnly = crash.observations.filter((o) => o.source === 'client');
+    const trace = reconstruct(crash.header, clientOnly);
+    expect(trace.outcome).toMatchObject({ class: 'crash-loop', exitCode: EXIT.crashLoop });
+  });
+});
+
+describe('readiness probe failures (the real slow-ready recording, with the Unhealthy events a /ready probe gets)', () => {
+  const slow = loadFixture('ready-slow-ready.ndjson');
+  const podUid = (slow.observations.find((o) => o.type === 'post-response')!.data!.pod as { metadata: { uid: string } }).metadata.uid;
+  const start = slow.observations.find((o) => o.type === 'post-sent')!.observedAt;
+  const firstAt = start + 850.25; // 33 ms after the Started event, 662 ms before Ready
+  const unhealthy = (count: number) => ({
+    metadata: { name: `${slow.header.podName}.${(BigInt(Math.round(firstAt * 1000)) * 1000n).toString(16)}`, namespace: 'default', uid: 'ev-unhealthy' },
+    involvedObject: { kind: 'Pod', namespace: 'default', name: slow.header.podName, uid: podUid, apiVersion: 'v1', fieldPath: 'spec.containers{slow-ready}' },
+    reason: 'Unhealthy',
+    message: 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+    source: { component: 'kubelet', host: node },
+    firstTimestamp: seconds(firstAt),
+    lastTimestamp: seconds(firstAt + (count - 1) * 600),
+    count,
+    type: 'Warning',
+  });
+  // Right after the Started event, then its update one probe later; Ready stays where the kubelet said.
+  const started = slow.observations.findIndex((o) => (o.object as { reason?: string } | undefined)?.reason === 'Started');
+  const obs = [
+    ...slow.observations.slice(0, started + 1),
+    { seq: -1, source: 'event' as const, type: 'ADDED', observedAt: firstAt + 3, object: unhealthy(1) },
+    { seq: -2, source: 'event' as const, type: 'MODIFIED', observedAt: firstAt + 603, object: unhealthy(2) },
+    ...slow.observations.slice(started + 1),
+  ].map((o, seq) => ({ ...o, seq }));
+
+  it('lists each failure with its times and count, and the ready time after them', () => {
+    const trace = reconstruct(slow.header, obs);
+    expect(trace.containers[0]!.probeFailures).toEqual([
+      expect.objectContaining({ probe: 'readiness', count: 2, source: 'event-name-ns', message: 'Readiness probe failed: HTTP probe failed with statuscode: 503' }),
+    ]);
+    const f = trace.containers[0]!.probeFailures![0]!;
+    expect(f.offsetMs).toBeCloseTo(850.25, 2);
+    expect(f.lastOffsetMs).toBeGreaterThanOrEqual(f.offsetMs); // 1-s lastTimestamp, never before the first
+    expect(f.lastOffsetMs).toBeLessThan(trace.outcome.readyAfterMs!);
+    const byId = new Map(trace.milestones.map((m) => [m.id, m]));
+    expect(byId.get('container.slow-ready.readiness-failed')).toMatchObject({ source: 'event-name-ns' });
+    expect(byId.get('container.slow-ready.readiness-failed')!.detail).toContain('(2 times)');
+    expect(byId.get('container.slow-ready.ready')!.at).toBeGreaterThan(byId.get('container.slow-ready.readiness-failed')!.at);
+    expect(trace.outcome.class).toBe('ready');
+    expect(schemaErrors(trace)).toEqual([]);
   });
 });

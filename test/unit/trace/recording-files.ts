@@ -1,15 +1,15 @@
 /**
- * The recordings reconstruct() is tested on: real ones captured with
- * `--record` under test/fixtures/recordings/, plus the synthetic development
- * ones beside these tests (synthetic-*.ndjson). A file's name says the
- * outcome it must classify to: `<outcome-class>-<anything>.ndjson`.
+ * The recordings reconstruct() is tested on: real ones, captured with
+ * `--record` from the local cluster, under test/fixtures/recordings/. A
+ * file's name says the outcome it must classify to:
+ * `<outcome-class>-<anything>.ndjson`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseRecording, type Recording } from '../../../src/trace/recording.js';
 import type { OutcomeClass } from '../../../src/trace/types.js';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../../fixtures/recordings/', import.meta.url));
-const SYNTHETIC_DIR = fileURLToPath(new URL('./', import.meta.url));
 
 const CLASSES: readonly OutcomeClass[] = [
   'ready',
@@ -34,37 +34,34 @@ const CLASSES: readonly OutcomeClass[] = [
 export interface RecordingFile {
   name: string;
   path: string;
-  synthetic: boolean;
   expected: OutcomeClass | undefined;
   text: string;
 }
 
 /** The outcome class a file name announces (longest matching prefix), if any. */
 export function expectedClass(fileName: string): OutcomeClass | undefined {
-  const base = fileName.replace(/^synthetic-/, '');
-  return [...CLASSES].sort((a, b) => b.length - a.length).find((c) => base.startsWith(`${c}-`) || base === `${c}.ndjson`);
+  return [...CLASSES].sort((a, b) => b.length - a.length).find((c) => fileName.startsWith(`${c}-`) || fileName === `${c}.ndjson`);
 }
 
-function list(dir: string, synthetic: boolean): RecordingFile[] {
+/** Every real recording, by name; an unreadable fixture directory is an empty list (the tests then fail on it). */
+export function fixtureRecordings(): RecordingFile[] {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = readdirSync(FIXTURE_DIR);
   } catch {
     return [];
   }
   return names
-    .filter((n) => n.endsWith('.ndjson') && (!synthetic || n.startsWith('synthetic-')))
+    .filter((n) => n.endsWith('.ndjson'))
     .sort()
     .map((name) => {
-      const path = `${dir}${name}`;
-      return { name, path, synthetic, expected: expectedClass(name), text: readFileSync(path, 'utf8') };
+      const path = `${FIXTURE_DIR}${name}`;
+      return { name, path, expected: expectedClass(name), text: readFileSync(path, 'utf8') };
     });
 }
 
-export function fixtureRecordings(): RecordingFile[] {
-  return list(FIXTURE_DIR, false);
-}
-
-export function allRecordings(): RecordingFile[] {
-  return [...fixtureRecordings(), ...list(SYNTHETIC_DIR, true)];
+/** One fixture, parsed; throws when it is missing so a test on it cannot pass vacuously. */
+export function loadFixture(name: string): Recording & { text: string } {
+  const text = readFileSync(`${FIXTURE_DIR}${name}`, 'utf8');
+  return { ...parseRecording(text), text };
 }

@@ -4,7 +4,7 @@ import { EXIT } from '../../../src/exit-codes.js';
 import { parseRecording, serializeRecording } from '../../../src/trace/recording.js';
 import { TraceFileError } from '../../../src/trace/trace-file-error.js';
 
-const text = readFileSync(new URL('synthetic-ready-nginx.ndjson', import.meta.url), 'utf8');
+const text = readFileSync(new URL('../../fixtures/recordings/ready-nginx.ndjson', import.meta.url), 'utf8');
 
 function errorOf(input: string): TraceFileError {
   try {

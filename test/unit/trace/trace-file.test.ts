@@ -6,7 +6,7 @@ import { parseRecording } from '../../../src/trace/recording.js';
 import { parseTraceFile } from '../../../src/trace/trace-file.js';
 import { TraceFileError } from '../../../src/trace/trace-file-error.js';
 
-const recordingText = readFileSync(new URL('synthetic-ready-nginx.ndjson', import.meta.url), 'utf8');
+const recordingText = readFileSync(new URL('../../fixtures/recordings/ready-nginx.ndjson', import.meta.url), 'utf8');
 const { header, observations } = parseRecording(recordingText);
 const json = renderJson(reconstruct(header, observations));
 
