@@ -2,6 +2,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// The Kubernetes client (undici) needs Node 22.22 or later; say so rather than fail deep inside it.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 22)) {
+  process.stderr.write(`podtrace: needs Node.js 22.22 or later, and this is ${process.version}: install a newer Node (hack/setup.sh does)\n`);
+  process.exit(1);
+}
+
 const entry = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('podtrace: dist/cli.js is missing: run `npm run build` in the podtrace directory first\n');

@@ -22,7 +22,9 @@ function header(trace: Trace, paint: Painter, width: number): string {
   // Whole parts only: drop trailing ones rather than cut a name in half.
   while (parts.length > 2 && parts.join(' · ').length > width) parts.pop();
   const [first, ...rest] = parts;
-  return [paint('bold', first!), ...rest].join(' · ');
+  // a long namespace/name can still overflow a narrow terminal on its own
+  const tail = truncate(rest.join(' · '), Math.max(1, width - first!.length - 3));
+  return [paint('bold', first!), tail].join(' · ');
 }
 
 function columnWidths(width: number): { widths: number[]; detail: boolean } {

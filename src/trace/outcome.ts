@@ -303,9 +303,11 @@ export function diagnose(fullCtx: Context, milestones: readonly Milestone[]): Su
   if (ctx.postSentAt === undefined && review?.data?.allowed === false) {
     // The SelfSubjectAccessReview said no and podtrace sent nothing: there is no pod to wait for.
     const why = typeof review.data.reason === 'string' && review.data.reason ? `: ${review.data.reason}` : '';
+    const username = ctx.client.get('self-subject-review')?.[0]?.data?.username;
+    const who = typeof username === 'string' && username ? `${username} is ` : '';
     return failure('forbidden', review.observedAt, true, {
       reason: review.data.denied === true ? 'Denied' : 'Forbidden',
-      message: `not allowed to create pods in namespace ${ctx.header.namespace} (SelfSubjectAccessReview)${why}; nothing was created`,
+      message: `${who}not allowed to create pods in namespace ${ctx.header.namespace} (SelfSubjectAccessReview)${why}; nothing was created`,
       phase: 'api.post-sent',
     });
   }
@@ -373,15 +375,19 @@ export function diagnose(fullCtx: Context, milestones: readonly Milestone[]): Su
 }
 
 function firstMissing(ctx: Context, milestones: readonly Milestone[]): string | undefined {
-  const reached = new Set(milestones.map((m) => m.id));
-  const path = ['api.accepted', 'scheduler.scheduled', 'kubelet.acknowledged', 'runtime.sandbox-ready'];
+  // what happened during teardown does not count: the run stopped waiting at the DELETE
+  const cut = ctx.deleteSentAt ?? Infinity;
+  const reached = new Set(milestones.filter((m) => m.at < cut).map((m) => m.id));
+  // each step of the path, with the milestones that count as having passed it
+  const path: string[][] = [['api.accepted'], ['scheduler.scheduled'], ['kubelet.acknowledged'], ['runtime.sandbox-ready']];
   for (const ref of containerRefs(ctx)) {
-    path.push(`container.${ref.name}.started`);
-    if (ref.kind === 'init') path.push(`container.${ref.name}.completed`);
+    path.push([`container.${ref.name}.pulled`, `container.${ref.name}.image-present`]);
+    path.push([`container.${ref.name}.started`]);
+    if (ref.kind === 'init') path.push([`container.${ref.name}.completed`]);
   }
-  for (const ref of containerRefs(ctx)) if (ref.kind === 'app') path.push(`container.${ref.name}.ready`);
-  path.push('pod.ready');
-  return path.find((id) => !reached.has(id));
+  for (const ref of containerRefs(ctx)) if (ref.kind === 'app') path.push([`container.${ref.name}.ready`]);
+  path.push(['pod.ready']);
+  return path.find((ids) => !ids.some((id) => reached.has(id)))?.[0];
 }
 
 /** The outcome of the run so far. */
@@ -390,7 +396,9 @@ export function classifyOutcome(ctx: Context, milestones: readonly Milestone[]):
 }
 
 function outcomeOf(ctx: Context, milestones: readonly Milestone[]): Outcome {
-  const ready = milestones.find((m) => m.id === 'pod.ready');
+  // Ready counts only when it came before the DELETE: a pod that turns Ready
+  // while podtrace tears it down after --timeout still timed out.
+  const ready = milestones.find((m) => m.id === 'pod.ready' && (ctx.deleteSentAt === undefined || m.at < ctx.deleteSentAt));
   if (ready) {
     return {
       class: 'ready',

@@ -207,7 +207,7 @@ describe('podtrace create: failures are classified results', () => {
     },
     {
       label: 'unreachable-registry',
-      args: ['127.0.0.1:1/podtrace/nothing-listens'],
+      args: ['127.0.0.1:1/podtrace/nothing-listens', '--timeout', '20s'],
       cls: 'image-pull-backoff',
       exit: EXIT.imagePullBackoff,
     },
@@ -259,7 +259,7 @@ describe('podtrace create: failures are classified results', () => {
       'apiVersion: v1\nkind: Pod\nmetadata: { generateName: podtrace-cfg- }\nspec:\n  containers:\n' +
         '    - name: main\n      image: nginx\n      envFrom: [{ configMapRef: { name: podtrace-e2e-no-such-config } }]\n',
     );
-    const { result, trace } = await traced('config-error', ['-f', manifest, '--timeout', '60s'], cwd);
+    const { result, trace } = await traced('config-error', ['-f', manifest, '--timeout', '20s'], cwd);
     expect(trace.outcome.class).toBe('container-config-error');
     expect(trace.outcome.reason).toBe('CreateContainerConfigError');
     expect(result.code).toBe(EXIT.containerConfigError);
@@ -285,7 +285,7 @@ describe('podtrace create: failures are classified results', () => {
       'apiVersion: v1\nkind: Pod\nmetadata: { generateName: podtrace-sandbox- }\nspec:\n  runtimeClassName: podtrace-e2e-missing-handler\n' +
         '  containers:\n    - { name: main, image: nginx }\n',
     );
-    const { result, trace } = await traced('sandbox', ['-f', manifest, '--timeout', '60s'], cwd);
+    const { result, trace } = await traced('sandbox', ['-f', manifest, '--timeout', '20s'], cwd);
     expect(trace.outcome.class).toBe('sandbox-failure');
     expect(trace.outcome.message).toMatch(/no-such-handler/);
     expect(result.code).toBe(EXIT.sandboxFailure);

@@ -44,10 +44,16 @@ describe('writeFileAtomic', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
-  it.skipIf(process.getuid?.() === 0)('reports permission problems', async () => {
-    const root = dir();
-    chmodSync(root, 0o500);
-    const error = await writeFileAtomic(path.join(root, 'trace.json'), 'x').catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/permission denied/);
+  it('reports a directory it may not write into', async () => {
+    // root ignores permission bits, so as root use a file system that refuses everyone
+    const target = process.getuid?.() === 0 ? '/sys/podtrace-test/trace.json' : path.join(dir(), 'ro', 'trace.json');
+    if (process.getuid?.() !== 0) {
+      mkdirSync(path.dirname(target));
+      chmodSync(path.dirname(target), 0o500);
+    }
+    const error = await writeFileAtomic(target, 'x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileWriteError);
+    expect((error as Error).message).toMatch(/permission denied|no such file|not permitted/i);
+    expect((error as Error).message).not.toContain('\n');
   });
 });

@@ -44,10 +44,10 @@ describe.each(traces)('renderers on %s', (_name, trace) => {
     const labels = out.split('\n').slice(0, -2).map((l) => l.slice(0, 36).trim());
     const byId = new Map(trace.milestones.map((m) => [m.id, m.label]));
     const steps = trace.phases.filter((p) => p.kind === 'step');
-    // A container step too long for the column drops its "container " prefix, so the step itself stays readable.
+    // A container step too long for the column drops its "container " (or "init container ", "sidecar ") prefix, so the step itself stays readable.
     const shown = (p: (typeof steps)[number]) => {
       const label = byId.get(p.to!)!;
-      return truncate(label.length > 36 && p.container ? label.replace(/^container /, '') : label, 36);
+      return truncate(label.length > 36 && p.container ? label.replace(/^(?:init container|container|sidecar) /, '') : label, 36);
     };
     expect(labels.slice(0, steps.length)).toEqual(steps.map(shown));
     for (const m of trace.milestones) expect(out).not.toContain(m.id);

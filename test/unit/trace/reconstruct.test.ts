@@ -308,12 +308,16 @@ describe('ready-slow-ready (real recording)', () => {
     expect(started.source).toBe('event-name-ns');
     expect(ready.at).toBeGreaterThan(started.at);
     expect(trace.outcome.readyAfterMs).toBeCloseTo(byId.get('pod.ready')!.offsetMs, 6);
-    // This recording's probe asks for "/", which slow-ready answers at once (only /ready waits
-    // READY_AFTER): the kubelet reported no Unhealthy event, and the trace invents none.
+    // The probe asks for /ready, which slow-ready answers 503 for READY_AFTER seconds: the
+    // kubelet reported Unhealthy, and the trace lists it before the container turned ready.
     const unhealthy = observations.filter((o) => reasonOf(o) === 'Unhealthy');
-    expect(unhealthy).toHaveLength(0);
-    expect(trace.containers[0]!.probeFailures).toBeUndefined();
-    expect(byId.has('container.slow-ready.readiness-failed')).toBe(false);
+    expect(unhealthy.length).toBeGreaterThan(0);
+    const kubeletCount = Math.max(...unhealthy.map((o) => Number((o.object as { count?: number }).count ?? 1)));
+    const failures = trace.containers[0]!.probeFailures!;
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ probe: 'readiness', count: kubeletCount, source: 'event-name-ns' });
+    expect(failures[0]!.message).toMatch(/Readiness probe failed: HTTP probe failed with statuscode: 503/);
+    expect(byId.get('container.slow-ready.readiness-failed')!.at).toBeLessThan(ready.at);
   });
 });
 
