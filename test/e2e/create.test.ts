@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
+import { schemaErrors } from '../unit/trace/schema-validator.js';
 import { REPO_DIR } from './cluster-provider.js';
 import {
   clients,
@@ -55,6 +56,7 @@ async function traced(label: string, args: string[], cwd: string): Promise<{ res
   );
   if (!result.stdout.trim().startsWith('{')) throw new Error(`podtrace printed no trace (exit ${result.code}): ${result.stderr}`);
   const trace = JSON.parse(result.stdout) as Trace;
+  expect(schemaErrors(trace), `${label}: the trace matches schema/trace.schema.json`).toEqual([]);
   if (existsSync(recording)) {
     mkdirSync(artifacts, { recursive: true });
     copyFileSync(recording, path.join(artifacts, `${trace.outcome.class}-${label}.ndjson`));
