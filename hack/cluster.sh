@@ -9,7 +9,7 @@
 #   cluster.sh up [--otlp-endpoint HOST:PORT]   start (idempotent); prints the kubeconfig path
 #   cluster.sh down                             stop what up started, unmount, remove state
 #   cluster.sh status                           one line per component
-#   cluster.sh restart COMPONENT                registry|etcd|containerd|apiserver|controller-manager|scheduler|kubelet
+#   cluster.sh restart COMPONENT                registry|private-registry|etcd|containerd|apiserver|controller-manager|scheduler|kubelet
 #   cluster.sh rmi IMAGE                        remove an image from the node's runtime (cold pulls in tests)
 #   cluster.sh kubeconfig                       print the kubeconfig path
 #
@@ -34,10 +34,14 @@ SERVICE_CIDR=198.18.128.0/24
 API_PORT=6443
 REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_STORAGE=$PODTRACE_CACHE/registry
+# A second registry that wants a password nobody is given (it is thrown away
+# at once): every pull from it fails unauthorized, as from a private registry
+# without an imagePullSecret. It needs no images for that.
+PRIVATE_REGISTRY_ADDR=127.0.0.1:5001
 CONTAINERD_SOCK=$STATE/containerd/containerd.sock
 CGROUP_PARENT=podtrace # the kubelet's cgroupRoot: every pod process lives below it
 
-COMPONENTS=(registry etcd containerd apiserver controller-manager scheduler kubelet)
+COMPONENTS=(registry private-registry etcd containerd apiserver controller-manager scheduler kubelet)
 
 # ---------------------------------------------------------------- processes
 
@@ -223,6 +227,24 @@ storage:
 http: { addr: $REGISTRY_ADDR }
 EOF
 
+  [ -f "$ETC/private-registry.htpasswd" ] ||
+    htpasswd -Bbn podtrace "$(openssl rand -hex 16)" >"$ETC/private-registry.htpasswd"
+  cat >"$ETC/private-registry.yml" <<EOF
+version: 0.1
+log: { level: warn, accesslog: { disabled: true } }
+storage:
+  filesystem: { rootdirectory: $STATE/private-registry }
+auth:
+  htpasswd: { realm: podtrace-private, path: $ETC/private-registry.htpasswd }
+http: { addr: $PRIVATE_REGISTRY_ADDR }
+EOF
+  mkdir -p "$STATE/containerd/certs.d/$PRIVATE_REGISTRY_ADDR"
+  cat >"$STATE/containerd/certs.d/$PRIVATE_REGISTRY_ADDR/hosts.toml" <<EOF
+server = "http://$PRIVATE_REGISTRY_ADDR"
+[host."http://$PRIVATE_REGISTRY_ADDR"]
+  capabilities = ["pull", "resolve"]
+EOF
+
   # containerd pulls docker.io/* from the local registry: `nginx` is really pulled.
   cat >"$STATE/containerd/certs.d/docker.io/hosts.toml" <<EOF
 server = "http://$REGISTRY_ADDR"
@@ -340,6 +362,14 @@ start_registry() {
   start_process registry "$(command -v docker-registry)" serve "$ETC/registry.yml"
   wait_component registry "the registry on $REGISTRY_ADDR" 30 http_ok "http://$REGISTRY_ADDR/v2/"
   "$HACK_DIR/build-images.sh" push "$REGISTRY_ADDR" "$REGISTRY_STORAGE"
+}
+
+private_registry_up() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$PRIVATE_REGISTRY_ADDR/v2/")" = 401 ]; }
+
+start_private_registry() {
+  mkdir -p "$STATE/private-registry"
+  start_process private-registry "$(command -v docker-registry)" serve "$ETC/private-registry.yml"
+  wait_component private-registry "the private registry on $PRIVATE_REGISTRY_ADDR" 30 private_registry_up
 }
 
 start_etcd() {
@@ -504,6 +534,7 @@ cmd_up() {
   ensure_pki
   write_configs
   start_registry
+  start_private_registry
   start_etcd
   start_containerd
   start_apiserver
@@ -523,7 +554,7 @@ cmd_down() {
   stop_process containerd 20
   clear_runtime_leftovers
   local c
-  for c in scheduler controller-manager apiserver etcd registry; do stop_process "$c"; done
+  for c in scheduler controller-manager apiserver etcd private-registry registry; do stop_process "$c"; done
   remove_network_devices
   # keep the logs of the last run for post-mortems; all else goes
   if [ -d "$STATE" ]; then
@@ -547,6 +578,7 @@ cmd_restart() {
   local c=${1:?restart needs a component: ${COMPONENTS[*]}}
   case "$c" in
     registry) stop_process registry; start_registry ;;
+    private-registry) stop_process private-registry; start_private_registry ;;
     etcd) stop_process etcd; start_etcd ;;
     containerd) stop_process containerd; start_containerd ;;
     apiserver) stop_process apiserver; start_apiserver ;;

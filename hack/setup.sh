@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib/common.sh"
 APT_PACKAGES=(
   containerd runc containernetworking-plugins   # the container runtime and pod network
   docker-registry skopeo umoci debootstrap      # the local OCI registry and image building
+  apache2-utils                                 # htpasswd, for the registry that wants a password
   iptables conntrack socat iproute2 openssl     # what kubelet and the cluster scripts call
   gcc libc6-dev curl ca-certificates procps     # pause.c, downloads from the registries, pgrep
   chromium                                      # headless rendering of HTML reports in tests

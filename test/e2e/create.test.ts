@@ -208,6 +208,14 @@ describe('podtrace create: failures are classified results', () => {
       check: (trace) => expect(trace.outcome.message).toMatch(/not found/),
     },
     {
+      // hack/cluster.sh runs a registry on 127.0.0.1:5001 that wants a password nobody has
+      label: 'unauthorized',
+      args: ['127.0.0.1:5001/podtrace/private'],
+      cls: 'image-pull-unauthorized',
+      exit: EXIT.imagePullUnauthorized,
+      check: (trace) => expect(trace.outcome.message).toMatch(/401|unauthorized/i),
+    },
+    {
       label: 'unreachable-registry',
       args: ['127.0.0.1:1/podtrace/nothing-listens', '--timeout', '20s'],
       cls: 'image-pull-backoff',
