@@ -601,7 +601,8 @@ cmd_rmi() {
   digest=$(ctr_ images ls | awk -v r="$ref" '$1 == r {print $3}')
   [ -n "$digest" ] || { log "rmi: $ref is not on the node"; return 0; }
   local names; mapfile -t names < <(ctr_ images ls | awk -v d="$digest" '$3 == d {print $1}')
-  ctr_ images rm "${names[@]}" >/dev/null
+  # --sync: wait for the garbage collector, so layers and snapshots are gone too
+  ctr_ images rm --sync "${names[@]}" >/dev/null
   log "rmi: removed $ref"
 }
 

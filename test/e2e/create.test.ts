@@ -136,6 +136,7 @@ describe('podtrace create: a pod that becomes Ready', () => {
     expect(container?.pull).toBe('pulled');
     expect(container?.pullMs).toBeGreaterThan(0);
     expect(container?.imageSizeBytes).toBeGreaterThan(10_000_000);
+    expect(container?.pullMs).toBeGreaterThan(500); // a cold pull unpacks 58 MB: never a few ms
     expect(trace.node?.name).toBe('podtrace-node');
     expect(trace.node?.kubeletVersion).toBe('v1.34.12');
     expect(trace.identity?.username).toBe('podtrace-admin');
