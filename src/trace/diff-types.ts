@@ -1,0 +1,46 @@
+/**
+ * What `podtrace diff A B` computes (src/trace/diff.ts) and the renderers
+ * show. A and B are run sets (a single trace is a set of one).
+ */
+import type { Summary } from './stats.js';
+
+export interface MetricDiff {
+  /** A METRICS name (src/trace/metrics.ts): 'ready', 'pull', ... */
+  metric: string;
+  label: string;
+  a?: Summary;
+  b?: Summary;
+  /** median(B) - median(A), ms; undefined when either side has no value. */
+  deltaMs?: number;
+  /** deltaMs / median(A) * 100; undefined when median(A) is 0 or missing. */
+  deltaPct?: number;
+  /**
+   * Bootstrap confidence interval of median(B) - median(A) (95 %, seeded, so
+   * the same inputs give the same interval); only when both sides have >= 2 runs.
+   */
+  ci?: { low: number; high: number; level: number; resamples: number };
+  /** The threshold that applied to this metric, as written: '10%', '200ms', 'pull=1s'. */
+  threshold?: string;
+  /**
+   * 'regression': B slower beyond the threshold, and (with >= 2 runs a side) the
+   * interval excludes 0; 'improvement' likewise faster; 'noise': the interval
+   * includes 0; 'within-threshold': a real but small change; 'n/a': no data.
+   */
+  verdict: 'regression' | 'improvement' | 'noise' | 'within-threshold' | 'unchanged' | 'n/a';
+}
+
+/** A fact that differs between the two sides (values as text, one per distinct value). */
+export interface ContextDifference {
+  /** 'node', 'kubeletVersion', 'containerRuntimeVersion', 'image digest', 'image size', 'pull', 'qosClass', 'admission changes', 'server version', 'outcome'. */
+  what: string;
+  a: string[];
+  b: string[];
+}
+
+export interface TraceDiff {
+  a: { label: string; runs: number };
+  b: { label: string; runs: number };
+  metrics: MetricDiff[];
+  context: ContextDifference[];
+  regressions: string[];
+}

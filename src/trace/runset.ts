@@ -1,0 +1,71 @@
+/**
+ * A run set: the traces of `podtrace create --runs N` (or of `podtrace watch`),
+ * saved as one JSON file. diff and report accept a run set or a single trace
+ * file anywhere; a single trace is a run set of one.
+ */
+import { parseTraceFile } from './trace-file.js';
+import { TraceFileError } from './trace-file-error.js';
+import { TOOL_NAME, type Trace } from './types.js';
+
+export const RUNSET_KIND = 'podtrace-runset';
+export const RUNSET_SCHEMA_VERSION = 1;
+
+export interface RunSet {
+  kind: typeof RUNSET_KIND;
+  schemaVersion: typeof RUNSET_SCHEMA_VERSION;
+  tool: typeof TOOL_NAME;
+  toolVersion: string;
+  /** What the runs share, for headings: e.g. "nginx on podtrace-local". */
+  label: string;
+  /** Client clock, ms since epoch, when the first run started. */
+  createdAt: number;
+  runs: Trace[];
+}
+
+export function makeRunSet(runs: Trace[], label: string, toolVersion: string): RunSet {
+  return {
+    kind: RUNSET_KIND,
+    schemaVersion: RUNSET_SCHEMA_VERSION,
+    tool: TOOL_NAME,
+    toolVersion,
+    label,
+    createdAt: runs[0]?.run.startedAt ?? 0,
+    runs,
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses a run set or a single trace file (then a run set of one, labelled
+ * `fallbackLabel`). Any other content is a one-line TraceFileError.
+ */
+export function parseRunSetOrTrace(text: string, fallbackLabel: string): RunSet {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // not JSON at all (or cut short): let the trace parser say precisely what is wrong
+    return makeRunSet([parseTraceFile(text)], fallbackLabel, '');
+  }
+  if (isObject(value) && value.kind === RUNSET_KIND) {
+    if (value.tool !== TOOL_NAME) throw new TraceFileError(`a run set from "${String(value.tool)}", not from podtrace`);
+    if (value.schemaVersion !== RUNSET_SCHEMA_VERSION) {
+      throw new TraceFileError(`run set schemaVersion ${JSON.stringify(value.schemaVersion)} is not supported (this podtrace reads ${RUNSET_SCHEMA_VERSION})`);
+    }
+    if (!Array.isArray(value.runs) || value.runs.length === 0) throw new TraceFileError('a run set with no runs');
+    const runs = value.runs.map((run, i) => {
+      try {
+        return parseTraceFile(JSON.stringify(run));
+      } catch (error) {
+        throw new TraceFileError(`run ${i + 1} of the run set: ${(error as Error).message}`);
+      }
+    });
+    const label = typeof value.label === 'string' && value.label ? value.label : fallbackLabel;
+    return { ...makeRunSet(runs, label, String(value.toolVersion ?? '')), createdAt: Number(value.createdAt) || runs[0]!.run.startedAt };
+  }
+  const trace = parseTraceFile(text);
+  return makeRunSet([trace], fallbackLabel, trace.toolVersion);
+}
