@@ -6,7 +6,8 @@
 # the machine). Pods live on a bridge without masquerading and without a
 # default route, so nothing the cluster runs can send traffic off the machine.
 #
-#   cluster.sh up [--otlp-endpoint HOST:PORT]   start (idempotent); prints the kubeconfig path
+#   cluster.sh up [--otlp-endpoint HOST:PORT|none]  start (idempotent); prints the kubeconfig path;
+#                                               tracing applies to components (re)started after it
 #   cluster.sh down                             stop what up started, unmount, remove state
 #   cluster.sh status                           one line per component
 #   cluster.sh restart COMPONENT                registry|private-registry|etcd|containerd|apiserver|controller-manager|scheduler|kubelet
@@ -40,6 +41,9 @@ REGISTRY_STORAGE=$PODTRACE_CACHE/registry
 PRIVATE_REGISTRY_ADDR=127.0.0.1:5001
 CONTAINERD_SOCK=$STATE/containerd/containerd.sock
 CGROUP_PARENT=podtrace # the kubelet's cgroupRoot: every pod process lives below it
+# The API server stops listening at once on SIGTERM but its process can linger
+# for many seconds after; everything it owns is in etcd by then.
+APISERVER_GRACE=3
 
 COMPONENTS=(registry private-registry etcd containerd apiserver controller-manager scheduler kubelet)
 
@@ -529,7 +533,8 @@ cmd_up() {
   local c; for c in "${COMPONENTS[@]}"; do running_pid "$c" >/dev/null || rm -f "$(pidfile "$c")"; done
   # a killed runtime leaves pods, shims, mounts and sockets behind
   running_pid containerd >/dev/null || clear_runtime_leftovers
-  if [ -n "$otlp" ]; then echo "$otlp" >"$ETC/otlp-endpoint"; fi
+  # remembered for restarts; 'none' switches tracing off again
+  if [ "$otlp" = none ]; then rm -f "$ETC/otlp-endpoint"; elif [ -n "$otlp" ]; then echo "$otlp" >"$ETC/otlp-endpoint"; fi
   ensure_node_interface
   ensure_pki
   write_configs
@@ -554,7 +559,9 @@ cmd_down() {
   stop_process containerd 20
   clear_runtime_leftovers
   local c
-  for c in scheduler controller-manager apiserver etcd private-registry registry; do stop_process "$c"; done
+  for c in scheduler controller-manager; do stop_process "$c"; done
+  stop_process apiserver "$APISERVER_GRACE"
+  for c in etcd private-registry registry; do stop_process "$c"; done
   remove_network_devices
   # keep the logs of the last run for post-mortems; all else goes
   if [ -d "$STATE" ]; then
@@ -581,7 +588,7 @@ cmd_restart() {
     private-registry) stop_process private-registry; start_private_registry ;;
     etcd) stop_process etcd; start_etcd ;;
     containerd) stop_process containerd; start_containerd ;;
-    apiserver) stop_process apiserver; start_apiserver ;;
+    apiserver) stop_process apiserver "$APISERVER_GRACE"; start_apiserver ;;
     controller-manager) stop_process controller-manager; start_controller_manager ;;
     scheduler) stop_process scheduler; start_scheduler ;;
     kubelet) stop_process kubelet; start_kubelet; wait_for "node $NODE_NAME to be Ready" 60 node_ready ;;

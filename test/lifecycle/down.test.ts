@@ -8,6 +8,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_SCRIPT } from '../e2e/cluster-provider.js';
+import { startOtlpCollector } from './otlp-collector.js';
 
 const run = promisify(execFile);
 const STATE = process.env.PODTRACE_STATE ?? '/var/lib/podtrace-cluster';
@@ -66,6 +67,27 @@ async function runningPod(name: string): Promise<void> {
   await core().createNamespacedPod({ namespace: 'default', body: { metadata: { name }, spec: { containers: [{ name: 'main', image: 'nginx' }] } } });
   await waitReady(name);
 }
+
+describe('cluster tracing', () => {
+  it('sends the API server’s and the kubelet’s spans to the OTLP endpoint given to up', async () => {
+    const collector = await startOtlpCollector();
+    try {
+      await run('bash', [CLUSTER_SCRIPT, 'up', '--otlp-endpoint', collector.endpoint], { timeout: 3_600_000 });
+      await run('bash', [CLUSTER_SCRIPT, 'restart', 'apiserver'], { timeout: 300_000 });
+      await run('bash', [CLUSTER_SCRIPT, 'restart', 'kubelet'], { timeout: 300_000 });
+      await runningPod(`traced-${process.pid}`);
+      // audit-id is an attribute of the API server's request spans; the kubelet's spans
+      // include its CRI calls, RunPodSandbox among them for the new pod
+      await collector.waitFor(['audit-id', 'runtime.v1.RuntimeService', 'RunPodSandbox'], 60_000);
+    } finally {
+      await run('bash', [CLUSTER_SCRIPT, 'up', '--otlp-endpoint', 'none'], { timeout: 600_000 });
+      await run('bash', [CLUSTER_SCRIPT, 'restart', 'apiserver'], { timeout: 300_000 });
+      await run('bash', [CLUSTER_SCRIPT, 'restart', 'kubelet'], { timeout: 300_000 });
+      await collector.close();
+    }
+    expect(readdirSync(`${STATE}/etc`)).not.toContain('apiserver-tracing.yaml');
+  });
+});
 
 describe('cluster up', () => {
   it('recovers when every component was killed with SIGKILL', async () => {
