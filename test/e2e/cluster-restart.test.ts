@@ -24,5 +24,16 @@ describe('restart hooks', () => {
       expect(after.status?.containerStatuses?.[0]?.containerID).toBe(containerId);
       expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     }
+
+    // The scheduler's and controllers' watches back off while the new API server still
+    // denies them (its RBAC caches fill after it starts listening): the tests after this
+    // one need a scheduler that places new pods again.
+    const probe = uniqueName('cluster-after-restart');
+    try {
+      await createPod(simplePod(probe, 'nginx'));
+      await waitForPod(probe, 'scheduled and Ready after the restarts', 240_000, (p) => condition(p, 'Ready') === 'True');
+    } finally {
+      await deletePod(probe);
+    }
   });
 });

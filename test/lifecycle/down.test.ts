@@ -63,8 +63,12 @@ async function waitReady(name: string): Promise<void> {
   throw new Error(`pod ${name} did not become Ready within 60 s`);
 }
 
+/** nodeName binds the pod without the scheduler, which backs off for a while after an API server restart. */
 async function runningPod(name: string): Promise<void> {
-  await core().createNamespacedPod({ namespace: 'default', body: { metadata: { name }, spec: { containers: [{ name: 'main', image: 'nginx' }] } } });
+  await core().createNamespacedPod({
+    namespace: 'default',
+    body: { metadata: { name }, spec: { nodeName: 'podtrace-node', containers: [{ name: 'main', image: 'nginx' }] } },
+  });
   await waitReady(name);
 }
 
