@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  clients,
   clusterHook,
   condition,
   coreEvents,
@@ -61,6 +62,22 @@ describe('local cluster', () => {
       (await coreEvents(second)).find((e) => e.reason === 'Pulled'),
     );
     expect(secondPulled.message).toMatch(/already present on machine/);
+  });
+
+  it('serves the kubelet’s /metrics and /stats/summary through the API server’s node proxy', async () => {
+    const { core } = clients();
+    const node = (await core.listNode()).items[0]!.metadata!.name!;
+    const metrics = String(await core.connectGetNodeProxyWithPath({ name: node, path: 'metrics' }));
+    expect(metrics).toMatch(/^kubelet_pod_start_sli_duration_seconds_bucket/m);
+    expect(metrics).toMatch(/^kubelet_image_pull_duration_seconds_bucket/m);
+    // client-node hands back JSON bodies already parsed
+    const raw: unknown = await core.connectGetNodeProxyWithPath({ name: node, path: 'stats/summary' });
+    const summary = (typeof raw === 'string' ? JSON.parse(raw) : raw) as {
+      node: { nodeName: string; cpu?: { usageNanoCores?: number } };
+      pods: unknown[];
+    };
+    expect(summary.node.nodeName).toBe(node);
+    expect(summary.node.cpu?.usageNanoCores).toBeGreaterThan(0);
   });
 
   it('fails to pull podtrace/missing: ErrImagePull, then ImagePullBackOff', async () => {
