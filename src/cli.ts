@@ -1,7 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { CommandContext } from './commands/context.js';
 import type { CreateFlags } from './commands/create-plan.js';
+import type { DiffFlags } from './commands/diff.js';
 import type { ReplayFlags } from './commands/replay.js';
+import type { ReportFlags } from './commands/report.js';
 import { describeFailure, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { systemClock } from './watchers/observation-log.js';
@@ -47,15 +49,44 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   ...OUTPUT_OPTIONS,
   { flags: '--record <file>', description: 'also save every observation as an NDJSON recording (for replay)' },
   { flags: '-q, --quiet', description: 'no live progress on stderr' },
+  { flags: '--runs <n>', description: 'create the pod N times, one after another, and save them as one run set (default: 1)' },
+  {
+    flags: '--fail-on <gates>',
+    description: "exit 30 when a gate fails, e.g. 'ready>5s,pull>2s' (with --runs: the median; METRIC.p90>.. for another statistic; repeatable)",
+    repeatable: true,
+  },
 ];
 
 export const REPLAY_OPTIONS: OptionSpec[] = [...OUTPUT_OPTIONS];
+
+export const REPORT_OPTIONS: OptionSpec[] = [
+  {
+    flags: '-o, --output <format>',
+    description: "report format (default: from --out's extension, else table)",
+    choices: ['table', 'json', 'csv', 'markdown', 'html', 'chrome-trace', 'otlp'],
+  },
+  { flags: '--out <file>', description: 'write the report to this file (atomically) instead of stdout' },
+  { flags: '--fail-on <gates>', description: "exit 30 when a gate fails, e.g. 'ready>5s,pull.p90>2s' (repeatable)", repeatable: true },
+  { flags: '--threshold <rule>', description: 'for the diff of two sets: 10%, 200ms or METRIC=LIMIT (repeatable; default 10%)', repeatable: true },
+];
+
+export const DIFF_OPTIONS: OptionSpec[] = [
+  {
+    flags: '--threshold <rule>',
+    description: 'what counts as a regression: 10%, 200ms (both: beyond both), METRIC=LIMIT such as pull=1s (repeatable; default: 10% and 50ms)',
+    repeatable: true,
+  },
+  { flags: '--fail-on-regression', description: 'exit 31 when any metric regressed (one line on stderr says which)' },
+  { flags: '-o, --output <format>', description: 'how to print the diff', default: 'table', choices: ['table', 'json', 'markdown'] },
+];
 
 const GLOBAL_OPTIONS: OptionSpec[] = [{ flags: '--debug', description: 'print stack traces for unexpected errors (or PODTRACE_DEBUG=1)' }];
 
 export type Invocation =
   | { command: 'create'; flags: CreateFlags; debug: boolean }
   | { command: 'replay'; flags: ReplayFlags; debug: boolean }
+  | { command: 'diff'; flags: DiffFlags; debug: boolean }
+  | { command: 'report'; flags: ReportFlags; debug: boolean }
   /** Help or version was printed; nothing to run. */
   | { command: 'none'; exitCode: number };
 
@@ -117,6 +148,7 @@ Examples:
   podtrace create nginx:1.27 -n demo --readiness http:80/ --timeout 2m
   podtrace create busybox --command -- sleep 3600
   podtrace create -f pod.yaml -o json --record run.ndjson
+  podtrace create nginx --runs 5 --fail-on 'ready>5s,pull>2s'
 `,
   );
   create.action((image: string | undefined, options: Record<string, unknown>) => {
@@ -143,7 +175,79 @@ Examples:
     };
   });
 
-  for (const command of [create, replay]) {
+  const report = addOptions(
+    program
+      .command('report')
+      .description('summarize traces and run sets: per-metric quantiles, waterfalls, exports (html, csv, markdown, chrome-trace, otlp)')
+      .argument('<files...>', 'trace files (-o json / --out of create) or run sets (create --runs N); each file is one set'),
+    REPORT_OPTIONS,
+  ).addHelpText(
+    'after',
+    `
+Formats: table (terminal), json (per-metric quantiles; schema/report.schema.json), csv (one row per
+run and metric, and per run and step), markdown (for a PR comment), html (one self-contained page:
+waterfalls, distributions, the diff of two sets), chrome-trace (Perfetto, chrome://tracing),
+otlp (OTLP/JSON spans for Jaeger or Tempo). Two files: the report includes their diff.
+
+Examples:
+  podtrace report run.json
+  podtrace report before.json after.json --out report.html
+  podtrace report runs.json -o markdown --fail-on 'ready>5s,pull.p90>2s'
+  podtrace report runs.json -o chrome-trace --out trace.perfetto.json
+`,
+  );
+  report.action((files: string[], options: Record<string, unknown>) => {
+    if (trailingArgs.length > 0) throw new UsageError('report takes no arguments after --');
+    const list = (key: string): string[] => (Array.isArray(options[key]) ? (options[key] as string[]) : []);
+    invocation = {
+      command: 'report',
+      flags: {
+        files,
+        failOn: list('failOn'),
+        thresholds: list('threshold'),
+        ...(typeof options['output'] === 'string' ? { output: options['output'] } : {}),
+        ...(typeof options['out'] === 'string' ? { out: options['out'] } : {}),
+      },
+      debug: options['debug'] === true,
+    };
+  });
+
+  const diffCommand = addOptions(
+    program
+      .command('diff')
+      .description('compare two traces or run sets metric by metric: deltas, bootstrap intervals, regressions, what else differs')
+      .argument('<a>', 'baseline: a trace file (create -o json / --out) or a run set (create --runs N)')
+      .argument('<b>', 'candidate, compared against <a>'),
+    DIFF_OPTIONS,
+  ).addHelpText(
+    'after',
+    `
+A metric regressed when B's median is slower than A's by more than its threshold and, with
+2 or more runs on each side, the 95% bootstrap interval of the difference excludes 0 (else: noise).
+With single traces there is no interval: a change beyond the threshold is a regression.
+
+Examples:
+  podtrace diff warm.runset.json cold.runset.json
+  podtrace diff before.json after.json --threshold 10% --threshold 50ms --threshold pull=1s
+  podtrace diff main.runset.json pr.runset.json -o markdown --fail-on-regression
+`,
+  );
+  diffCommand.action((a: string, b: string, options: Record<string, unknown>) => {
+    if (trailingArgs.length > 0) throw new UsageError('diff takes no arguments after --');
+    invocation = {
+      command: 'diff',
+      flags: {
+        a,
+        b,
+        thresholds: Array.isArray(options['threshold']) ? (options['threshold'] as string[]) : [],
+        failOnRegression: options['failOnRegression'] === true,
+        output: String(options['output']),
+      },
+      debug: options['debug'] === true,
+    };
+  });
+
+  for (const command of [create, replay, report, diffCommand]) {
     command.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true);
   }
 
@@ -190,6 +294,14 @@ Examples:
         const { run: runReplay } = await import('./commands/replay.js');
         return runReplay(parsed.flags, commandCtx);
       }
+      case 'diff': {
+        const { run: runDiff } = await import('./commands/diff.js');
+        return runDiff(parsed.flags, commandCtx);
+      }
+      case 'report': {
+        const { run: runReport } = await import('./commands/report.js');
+        return runReport(parsed.flags, commandCtx);
+      }
     }
   }
 
@@ -208,6 +320,7 @@ function toCreateFlags(image: string | undefined, options: Record<string, unknow
     keep: options['keep'] === true,
     output: str('output') ?? 'table',
     quiet: options['quiet'] === true,
+    ...(list('failOn').length > 0 ? { failOn: list('failOn') } : {}),
   };
   const optional: Array<[keyof CreateFlags, string | undefined]> = [
     ['image', image],
@@ -223,6 +336,7 @@ function toCreateFlags(image: string | undefined, options: Record<string, unknow
     ['readiness', str('readiness')],
     ['out', str('out')],
     ['record', str('record')],
+    ['runs', str('runs')],
   ];
   for (const [key, value] of optional) {
     if (value !== undefined) (flags as unknown as Record<string, unknown>)[key] = value;

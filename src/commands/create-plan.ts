@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../errors.js';
 import {
   parseDuration,
@@ -15,6 +16,7 @@ import {
 import { imageBasename, parseImageReference } from './parse/image-reference.js';
 import { checkRequestsWithinLimits, parseResourceList } from './parse/quantity.js';
 import { loadManifestFile, manifestFromFlags, primaryImage, type PodManifest } from './pod-manifest.js';
+import { parseFailOn, type Gate } from '../trace/gates.js';
 import { generatePodName, generateRunId, nameFromGenerateName, type RandomIndex } from './pod-name.js';
 
 /** `podtrace create` flags as commander hands them over (strings, unvalidated). */
@@ -41,6 +43,10 @@ export interface CreateFlags {
   out?: string;
   record?: string;
   quiet: boolean;
+  /** `--runs N`: how many pods to create, one after another. */
+  runs?: string;
+  /** `--fail-on` values, e.g. 'ready>5s,pull>2s'. */
+  failOn?: string[];
 }
 
 /** Everything `create` needs, validated; made before any kubeconfig is read or request is sent. */
@@ -58,7 +64,15 @@ export interface CreatePlan {
   recordPath?: string;
   quiet: boolean;
   kube: { kubeconfig?: string; context?: string };
+  /** How many runs (1 without --runs). */
+  runs: number;
+  /** Which run this plan is for, from 0; a fixed pod name gets `-<run + 1>` when runs > 1. */
+  runIndex: number;
+  gates: Gate[];
 }
+
+/** More runs than this is a benchmark farm, not a trace: use several invocations. */
+export const MAX_RUNS = 1000;
 
 /** Far beyond any pod start; also keeps the timer within setTimeout's range. */
 const MAX_TIMEOUT_MS = 24 * 3_600_000;
@@ -71,8 +85,29 @@ const CONTAINER_FLAGS: Array<[keyof CreateFlags, string]> = [
   ['readiness', '--readiness'],
 ];
 
-export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; now: number }): CreatePlan {
+export function parseRuns(text: string | undefined): number {
+  if (text === undefined) return 1;
+  const trimmed = text.trim();
+  if (!/^[0-9]+$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > MAX_RUNS) {
+    throw new UsageError(`--runs ${text}: a whole number of runs from 1 to ${MAX_RUNS}`);
+  }
+  return Number(trimmed);
+}
+
+/** `--record run.ndjson` with --runs 3 keeps run-1.ndjson, run-2.ndjson, run-3.ndjson. */
+export function perRunPath(file: string, runIndex: number, runs: number): string {
+  if (runs <= 1) return file;
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}-${runIndex + 1}${ext}`;
+}
+
+export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; now: number }, runIndex = 0): CreatePlan {
   const output = parseOutputFormat(flags.output);
+  const runs = parseRuns(flags.runs);
+  if (runs > 1 && flags.keep) {
+    throw new UsageError(`--keep cannot be combined with --runs ${runs}: each run deletes its pod before the next starts`);
+  }
+  const gates = flags.failOn !== undefined && flags.failOn.length > 0 ? parseFailOn(flags.failOn) : [];
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
   if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout ${flags.timeout}: at most 24h`);
   if (flags.namespace !== undefined) validateNamespace(flags.namespace);
@@ -130,7 +165,10 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
     validateNamespace(manifestNamespace);
   }
 
-  const podName = flags.name ?? nameForManifest(manifest, flags.file, random.index);
+  const fixedName = flags.name !== undefined || (typeof manifest.metadata['name'] === 'string' && manifest.metadata['name'] !== '');
+  const baseName = flags.name ?? nameForManifest(manifest, flags.file, random.index);
+  // Runs follow each other, but a pod being deleted still holds its name: a fixed name gets a run number.
+  const podName = runs > 1 && fixedName ? validatePodName(`${baseName}-${runIndex + 1}`) : baseName;
   const image = primaryImage(manifest);
   const namespace = flags.namespace ?? (manifestNamespace as string | undefined);
   return {
@@ -143,12 +181,15 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
     timeoutMs,
     output,
     ...(flags.out !== undefined ? { outPath: flags.out } : {}),
-    ...(flags.record !== undefined ? { recordPath: flags.record } : {}),
+    ...(flags.record !== undefined ? { recordPath: perRunPath(flags.record, runIndex, runs) } : {}),
     quiet: flags.quiet,
     kube: {
       ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
       ...(flags.context !== undefined ? { context: flags.context } : {}),
     },
+    runs,
+    runIndex,
+    gates,
   };
 }
 

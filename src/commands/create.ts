@@ -3,14 +3,18 @@ import { ForbiddenError, NamespaceNotFoundError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { connectionFailure } from '../kube/network-errors.js';
 import { KubeApiError, type KubeClient, type KubeFactory } from '../kube/types.js';
-import { RECORDING_KIND, RECORDING_VERSION, type RecordingHeader } from '../trace/observation.js';
+import { RECORDING_KIND, RECORDING_VERSION, type Observation, type RecordingHeader } from '../trace/observation.js';
+import { describeViolations, evaluateGates, type GateViolation } from '../trace/gates.js';
+import { makeRunSet } from '../trace/runset.js';
+import type { Trace } from '../trace/types.js';
+import { renderRunSetJson, renderRunSetSummary, renderRunSetYaml, runLine } from '../report/runset-summary.js';
 import { isTerminalFailure, reconstruct, serializeRecording, settledFailure } from '../trace/index.js';
 import { ObservationLog } from '../watchers/observation-log.js';
 import { PodWatchSet } from '../watchers/pod-watch-set.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext, StopSignal } from './context.js';
 import { planCreate, type CreateFlags, type CreatePlan } from './create-plan.js';
-import { printTrace, saveTrace } from './output.js';
+import { printTrace, saveTrace, useColor } from './output.js';
 import { finalizeManifest, type PodManifest } from './pod-manifest.js';
 import { TOOL_VERSION } from './version.js';
 import { LiveTrace } from './live-trace.js';
@@ -27,6 +31,30 @@ export async function run(flags: CreateFlags, ctx: CommandContext): Promise<numb
   const startedAt = ctx.clock.now();
   // Everything the person typed is checked before kubeconfig is read or a request is sent.
   const plan = planCreate(flags, { ...(ctx.random ? { index: ctx.random } : {}), now: startedAt });
+  if (plan.runs > 1) return runRepeated(flags, plan, ctx, startedAt);
+  const result = await runOnce(plan, ctx, startedAt);
+  const { trace } = result;
+  printTrace(trace, plan.output, ctx.stdout, ctx.env);
+  const cwd = ctx.cwd ?? process.cwd();
+  const savedTo = plan.outPath !== undefined ? path.resolve(cwd, plan.outPath) : defaultTracePath(cwd, plan.podName, result.header.startedAt);
+  await saveTrace(trace, savedTo);
+  ctx.stderr.write(`trace saved to ${displayPath(savedTo, cwd)}\n`);
+  await saveRecording(result, plan, ctx);
+  return withGates(result.exitCode, plan.gates.length > 0 ? evaluateGates([trace], plan.gates) : [], ctx);
+}
+
+/** What one run leaves: its trace, what it was built from, and its exit code. */
+export interface RunResult {
+  trace: Trace;
+  header: RecordingHeader;
+  observations: readonly Observation[];
+  exitCode: ExitCode;
+  /** Set when the run was stopped by a signal. */
+  signal?: StopSignal;
+}
+
+/** One pod, from kubeconfig to teardown, on its own client. */
+async function runOnce(plan: CreatePlan, ctx: CommandContext, startedAt: number): Promise<RunResult> {
   const factory: KubeFactory = ctx.kube ?? (await import('../kube/client.js')).createKubeClient;
   const kube = await factory({
     ...plan.kube,
@@ -38,6 +66,104 @@ export async function run(flags: CreateFlags, ctx: CommandContext): Promise<numb
   } finally {
     await kube.close().catch(() => {});
   }
+}
+
+async function saveRecording(result: RunResult, plan: CreatePlan, ctx: CommandContext): Promise<void> {
+  if (plan.recordPath === undefined) return;
+  const cwd = ctx.cwd ?? process.cwd();
+  const recordTo = path.resolve(cwd, plan.recordPath);
+  await writeFileAtomic(recordTo, serializeRecording(result.header, result.observations));
+  ctx.stderr.write(`recording saved to ${displayPath(recordTo, cwd)}\n`);
+}
+
+/** A crossed --fail-on threshold is one stderr line; it sets the exit code only when the runs themselves succeeded. */
+function withGates(exitCode: ExitCode, violations: readonly GateViolation[], ctx: CommandContext): number {
+  if (violations.length === 0) return exitCode;
+  ctx.stderr.write(`podtrace: ${describeViolations(violations)}\n`);
+  return exitCode === EXIT.ok ? EXIT.thresholdExceeded : exitCode;
+}
+
+/**
+ * `--runs N`: N full runs one after another (each its own pod, deleted before
+ * the next starts), saved as one run set. Ctrl-C ends the run in progress as
+ * usual and saves the runs that finished (the interrupted one only when it
+ * was the first: a run set is never empty).
+ */
+async function runRepeated(flags: CreateFlags, first: CreatePlan, ctx: CommandContext, firstStartedAt: number): Promise<number> {
+  const cwd = ctx.cwd ?? process.cwd();
+  const traces: Trace[] = [];
+  let exitCode: ExitCode = EXIT.ok;
+  let stopped: StopSignal | undefined;
+  let inRun = false;
+  // Between runs no CreateRun listens for signals: note the stop here, and end at once on a second one.
+  const signals = ctx.signals ?? process;
+  const exit = ctx.exit ?? ((code: number) => process.exit(code));
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const handler = (): void => {
+      if (inRun) return; // the run in progress handles it
+      if (stopped !== undefined) exit(signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
+      stopped = signal;
+    };
+    signals.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  let saved = false;
+  const save = async (): Promise<void> => {
+    if (saved || traces.length === 0) return;
+    saved = true;
+    const set = makeRunSet(traces, runSetLabel(traces[0]!), TOOL_VERSION);
+    const savedTo = first.outPath !== undefined ? path.resolve(cwd, first.outPath) : defaultRunSetPath(cwd, first.podName, firstStartedAt);
+    await writeFileAtomic(savedTo, renderRunSetJson(set));
+    ctx.stderr.write(`run set of ${traces.length} run${traces.length === 1 ? '' : 's'} saved to ${displayPath(savedTo, cwd)}\n`);
+  };
+  try {
+    for (let i = 0; i < first.runs && stopped === undefined; i++) {
+      const startedAt = i === 0 ? firstStartedAt : ctx.clock.now();
+      let plan = first;
+      let result: RunResult;
+      inRun = true;
+      try {
+        // A new pod name and run id per run (the manifest file is read again: it was valid a moment ago).
+        if (i > 0) plan = planCreate(flags, { ...(ctx.random ? { index: ctx.random } : {}), now: startedAt }, i);
+        result = await runOnce(plan, ctx, startedAt);
+      } catch (error) {
+        // A cluster error ends the series; the runs already made are kept.
+        await save().catch(() => {});
+        throw error;
+      } finally {
+        inRun = false;
+      }
+      if (!plan.quiet) ctx.stderr.write(`${runLine(result.trace, i, first.runs)}\n`);
+      await saveRecording(result, plan, ctx);
+      if (result.signal !== undefined) {
+        stopped = result.signal;
+        if (traces.length === 0) traces.push(result.trace);
+        break;
+      }
+      traces.push(result.trace);
+      if (exitCode === EXIT.ok && result.exitCode !== EXIT.ok) exitCode = result.exitCode;
+    }
+  } finally {
+    for (const [signal, handler] of handlers) signals.off(signal, handler);
+  }
+  const set = makeRunSet(traces, runSetLabel(traces[0]!), TOOL_VERSION);
+  const text =
+    first.output === 'json'
+      ? renderRunSetJson(set)
+      : first.output === 'yaml'
+        ? renderRunSetYaml(set)
+        : renderRunSetSummary(set, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 });
+  ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  await save();
+  if (stopped !== undefined) return stopped === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+  return withGates(exitCode, first.gates.length > 0 ? evaluateGates(set, first.gates) : [], ctx);
+}
+
+/** "nginx on kind-podtrace": what the runs share, for headings. */
+export function runSetLabel(trace: Trace): string {
+  const what = trace.run.options.image ?? trace.pod.name;
+  const where = trace.cluster?.context ?? trace.cluster?.server;
+  return where ? `${what} on ${where}` : what;
 }
 
 type WaitResult = 'ready' | 'failed' | 'timeout' | 'interrupted' | 'gone';
@@ -82,7 +208,7 @@ class CreateRun {
     return this.#progress;
   }
 
-  async execute(): Promise<number> {
+  async execute(): Promise<RunResult> {
     const { ctx, plan } = this;
     const interactive = ctx.stderr.isTTY === true && ctx.env['TERM'] !== 'dumb' && plan.output === 'table' && !plan.quiet;
     this.#progress = await createProgress(ctx.stderr, interactive);
@@ -361,21 +487,15 @@ class CreateRun {
     }
   }
 
-  async #finish(forcedExit: ExitCode | undefined): Promise<number> {
-    const { ctx, plan } = this;
+  #finish(forcedExit: ExitCode | undefined): RunResult {
     const trace = reconstruct(this.header, this.log.observations);
-    printTrace(trace, plan.output, ctx.stdout, ctx.env);
-    const cwd = ctx.cwd ?? process.cwd();
-    const savedTo = plan.outPath !== undefined ? path.resolve(cwd, plan.outPath) : defaultTracePath(cwd, this.podName, this.header.startedAt);
-    await saveTrace(trace, savedTo);
-    ctx.stderr.write(`trace saved to ${displayPath(savedTo, cwd)}\n`);
-    if (plan.recordPath !== undefined) {
-      const recordTo = path.resolve(cwd, plan.recordPath);
-      await writeFileAtomic(recordTo, serializeRecording(this.header, this.log.observations));
-      ctx.stderr.write(`recording saved to ${displayPath(recordTo, cwd)}\n`);
-    }
-    if (this.#signal) return this.#signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
-    return forcedExit ?? trace.outcome.exitCode ?? EXIT.internal;
+    const signal = this.#signal;
+    const exitCode: ExitCode = signal
+      ? signal === 'SIGINT'
+        ? EXIT.interrupted
+        : EXIT.terminated
+      : (forcedExit ?? trace.outcome.exitCode ?? EXIT.internal);
+    return { trace, header: this.header, observations: this.log.observations, exitCode, ...(signal ? { signal } : {}) };
   }
 
   #interrupted(): boolean {
@@ -436,6 +556,10 @@ function allowedToCreateExit(doneReason: string): ExitCode | undefined {
 export function defaultTracePath(cwd: string, podName: string, startedAt: number): string {
   const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return path.join(cwd, 'traces', `${podName}-${stamp}.json`);
+}
+
+export function defaultRunSetPath(cwd: string, podName: string, startedAt: number): string {
+  return defaultTracePath(cwd, podName, startedAt).replace(/\.json$/, '.runset.json');
 }
 
 export function displayPath(file: string, cwd: string): string {

@@ -21,17 +21,28 @@ export interface MetricDiff {
   ci?: { low: number; high: number; level: number; resamples: number };
   /** The threshold that applied to this metric, as written: '10%', '200ms', 'pull=1s'. */
   threshold?: string;
+  /** That threshold in ms for this metric (a percentage applied to median(A)). */
+  thresholdMs?: number;
   /**
    * 'regression': B slower beyond the threshold, and (with >= 2 runs a side) the
    * interval excludes 0; 'improvement' likewise faster; 'noise': the interval
    * includes 0; 'within-threshold': a real but small change; 'n/a': no data.
    */
   verdict: 'regression' | 'improvement' | 'noise' | 'within-threshold' | 'unchanged' | 'n/a';
+  /**
+   * A total ('ready') whose change is accounted for by these steps, which
+   * changed the same way: it is then not listed in `regressions` /
+   * `improvements` on its own (a cold pull is one regression, not two).
+   */
+  explainedBy?: string[];
 }
 
-/** A fact that differs between the two sides (values as text, one per distinct value). */
+/**
+ * A fact that differs between the two sides (values as text, one per distinct
+ * value). For 'admission changes', the changes only that side saw.
+ */
 export interface ContextDifference {
-  /** 'node', 'kubeletVersion', 'containerRuntimeVersion', 'image digest', 'image size', 'pull', 'qosClass', 'admission changes', 'server version', 'outcome'. */
+  /** 'outcome', 'server version', 'node', 'kubeletVersion', 'containerRuntimeVersion', 'image', 'image digest', 'image size', 'pull', 'qosClass', 'admission changes'. */
   what: string;
   a: string[];
   b: string[];
@@ -42,5 +53,10 @@ export interface TraceDiff {
   b: { label: string; runs: number };
   metrics: MetricDiff[];
   context: ContextDifference[];
+  /** Metrics with verdict 'regression', except totals explained by their steps. */
   regressions: string[];
+  /** Likewise for 'improvement'. */
+  improvements?: string[];
+  /** Caveats for the reader, one sentence each (e.g. no interval with a single run). */
+  notes?: string[];
 }

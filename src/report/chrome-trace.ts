@@ -1,0 +1,161 @@
+/**
+ * Trace Event Format (JSON object form), for Perfetto (ui.perfetto.dev) and
+ * chrome://tracing: one process per run (named after the pod), one thread
+ * per component, a complete event ('X') per step and an instant event ('i')
+ * per milestone, with the time source and precision in args.
+ *
+ * Times are integer microseconds. Every run is aligned on its own POST,
+ * which sits at `otherData.postTs` for all of them: the steps before the
+ * POST (kubeconfig, credentials, access reviews) keep positive timestamps,
+ * which Perfetto requires. Both ends of a step are rounded on their own, so
+ * consecutive steps on a track never overlap by a rounding error.
+ */
+import type { RunSet } from '../trace/runset.js';
+import type { Component, Trace } from '../trace/types.js';
+import { failingStep, milestoneIndex, runName, steps } from './run-facts.js';
+
+/** Tracks in the order of the request's path. */
+export const COMPONENT_TID: Readonly<Record<Component, number>> = {
+  client: 1,
+  apiserver: 2,
+  scheduler: 3,
+  kubelet: 4,
+  runtime: 5,
+  node: 6,
+};
+
+export interface TraceEvent {
+  name: string;
+  ph: 'X' | 'i' | 'M';
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  /** Instant event scope: thread, process. */
+  s?: 't' | 'p';
+  args?: Record<string, unknown>;
+}
+
+export interface ChromeTrace {
+  traceEvents: TraceEvent[];
+  displayTimeUnit: 'ms';
+  otherData: { tool: 'podtrace'; toolVersion: string; postTs: number; alignment: string };
+}
+
+const us = (ms: number) => Math.round(ms * 1000);
+
+/** How long before its POST the earliest run began, in µs: the shared position of every POST. */
+function leadUs(traces: readonly Trace[]): number {
+  let lead = 0;
+  for (const t of traces) {
+    for (const m of t.milestones) lead = Math.max(lead, -us(m.offsetMs));
+    for (const p of t.phases) if (p.kind === 'step') lead = Math.max(lead, -us(p.startOffsetMs));
+  }
+  return lead;
+}
+
+function stepName(label: string, container: string | undefined): string {
+  return container ? `${container}: ${label}` : label;
+}
+
+export function chromeTrace(sets: readonly RunSet[], toolVersion: string): ChromeTrace {
+  const multipleSets = sets.length > 1;
+  const runs = sets.flatMap((set) => set.runs.map((trace) => ({ set, trace })));
+  const postTs = leadUs(runs.map((r) => r.trace));
+  const events: TraceEvent[] = [];
+
+  runs.forEach(({ set, trace }, index) => {
+    const pid = index + 1;
+    const at = (offsetMs: number) => postTs + us(offsetMs);
+    events.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: runName(set, trace, multipleSets) } });
+    events.push({ name: 'process_sort_index', ph: 'M', pid, tid: 0, args: { sort_index: pid } });
+    events.push({
+      name: 'process_labels',
+      ph: 'M',
+      pid,
+      tid: 0,
+      args: { labels: [set.label, trace.outcome.class, trace.pod.nodeName].filter(Boolean).join(', ') },
+    });
+
+    const milestones = milestoneIndex(trace);
+    const runSteps = steps(trace);
+    const components = new Set<Component>([...trace.milestones.map((m) => m.component), ...runSteps.map((s) => s.component ?? 'node')]);
+    for (const c of Object.keys(COMPONENT_TID) as Component[]) {
+      if (!components.has(c)) continue;
+      events.push({ name: 'thread_name', ph: 'M', pid, tid: COMPONENT_TID[c], args: { name: c } });
+      events.push({ name: 'thread_sort_index', ph: 'M', pid, tid: COMPONENT_TID[c], args: { sort_index: COMPONENT_TID[c] } });
+    }
+
+    const failing = failingStep(trace);
+    for (const step of runSteps) {
+      const from = milestones.get(step.from)!;
+      const to = milestones.get(step.to)!;
+      const ts = at(from.offsetMs);
+      const component = step.component ?? to.component;
+      events.push({
+        name: stepName(step.label, step.container),
+        cat: component,
+        ph: 'X',
+        pid,
+        tid: COMPONENT_TID[component],
+        ts,
+        dur: Math.max(0, at(to.offsetMs) - ts),
+        args: {
+          step: step.id,
+          from: step.from,
+          to: step.to,
+          durationMs: step.durationMs,
+          source: to.source,
+          fromSource: from.source,
+          precisionMs: from.precisionMs + to.precisionMs,
+          ...(step.container ? { container: step.container } : {}),
+          ...(failing?.id === step.id ? { failed: trace.outcome.class } : {}),
+        },
+      });
+    }
+
+    for (const m of trace.milestones) {
+      events.push({
+        name: m.label,
+        cat: 'milestone',
+        ph: 'i',
+        s: 't',
+        pid,
+        tid: COMPONENT_TID[m.component],
+        ts: at(m.offsetMs),
+        args: {
+          id: m.id,
+          offsetMs: m.offsetMs,
+          source: m.source,
+          precisionMs: m.precisionMs,
+          ...(m.detail ? { detail: m.detail } : {}),
+          ...(m.fallback ? { fallback: m.fallback } : {}),
+        },
+      });
+    }
+
+    const o = trace.outcome;
+    const lastMs = Math.max(0, ...trace.milestones.map((m) => m.offsetMs));
+    events.push({
+      name: `outcome: ${o.class}`,
+      cat: 'outcome',
+      ph: 'i',
+      s: 'p',
+      pid,
+      tid: 0,
+      ts: at(o.readyAfterMs ?? lastMs),
+      args: { class: o.class, ...(o.reason ? { reason: o.reason } : {}), ...(o.message ? { message: o.message } : {}), ...(o.hint ? { hint: o.hint } : {}) },
+    });
+  });
+
+  return {
+    traceEvents: events,
+    displayTimeUnit: 'ms',
+    otherData: { tool: 'podtrace', toolVersion, postTs, alignment: 'every run is aligned on its own POST, at ts = postTs (µs)' },
+  };
+}
+
+export function renderChromeTrace(sets: readonly RunSet[], toolVersion: string): string {
+  return `${JSON.stringify(chromeTrace(sets, toolVersion))}\n`;
+}

@@ -1,0 +1,82 @@
+/**
+ * CSV for spreadsheets and dataframes (RFC 4180 quoting, "\n" line ends),
+ * one row per run and metric, then one per run and phase:
+ *
+ *   set          the input set's label (run set label or file name)
+ *   run          1-based run number within the set
+ *   pod          the pod's name
+ *   metric       kind metric: a METRICS name (ready, pull, ...); step/reported: the phase id
+ *   kind         metric | step | reported
+ *   from, to     step: the milestone ids it lies between; empty otherwise
+ *   start_ms     offset of the start from the POST (t0); empty for metrics
+ *   duration_ms  milliseconds
+ *   source       step: how the end milestone was timed (event-name-ns, watch-observed, ...); empty otherwise
+ *   precision_ms step: the interval's uncertainty (the precision of both milestones, added); empty otherwise
+ *   outcome      the run's outcome class (ready, image-pull-backoff, ...)
+ */
+import { METRICS, traceMetrics } from '../trace/metrics.js';
+import type { RunSet } from '../trace/runset.js';
+import { milestoneIndex, stepPrecisionMs } from './run-facts.js';
+
+export const CSV_COLUMNS = [
+  'set',
+  'run',
+  'pod',
+  'metric',
+  'kind',
+  'from',
+  'to',
+  'start_ms',
+  'duration_ms',
+  'source',
+  'precision_ms',
+  'outcome',
+] as const;
+
+type Row = Record<(typeof CSV_COLUMNS)[number], string | number | undefined>;
+
+/** Quotes a field when it holds a separator, a quote or a line break. */
+export function csvField(value: string | number | undefined): string {
+  if (value === undefined) return '';
+  const text = typeof value === 'number' ? formatNumber(value) : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Up to nanosecond digits, never an exponent. */
+function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return '';
+  const fixed = n.toFixed(6).replace(/\.?0+$/, '');
+  return fixed === '-0' ? '0' : fixed;
+}
+
+export function renderCsv(sets: readonly RunSet[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  const push = (row: Row) => lines.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
+  for (const set of sets) {
+    set.runs.forEach((trace, i) => {
+      const base = { set: set.label, run: i + 1, pod: trace.pod.name, outcome: trace.outcome.class };
+      const values = traceMetrics(trace);
+      for (const m of METRICS) {
+        const v = values[m.name];
+        if (v === undefined) continue;
+        push({ ...base, metric: m.name, kind: 'metric', from: undefined, to: undefined, start_ms: undefined, duration_ms: v, source: undefined, precision_ms: undefined });
+      }
+      const milestones = milestoneIndex(trace);
+      for (const p of trace.phases) {
+        const isStep = p.kind === 'step' && p.from !== undefined && p.to !== undefined;
+        push({
+          ...base,
+          metric: p.id,
+          kind: p.kind,
+          from: isStep ? p.from : undefined,
+          to: isStep ? p.to : undefined,
+          start_ms: p.startOffsetMs,
+          duration_ms: p.durationMs,
+          source: isStep ? milestones.get(p.to!)?.source : undefined,
+          precision_ms: isStep ? stepPrecisionMs({ ...p, kind: 'step', from: p.from!, to: p.to! }, milestones) : undefined,
+        });
+      }
+    });
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,178 @@
+/**
+ * OTLP/JSON traces (the body of a POST to /v1/traces; Jaeger and Tempo
+ * import it): one trace per pod, a root span "pod start" and one child span
+ * per step. IDs are derived from the pod (uid, else namespace/name and t0)
+ * with SHA-256, so exporting the same trace twice gives the same IDs.
+ *
+ * Times are nanoseconds since the Unix epoch as decimal strings, on the
+ * client's timeline with server times already corrected by the trace's clock
+ * offset. The root span covers every step, from the first client step
+ * (before the POST) to the end of the run.
+ */
+import { createHash } from 'node:crypto';
+import type { RunSet } from '../trace/runset.js';
+import type { Milestone, Trace } from '../trace/types.js';
+import { failed, failingStep, milestoneIndex, runSpan, steps } from './run-facts.js';
+
+export type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean };
+
+export interface KeyValue {
+  key: string;
+  value: AnyValue;
+}
+
+/** SPAN_KIND_INTERNAL */
+const SPAN_KIND_INTERNAL = 1;
+/** STATUS_CODE_OK / STATUS_CODE_ERROR */
+const STATUS_OK = 1;
+const STATUS_ERROR = 2;
+
+export interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: KeyValue[];
+  events?: Array<{ timeUnixNano: string; name: string; attributes: KeyValue[] }>;
+  status?: { code: number; message?: string };
+}
+
+export interface OtlpTraces {
+  resourceSpans: Array<{
+    resource: { attributes: KeyValue[] };
+    scopeSpans: Array<{ scope: { name: string; version?: string }; spans: OtlpSpan[] }>;
+  }>;
+}
+
+export const ROOT_SPAN_NAME = 'pod start';
+
+function attr(key: string, value: string | number | boolean | undefined): KeyValue[] {
+  if (value === undefined || value === '') return [];
+  if (typeof value === 'string') return [{ key, value: { stringValue: value } }];
+  if (typeof value === 'boolean') return [{ key, value: { boolValue: value } }];
+  return Number.isInteger(value) ? [{ key, value: { intValue: String(value) } }] : [{ key, value: { doubleValue: value } }];
+}
+
+function hex(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/** The pod's trace id: 32 hex digits, the same every time this pod is exported. */
+export function traceIdOf(trace: Trace): string {
+  const who = trace.pod.uid ?? `${trace.pod.namespace}/${trace.pod.name}@${trace.run.t0}`;
+  return hex(`podtrace trace ${who}`, 32);
+}
+
+/**
+ * Client-timeline milliseconds (fractional) as integer nanoseconds since the
+ * epoch, in a string. A double near 1.8e12 ms resolves about 0.24 µs, so the
+ * value is rounded to whole microseconds; whole and fraction are converted
+ * apart so that the 2^53 limit of doubles never applies.
+ */
+export function unixNanos(ms: number): string {
+  const whole = Math.floor(ms);
+  let micros = Math.round((ms - whole) * 1000);
+  let wholeMs = BigInt(whole);
+  if (micros >= 1000) {
+    wholeMs += 1n;
+    micros -= 1000;
+  }
+  return (wholeMs * 1_000_000n + BigInt(micros) * 1000n).toString();
+}
+
+function milestoneEvent(m: Milestone): { timeUnixNano: string; name: string; attributes: KeyValue[] } {
+  return {
+    timeUnixNano: unixNanos(m.at),
+    name: m.label,
+    attributes: [...attr('podtrace.milestone', m.id), ...attr('podtrace.source', m.source), ...attr('podtrace.precision_ms', m.precisionMs), ...attr('podtrace.detail', m.detail)],
+  };
+}
+
+function podSpans(trace: Trace): OtlpSpan[] {
+  const traceId = traceIdOf(trace);
+  const milestones = milestoneIndex(trace);
+  const runSteps = steps(trace);
+  const span = runSpan(trace);
+  const rootStart = Math.min(trace.run.t0, ...runSteps.map((s) => milestones.get(s.from)!.at));
+  const rootEnd = Math.max(span.end, trace.run.lastObservedAt);
+  const rootId = hex(`${traceId} root`, 16);
+  const o = trace.outcome;
+  const isFailed = failed(trace);
+
+  const root: OtlpSpan = {
+    traceId,
+    spanId: rootId,
+    name: ROOT_SPAN_NAME,
+    kind: SPAN_KIND_INTERNAL,
+    startTimeUnixNano: unixNanos(rootStart),
+    endTimeUnixNano: unixNanos(Math.max(rootStart, rootEnd)),
+    attributes: [
+      ...attr('podtrace.outcome', o.class),
+      ...attr('podtrace.outcome.reason', o.reason),
+      ...attr('podtrace.ready_ms', o.readyAfterMs),
+      ...attr('podtrace.image', trace.run.options.image),
+      ...attr('podtrace.t0_source', trace.run.t0Source),
+      ...attr('podtrace.clock_offset_ms', trace.clock.estimateMs),
+      ...attr('k8s.pod.uid', trace.pod.uid),
+    ],
+    events: trace.milestones.map(milestoneEvent),
+  };
+  if (isFailed) root.status = { code: STATUS_ERROR, message: [o.class, o.reason, o.message].filter(Boolean).join(': ') };
+  else if (o.class === 'ready') root.status = { code: STATUS_OK };
+
+  const failing = failingStep(trace);
+  const children = runSteps.map((step, i): OtlpSpan => {
+    const from = milestones.get(step.from)!;
+    const to = milestones.get(step.to)!;
+    return {
+      traceId,
+      spanId: hex(`${traceId} ${i} ${step.id}`, 16),
+      parentSpanId: rootId,
+      name: step.container ? `${step.container}: ${step.label}` : step.label,
+      kind: SPAN_KIND_INTERNAL,
+      startTimeUnixNano: unixNanos(from.at),
+      endTimeUnixNano: unixNanos(Math.max(from.at, to.at)),
+      attributes: [
+        ...attr('podtrace.step', step.id),
+        ...attr('podtrace.from', step.from),
+        ...attr('podtrace.to', step.to),
+        ...attr('podtrace.component', step.component ?? to.component),
+        ...attr('podtrace.source', to.source),
+        ...attr('podtrace.from.source', from.source),
+        ...attr('podtrace.precision_ms', from.precisionMs + to.precisionMs),
+        ...attr('podtrace.duration_ms', step.durationMs),
+        ...attr('k8s.container.name', step.container),
+      ],
+      ...(failing?.id === step.id ? { status: { code: STATUS_ERROR, message: [o.class, o.reason, o.message].filter(Boolean).join(': ') } } : {}),
+    };
+  });
+  return [root, ...children];
+}
+
+export function otlpTraces(sets: readonly RunSet[], toolVersion: string): OtlpTraces {
+  return {
+    resourceSpans: sets.flatMap((set) =>
+      set.runs.map((trace) => ({
+        resource: {
+          attributes: [
+            ...attr('service.name', 'podtrace'),
+            ...attr('service.version', trace.toolVersion || toolVersion),
+            ...attr('k8s.pod.name', trace.pod.name),
+            ...attr('k8s.namespace.name', trace.pod.namespace),
+            ...attr('k8s.node.name', trace.pod.nodeName ?? trace.node?.name),
+            ...attr('k8s.cluster.name', trace.cluster?.cluster),
+            ...attr('podtrace.set', set.label),
+          ],
+        },
+        scopeSpans: [{ scope: { name: 'podtrace', version: toolVersion }, spans: podSpans(trace) }],
+      })),
+    ),
+  };
+}
+
+export function renderOtlp(sets: readonly RunSet[], toolVersion: string): string {
+  return `${JSON.stringify(otlpTraces(sets, toolVersion))}\n`;
+}

@@ -1,0 +1,49 @@
+/**
+ * `podtrace report`'s formats, one entry point: run sets in, a string out.
+ * The diff of two sets is computed by the caller (it has the options) and
+ * passed in, so this stays a pure function of its arguments.
+ */
+import type { TraceDiff } from '../trace/diff-types.js';
+import type { RunSet } from '../trace/runset.js';
+import { aggregate, renderReportJson } from './aggregate.js';
+import { renderChromeTrace } from './chrome-trace.js';
+import { renderCsv } from './csv.js';
+import { renderHtml } from './html.js';
+import { renderMarkdown } from './markdown.js';
+import { renderOtlp } from './otlp.js';
+import { renderReportTable } from './report-table.js';
+
+export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'html', 'chrome-trace', 'otlp'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export interface ReportOptions {
+  toolVersion: string;
+  /** table only */
+  color?: boolean;
+  /** table only: terminal columns */
+  width?: number;
+  /** B against A, when exactly two sets are given (json, markdown, html, table). */
+  diff?: TraceDiff;
+  /** table only: the diff as text, as the diff command prints it. */
+  diffText?: string;
+}
+
+export function renderReport(sets: readonly RunSet[], format: ReportFormat, options: ReportOptions): string {
+  const report = () => aggregate(sets, options.diff);
+  switch (format) {
+    case 'table':
+      return renderReportTable(report(), { color: options.color ?? false, width: options.width ?? 100 }, options.diffText);
+    case 'json':
+      return renderReportJson(report());
+    case 'csv':
+      return renderCsv(sets);
+    case 'markdown':
+      return renderMarkdown(report());
+    case 'html':
+      return renderHtml({ sets, report: report(), toolVersion: options.toolVersion });
+    case 'chrome-trace':
+      return renderChromeTrace(sets, options.toolVersion);
+    case 'otlp':
+      return renderOtlp(sets, options.toolVersion);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * What several export formats read from a trace the same way: its steps,
+ * the step a failed run stopped in, the facts a report header shows.
+ */
+import type { RunSet } from '../trace/runset.js';
+import type { Milestone, Phase, Trace } from '../trace/types.js';
+
+export type Step = Phase & { kind: 'step'; from: string; to: string };
+
+/** Phases between two milestones the trace has, in time order. */
+export function steps(trace: Trace): Step[] {
+  const ids = new Set(trace.milestones.map((m) => m.id));
+  return trace.phases.filter((p): p is Step => p.kind === 'step' && p.from !== undefined && p.to !== undefined && ids.has(p.from) && ids.has(p.to));
+}
+
+export function milestoneIndex(trace: Trace): Map<string, Milestone> {
+  return new Map(trace.milestones.map((m) => [m.id, m]));
+}
+
+/** Milestones that record something going wrong (the kubelet's own reasons). */
+const FAILURE_MILESTONE = /\.(pull-failed|pull-back-off|exited|crash-loop-back-off|readiness-failed)$/;
+
+export function failed(trace: Trace): boolean {
+  return trace.outcome.class !== 'ready' && trace.outcome.class !== 'in-progress';
+}
+
+/**
+ * The step a failed run went wrong in: the first step that ends in a failure
+ * milestone (image pull failed, container exited, ...); else the step the pod
+ * was stuck in before the teardown began (e.g. never created: a config error).
+ * Undefined when the run succeeded, or when it failed before any step after
+ * the POST (a rejected POST: the whole run is the failure).
+ */
+export function failingStep(trace: Trace): Step | undefined {
+  if (!failed(trace)) return undefined;
+  const all = steps(trace);
+  const first = all.find((s) => FAILURE_MILESTONE.test(s.to));
+  if (first) return first;
+  const stuck = all.find((s) => !s.from.startsWith('teardown.') && s.to.startsWith('teardown.'));
+  if (stuck && stuck.startOffsetMs >= 0) return stuck;
+  return undefined;
+}
+
+/** The step's time uncertainty: both ends' precision. */
+export function stepPrecisionMs(step: Step, milestones: ReadonlyMap<string, Milestone>): number | undefined {
+  const a = milestones.get(step.from);
+  const b = milestones.get(step.to);
+  return a && b ? a.precisionMs + b.precisionMs : undefined;
+}
+
+/** The label of the milestone a step ends at (as in the table); reported phases keep their own. */
+export function phaseLabel(p: Phase, milestones: ReadonlyMap<string, Milestone>): string {
+  if (p.kind === 'reported') return p.label;
+  return milestones.get(p.to ?? '')?.label ?? p.label;
+}
+
+export interface Fact {
+  name: string;
+  values: string[];
+}
+
+/** Environment facts of the runs, each with its distinct values (so mixed sets show it). Never credentials. */
+export function environmentFacts(sets: readonly RunSet[]): Fact[] {
+  const runs = sets.flatMap((s) => s.runs);
+  const facts: Array<[string, (t: Trace) => string | undefined]> = [
+    ['context', (t) => t.cluster?.context],
+    ['server version', (t) => t.cluster?.serverVersion],
+    ['platform', (t) => t.cluster?.platform],
+    ['node', (t) => t.node?.name ?? t.pod.nodeName],
+    ['kubelet', (t) => t.node?.kubeletVersion],
+    ['runtime', (t) => t.node?.containerRuntimeVersion],
+    ['os', (t) => t.node?.osImage],
+    ['kernel', (t) => t.node?.kernelVersion],
+    ['arch', (t) => t.node?.architecture],
+    ['namespace', (t) => t.pod.namespace],
+    ['images', (t) => (t.pod.images.length ? [...new Set(t.pod.images)].join(', ') : undefined)],
+    ['podtrace', (t) => t.toolVersion],
+  ];
+  return facts
+    .map(([name, get]) => ({ name, values: [...new Set(runs.map(get).filter((v): v is string => v !== undefined && v !== ''))] }))
+    .filter((f) => f.values.length > 0);
+}
+
+/** The run's time span on the client timeline (ms since epoch): earliest start to latest end of its milestones and phases. */
+export function runSpan(trace: Trace): { start: number; end: number } {
+  const t0 = trace.run.t0;
+  let start = t0;
+  let end = t0;
+  for (const m of trace.milestones) {
+    start = Math.min(start, m.at);
+    end = Math.max(end, m.at);
+  }
+  for (const p of trace.phases) {
+    start = Math.min(start, t0 + p.startOffsetMs);
+    end = Math.max(end, t0 + p.startOffsetMs + p.durationMs);
+  }
+  return { start, end };
+}
+
+/** Labels that tell runs apart when several sets are shown together. */
+export function runName(set: RunSet, trace: Trace, multipleSets: boolean): string {
+  return multipleSets ? `${set.label}: ${trace.pod.name}` : trace.pod.name;
+}

@@ -1,0 +1,311 @@
+/**
+ * `podtrace diff A B`: per METRICS value, A against B (B is the candidate,
+ * A the baseline), with a verdict that does not call noise a regression, and
+ * the facts that differ between the two sides besides timing. Pure.
+ *
+ * Verdicts, in order:
+ * - 'n/a': a side has no value for the metric;
+ * - 'unchanged': the medians are equal (e.g. no pull on either side);
+ * - 'noise': both sides have >= 2 runs and the bootstrap interval of
+ *   median(B) - median(A) includes 0;
+ * - 'within-threshold': |delta| is not beyond the metric's threshold;
+ * - 'regression' / 'improvement': beyond it, slower / faster.
+ * With one run on a side there is no interval: a change beyond the threshold
+ * is a regression on the strength of the two numbers alone (TraceDiff.notes
+ * says so).
+ *
+ * 'ready' (POST to Ready) is the sum of the steps api..readiness. When it
+ * regressed, it is `explainedBy` the steps that regressed if what is left of
+ * it without them (run by run) is not a regression: a cold pull then makes one
+ * regression, 'pull', not two.
+ */
+import { UsageError } from '../errors.js';
+import { bootstrapMedianDifference, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, hashSeed, type Interval } from './bootstrap.js';
+import type { ContextDifference, MetricDiff, TraceDiff } from './diff-types.js';
+import { METRIC_NAMES, METRICS, traceMetrics } from './metrics.js';
+import type { RunSet } from './runset.js';
+import { parseDurationMs } from './gates.js';
+import { quantile, summarize, type Summary } from './stats.js';
+import type { Trace } from './types.js';
+
+export interface ThresholdRule {
+  /** Percent of median(A). */
+  pct?: number;
+  ms?: number;
+  /** As written: '10%', '10% and 50ms', 'pull=1s'. */
+  text: string;
+}
+
+export interface Thresholds {
+  /** For every metric without its own rule. */
+  default: ThresholdRule;
+  perMetric: Readonly<Record<string, ThresholdRule>>;
+}
+
+/**
+ * Without --threshold: beyond 10% AND beyond 50 ms. The percentage alone
+ * calls a 2 ms wobble of a 7 ms API round trip a regression whenever a few
+ * runs happen to separate (4 cold vs 4 warm runs on the local cluster did
+ * exactly that); 50 ms is well under anything a person notices in a pod start.
+ */
+export const DEFAULT_THRESHOLD: ThresholdRule = { pct: 10, ms: 50, text: '10% and 50ms' };
+export const DEFAULT_THRESHOLDS: Thresholds = { default: DEFAULT_THRESHOLD, perMetric: {} };
+
+export interface DiffOptions {
+  thresholds?: Thresholds;
+  resamples?: number;
+  /** Confidence level of the interval, default 0.95. */
+  level?: number;
+  seed?: number;
+}
+
+/** The total and the steps it is made of, in METRICS names. */
+export const METRIC_PARTS: Readonly<Record<string, readonly string[]>> = {
+  ready: ['api', 'schedule', 'kubelet', 'sandbox', 'pull', 'start', 'readiness'],
+};
+
+function parseLimit(text: string, flag: string, whole: string): { pct?: number; ms?: number } {
+  const trimmed = text.trim();
+  const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(trimmed);
+  if (pct) return { pct: Number(pct[1]) };
+  const ms = parseDurationMs(trimmed);
+  if (ms !== undefined) return { ms };
+  throw new UsageError(`${flag} ${JSON.stringify(whole)}: "${trimmed}" is neither a percentage (10%) nor a duration (200ms, 1s)`);
+}
+
+function merge(into: { pct?: number; ms?: number }, add: { pct?: number; ms?: number }, flag: string, what: string): void {
+  if (add.pct !== undefined) {
+    if (into.pct !== undefined) throw new UsageError(`${flag}: two percentages for ${what}; give one (a percentage and a duration may be combined)`);
+    into.pct = add.pct;
+  }
+  if (add.ms !== undefined) {
+    if (into.ms !== undefined) throw new UsageError(`${flag}: two durations for ${what}; give one (a percentage and a duration may be combined)`);
+    into.ms = add.ms;
+  }
+}
+
+function ruleText(prefix: string, written: readonly string[]): string {
+  return `${prefix}${written.join(' and ')}`;
+}
+
+/**
+ * `--threshold` values (repeatable): a global one, `10%` or `200ms` (both may
+ * be given: a change must then exceed both), and per metric, `pull=1s`,
+ * `ready=5%`, which replace the global rule for that metric. Several values
+ * may share one flag, comma-separated. No global value given: DEFAULT_THRESHOLD.
+ */
+export function parseThresholds(specs: readonly string[], flag = '--threshold'): Thresholds {
+  const global: { pct?: number; ms?: number } = {};
+  const globalWritten: string[] = [];
+  const perMetric: Record<string, { pct?: number; ms?: number }> = {};
+  const perWritten: Record<string, string[]> = {};
+  for (const spec of specs.flatMap((s) => s.split(',')).map((s) => s.trim())) {
+    if (spec === '') continue;
+    const eq = spec.indexOf('=');
+    if (eq === -1) {
+      merge(global, parseLimit(spec, flag, spec), flag, 'all metrics');
+      globalWritten.push(spec);
+      continue;
+    }
+    const metric = spec.slice(0, eq).trim().toLowerCase();
+    if (!METRIC_NAMES.includes(metric)) {
+      throw new UsageError(`${flag} ${JSON.stringify(spec)}: unknown metric "${spec.slice(0, eq).trim()}"; use one of ${METRIC_NAMES.join(', ')}`);
+    }
+    const limit = parseLimit(spec.slice(eq + 1), flag, spec);
+    perMetric[metric] ??= {};
+    merge(perMetric[metric], limit, flag, metric);
+    (perWritten[metric] ??= []).push(spec.slice(eq + 1).trim());
+  }
+  const rules: Record<string, ThresholdRule> = {};
+  for (const [metric, rule] of Object.entries(perMetric)) rules[metric] = { ...rule, text: ruleText(`${metric}=`, perWritten[metric]!) };
+  return {
+    default: globalWritten.length > 0 ? { ...global, text: ruleText('', globalWritten) } : DEFAULT_THRESHOLD,
+    perMetric: rules,
+  };
+}
+
+export function thresholdFor(thresholds: Thresholds, metric: string): ThresholdRule {
+  return thresholds.perMetric[metric] ?? thresholds.default;
+}
+
+/** The change, in ms, a rule lets through for a baseline median: the largest of its parts. */
+export function allowedChangeMs(rule: ThresholdRule, baselineMs: number): number {
+  return Math.max(rule.pct !== undefined ? (Math.abs(baselineMs) * rule.pct) / 100 : 0, rule.ms ?? 0);
+}
+
+/** µs: all the resolution a trace has. */
+function r(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function roundSummary(s: Summary): Summary {
+  return { n: s.n, min: r(s.min), max: r(s.max), mean: r(s.mean), median: r(s.median), p90: r(s.p90), p99: r(s.p99) };
+}
+
+type Verdict = MetricDiff['verdict'];
+
+function verdictOf(a: readonly number[], b: readonly number[], rule: ThresholdRule, ci: Interval | undefined): { verdict: Verdict; deltaMs?: number; allowedMs?: number } {
+  if (a.length === 0 || b.length === 0) return { verdict: 'n/a' };
+  const medianA = quantile(a, 0.5);
+  const deltaMs = quantile(b, 0.5) - medianA;
+  const allowedMs = allowedChangeMs(rule, medianA);
+  // Sub-microsecond differences are float noise: a trace has µs resolution.
+  if (Math.abs(deltaMs) < 0.0005) return { verdict: 'unchanged', deltaMs, allowedMs };
+  if (ci && ci.low <= 0 && ci.high >= 0) return { verdict: 'noise', deltaMs, allowedMs };
+  if (Math.abs(deltaMs) <= allowedMs) return { verdict: 'within-threshold', deltaMs, allowedMs };
+  return { verdict: deltaMs > 0 ? 'regression' : 'improvement', deltaMs, allowedMs };
+}
+
+/** Each run's METRICS values, in run order (undefined where a run lacks one). */
+function perRunMetrics(runs: readonly Trace[]): Array<Record<string, number>> {
+  return runs.map(traceMetrics);
+}
+
+function column(rows: ReadonlyArray<Record<string, number>>, metric: string): number[] {
+  return rows.map((row) => row[metric]).filter((v): v is number => v !== undefined);
+}
+
+/** Per run, the total without the given parts; runs missing any of them are left out. */
+function residual(rows: ReadonlyArray<Record<string, number>>, total: string, parts: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const row of rows) {
+    if (row[total] === undefined || parts.some((p) => row[p] === undefined)) continue;
+    out.push(parts.reduce((left, p) => left - row[p]!, row[total]!));
+  }
+  return out;
+}
+
+// ---------- what else differs ----------
+
+function distinct(values: Iterable<string | undefined>): string[] {
+  const seen: string[] = [];
+  for (const v of values) if (v !== undefined && v !== '' && !seen.includes(v)) seen.push(v);
+  return seen;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function isScalar(v: unknown): boolean {
+  return v === null || ['string', 'number', 'boolean'].includes(typeof v);
+}
+
+/** What admission/defaulting did, without the values that are random per run (generated names live in objects). */
+function admissionKeys(trace: Trace): string[] {
+  return trace.admission.changes.map((c) => {
+    if (c.op === 'changed' && isScalar(c.before) && isScalar(c.after)) return `${c.path} changed ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`;
+    const value = c.op === 'added' ? c.after : c.before;
+    return `${c.path} ${c.op}${isScalar(value) ? ` ${JSON.stringify(value)}` : ''}`;
+  });
+}
+
+type Fact = (trace: Trace) => Array<string | undefined>;
+
+const FACTS: ReadonlyArray<[string, Fact]> = [
+  ['outcome', (t) => [t.outcome.class]],
+  ['server version', (t) => [t.cluster?.serverVersion]],
+  ['node', (t) => [t.node?.name ?? t.pod.nodeName]],
+  ['kubeletVersion', (t) => [t.node?.kubeletVersion]],
+  ['containerRuntimeVersion', (t) => [t.node?.containerRuntimeVersion]],
+  ['image', (t) => t.containers.map((c) => `${c.name}: ${c.image}`)],
+  ['image digest', (t) => t.containers.map((c) => (c.imageID ? `${c.name}: ${c.imageID.replace(/^.*@/, '')}` : undefined))],
+  ['image size', (t) => t.containers.map((c) => (c.imageSizeBytes !== undefined ? `${c.name}: ${megabytes(c.imageSizeBytes)}` : undefined))],
+  ['pull', (t) => t.containers.map((c) => `${c.name}: ${c.pull}`)],
+  ['qosClass', (t) => [t.pod.qosClass]],
+];
+
+/**
+ * Facts that differ: for each, the distinct values of each side, when both
+ * sides know it and the two lists are not the same. An unknown (an image
+ * size is only reported on a pull) is not a difference.
+ */
+export function contextDifferences(a: readonly Trace[], b: readonly Trace[]): ContextDifference[] {
+  const out: ContextDifference[] = [];
+  for (const [what, fact] of FACTS) {
+    const va = distinct(a.flatMap(fact));
+    const vb = distinct(b.flatMap(fact));
+    if (va.length === 0 || vb.length === 0) continue;
+    const same = va.length === vb.length && va.every((v) => vb.includes(v));
+    if (!same) out.push({ what, a: va, b: vb });
+  }
+  // Admission: only the changes one side saw and the other did not.
+  const ka = new Set(a.flatMap(admissionKeys));
+  const kb = new Set(b.flatMap(admissionKeys));
+  const onlyA = [...ka].filter((k) => !kb.has(k));
+  const onlyB = [...kb].filter((k) => !ka.has(k));
+  if (onlyA.length > 0 || onlyB.length > 0) out.push({ what: 'admission changes', a: onlyA, b: onlyB });
+  return out;
+}
+
+// ---------- the diff ----------
+
+/** B against A: A is the baseline, a positive delta is B slower. */
+export function diff(a: RunSet, b: RunSet, options: DiffOptions = {}): TraceDiff {
+  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const boot = {
+    resamples: options.resamples ?? DEFAULT_RESAMPLES,
+    level: options.level ?? DEFAULT_LEVEL,
+  };
+  const seed = options.seed ?? DEFAULT_SEED;
+  const rowsA = perRunMetrics(a.runs);
+  const rowsB = perRunMetrics(b.runs);
+
+  const metrics: MetricDiff[] = METRICS.map((spec) => {
+    const va = column(rowsA, spec.name);
+    const vb = column(rowsB, spec.name);
+    const rule = thresholdFor(thresholds, spec.name);
+    const ci = bootstrapMedianDifference(va, vb, { ...boot, seed: hashSeed(spec.name, seed) });
+    const { verdict, deltaMs, allowedMs } = verdictOf(va, vb, rule, ci);
+    const sa = summarize(va);
+    const sb = summarize(vb);
+    const medianA = sa?.median;
+    const out: MetricDiff = {
+      metric: spec.name,
+      label: spec.label,
+      ...(sa ? { a: roundSummary(sa) } : {}),
+      ...(sb ? { b: roundSummary(sb) } : {}),
+      ...(deltaMs !== undefined ? { deltaMs: r(deltaMs) } : {}),
+      ...(deltaMs !== undefined && medianA !== undefined && medianA !== 0 ? { deltaPct: Math.round((deltaMs / medianA) * 1000) / 10 } : {}),
+      ...(ci ? { ci: { low: r(ci.low), high: r(ci.high), level: ci.level, resamples: ci.resamples } } : {}),
+      threshold: rule.text,
+      ...(allowedMs !== undefined ? { thresholdMs: r(allowedMs) } : {}),
+      verdict,
+    };
+    return out;
+  });
+
+  // A total that moved only because its steps did is explained by them.
+  for (const [total, parts] of Object.entries(METRIC_PARTS)) {
+    const m = metrics.find((x) => x.metric === total);
+    if (!m || (m.verdict !== 'regression' && m.verdict !== 'improvement')) continue;
+    const moved = parts.filter((p) => metrics.find((x) => x.metric === p)?.verdict === m.verdict);
+    if (moved.length === 0) continue;
+    const ra = residual(rowsA, total, moved);
+    const rb = residual(rowsB, total, moved);
+    const rule = thresholdFor(thresholds, total);
+    const ci = bootstrapMedianDifference(ra, rb, { ...boot, seed: hashSeed(`${total}-residual`, seed) });
+    // The residual is judged against the total's own allowance (a % of the whole, not of the remainder).
+    const allowed = m.thresholdMs ?? 0;
+    const residualVerdict = verdictOf(ra, rb, { ms: allowed, text: rule.text }, ci).verdict;
+    if (residualVerdict !== m.verdict) m.explainedBy = moved;
+  }
+
+  const notes: string[] = [];
+  const singles = [a.runs.length < 2 ? 'A' : undefined, b.runs.length < 2 ? 'B' : undefined].filter(Boolean);
+  if (singles.length > 0) {
+    notes.push(
+      `${singles.join(' and ')} ${singles.length > 1 ? 'have' : 'has'} a single run: no confidence interval, so a change beyond the threshold counts as a regression even if it is run-to-run noise; compare run sets (podtrace create --runs N) to tell them apart`,
+    );
+  }
+  const pick = (verdict: Verdict) => metrics.filter((m) => m.verdict === verdict && !m.explainedBy).map((m) => m.metric);
+  return {
+    a: { label: a.label, runs: a.runs.length },
+    b: { label: b.label, runs: b.runs.length },
+    metrics,
+    context: contextDifferences(a.runs, b.runs),
+    regressions: pick('regression'),
+    improvements: pick('improvement'),
+    notes,
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * CI gates: `--fail-on 'ready>5s,pull>2s'` on `podtrace create` and
+ * `podtrace report`. A gate compares one statistic of one METRICS value over
+ * the runs (the median unless written `ready.p90>5s`; for a single trace the
+ * median is the value) with a limit. Parsing throws UsageError; evaluation is
+ * pure.
+ */
+import { UsageError } from '../errors.js';
+import { formatMs } from './format-ms.js';
+import { METRIC_NAMES, traceMetrics } from './metrics.js';
+import type { RunSet } from './runset.js';
+import { quantile } from './stats.js';
+import type { Trace } from './types.js';
+
+/** 'median', 'mean', 'min', 'max' or a percentile 'p1'..'p99' (p50 is the median). */
+export type GateStat = string;
+
+export interface Gate {
+  metric: string;
+  stat: GateStat;
+  limitMs: number;
+  /** As written, normalized: 'ready>5s', 'ready.p90>1.5s'. */
+  text: string;
+  /** The limit as written: '5s'. */
+  limitText: string;
+}
+
+export interface GateViolation {
+  gate: Gate;
+  /** The statistic over the runs that have the metric; undefined when none has it (not measured: a violation too). */
+  valueMs?: number;
+  /** How many runs had a value. */
+  runs: number;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
+const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+
+/** '5s', '200ms', '1.5s', '1m', '1m30s' in ms; undefined when the text is not such a duration. Zero is allowed. */
+export function parseDurationMs(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!DURATION.test(trimmed)) return undefined;
+  let ms = 0;
+  for (const match of trimmed.matchAll(DURATION_PART)) ms += Number(match[1]) * UNIT_MS[match[2]!]!;
+  return ms;
+}
+
+const STAT = /^(median|mean|min|max|p(\d{1,2}))$/;
+
+function statValue(values: readonly number[], stat: GateStat): number {
+  switch (stat) {
+    case 'median':
+      return quantile(values, 0.5);
+    case 'mean':
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    case 'min':
+      return Math.min(...values);
+    case 'max':
+      return Math.max(...values);
+    default:
+      return quantile(values, Number(stat.slice(1)) / 100);
+  }
+}
+
+function metricList(): string {
+  return METRIC_NAMES.join(', ');
+}
+
+/**
+ * `METRIC>DURATION[,METRIC.STAT>DURATION...]`; several texts (a repeated flag)
+ * are one list. Throws UsageError naming the bad part and the valid metric names.
+ */
+export function parseFailOn(text: string | readonly string[], flag = '--fail-on'): Gate[] {
+  const texts = typeof text === 'string' ? [text] : text;
+  const gates: Gate[] = [];
+  for (const whole of texts) {
+    const parts = whole.split(',').map((p) => p.trim());
+    if (parts.every((p) => p === '')) throw new UsageError(`${flag} is empty: write e.g. ${flag} 'ready>5s,pull>2s'`);
+    for (const part of parts) {
+      if (part === '') continue;
+      const match = /^([A-Za-z][\w-]*)(?:\.([A-Za-z0-9]+))?\s*>\s*(.+)$/.exec(part);
+      if (!match) {
+        throw new UsageError(`${flag} ${JSON.stringify(part)}: write METRIC>DURATION, e.g. ready>5s or pull.p90>2s (metrics: ${metricList()})`);
+      }
+      const metric = match[1]!.toLowerCase();
+      if (!METRIC_NAMES.includes(metric)) {
+        throw new UsageError(`${flag} ${JSON.stringify(part)}: unknown metric "${match[1]}"; use one of ${metricList()}`);
+      }
+      const stat = (match[2] ?? 'median').toLowerCase().replace(/^p50$/, 'median');
+      const statMatch = STAT.exec(stat);
+      if (!statMatch || (statMatch[2] !== undefined && Number(statMatch[2]) < 1)) {
+        throw new UsageError(`${flag} ${JSON.stringify(part)}: unknown statistic "${match[2]}"; use median, mean, min, max or p1..p99`);
+      }
+      const limitText = match[3]!.trim();
+      const limitMs = parseDurationMs(limitText);
+      if (limitMs === undefined) {
+        throw new UsageError(`${flag} ${JSON.stringify(part)}: "${limitText}" is not a duration; write e.g. 5s, 200ms, 1.5s or 1m`);
+      }
+      const name = stat === 'median' ? metric : `${metric}.${stat}`;
+      gates.push({ metric, stat, limitMs, limitText, text: `${name}>${limitText}` });
+    }
+  }
+  return gates;
+}
+
+function tracesOf(input: RunSet | Trace | readonly Trace[]): readonly Trace[] {
+  if (Array.isArray(input)) return input as readonly Trace[];
+  if ('runs' in (input as RunSet) && Array.isArray((input as RunSet).runs)) return (input as RunSet).runs;
+  return [input as Trace];
+}
+
+/**
+ * The gates that fail, in the order given. A metric no run has a value for
+ * (the pod never became Ready, --keep has no teardown) fails its gate: the
+ * limit cannot be shown to hold.
+ */
+export function evaluateGates(input: RunSet | Trace | readonly Trace[], gates: readonly Gate[]): GateViolation[] {
+  const perRun = tracesOf(input).map(traceMetrics);
+  const violations: GateViolation[] = [];
+  for (const gate of gates) {
+    const values = perRun.map((m) => m[gate.metric]).filter((v): v is number => v !== undefined);
+    if (values.length === 0) {
+      violations.push({ gate, runs: 0 });
+      continue;
+    }
+    const valueMs = statValue(values, gate.stat);
+    if (valueMs > gate.limitMs) violations.push({ gate, valueMs, runs: values.length });
+  }
+  return violations;
+}
+
+/**
+ * One line: `threshold exceeded: ready 6.20s > 5s, pull 2.40s > 2s`. The
+ * statistic is named when more than one run was measured (`ready median 6.20s`).
+ */
+export function describeViolations(violations: readonly GateViolation[]): string {
+  const parts = violations.map(({ gate, valueMs, runs }) => {
+    const name = gate.stat === 'median' ? gate.metric : `${gate.metric} ${gate.stat}`;
+    if (valueMs === undefined) return `${name} not measured (limit ${gate.limitText})`;
+    const stat = gate.stat === 'median' && runs > 1 ? `${name} median` : name;
+    return `${stat} ${formatMs(valueMs)} > ${gate.limitText}`;
+  });
+  return `threshold exceeded: ${parts.join(', ')}`;
+}
