@@ -608,6 +608,15 @@ cmd_rmi() {
   digest=$(ctr_ images ls | awk -v r="$ref" '$1 == r {print $3}')
   [ -n "$digest" ] || { log "rmi: $ref is not on the node"; return 0; }
   local names; mapfile -t names < <(ctr_ images ls | awk -v d="$digest" '$3 == d {print $1}')
+  # A container keeps the image's snapshot, and so its layers, alive: the kubelet
+  # removes a deleted pod's containers a few seconds after the pod is gone.
+  local deadline=$(( $(date +%s) + 60 )) users
+  for (( ;; )); do
+    users=$(ctr_ containers ls | awk 'NR > 1 {print $2}' | grep -cxF -f <(printf '%s\n' "${names[@]}") || true)
+    [ "$users" -eq 0 ] && break
+    [ "$(date +%s)" -lt "$deadline" ] || die "rmi: $ref is still used by $users container(s) of running pods: delete them first"
+    sleep 0.5
+  done
   # --sync: wait for the garbage collector, so layers and snapshots are gone too
   ctr_ images rm --sync "${names[@]}" >/dev/null
   log "rmi: removed $ref"

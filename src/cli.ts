@@ -50,6 +50,7 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   { flags: '--record <file>', description: 'also save every observation as an NDJSON recording (for replay)' },
   { flags: '-q, --quiet', description: 'no live progress on stderr' },
   { flags: '--runs <n>', description: 'create the pod N times, one after another, and save them as one run set (default: 1)' },
+  { flags: '--interval <duration>', description: 'with --runs: pause this long between runs, e.g. 5s (default: none)' },
   {
     flags: '--fail-on <gates>',
     description: "exit 30 when a gate fails, e.g. 'ready>5s,pull>2s' (with --runs: the median; METRIC.p90>.. for another statistic; repeatable)",
@@ -337,6 +338,7 @@ function toCreateFlags(image: string | undefined, options: Record<string, unknow
     ['out', str('out')],
     ['record', str('record')],
     ['runs', str('runs')],
+    ['interval', str('interval')],
   ];
   for (const [key, value] of optional) {
     if (value !== undefined) (flags as unknown as Record<string, unknown>)[key] = value;

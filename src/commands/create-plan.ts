@@ -47,6 +47,8 @@ export interface CreateFlags {
   runs?: string;
   /** `--fail-on` values, e.g. 'ready>5s,pull>2s'. */
   failOn?: string[];
+  /** `--interval 5s`: pause between runs (let the node settle, or a harness act). */
+  interval?: string;
 }
 
 /** Everything `create` needs, validated; made before any kubeconfig is read or request is sent. */
@@ -69,6 +71,8 @@ export interface CreatePlan {
   /** Which run this plan is for, from 0; a fixed pod name gets `-<run + 1>` when runs > 1. */
   runIndex: number;
   gates: Gate[];
+  /** Pause between the end of one run and the start of the next, ms. */
+  intervalMs: number;
 }
 
 /** More runs than this is a benchmark farm, not a trace: use several invocations. */
@@ -107,6 +111,8 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
   if (runs > 1 && flags.keep) {
     throw new UsageError(`--keep cannot be combined with --runs ${runs}: each run deletes its pod before the next starts`);
   }
+  const intervalMs = flags.interval !== undefined ? parseDuration(flags.interval, '--interval') : 0;
+  if (flags.interval !== undefined && runs < 2) throw new UsageError('--interval goes with --runs N (N >= 2): it is the pause between runs');
   const gates = flags.failOn !== undefined && flags.failOn.length > 0 ? parseFailOn(flags.failOn) : [];
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
   if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout ${flags.timeout}: at most 24h`);
@@ -188,6 +194,7 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
       ...(flags.context !== undefined ? { context: flags.context } : {}),
     },
     runs,
+    intervalMs,
     runIndex,
     gates,
   };

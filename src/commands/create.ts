@@ -118,6 +118,8 @@ async function runRepeated(flags: CreateFlags, first: CreatePlan, ctx: CommandCo
   };
   try {
     for (let i = 0; i < first.runs && stopped === undefined; i++) {
+      if (i > 0 && first.intervalMs > 0) await pause(first.intervalMs, () => stopped !== undefined);
+      if (stopped !== undefined) break;
       const startedAt = i === 0 ? firstStartedAt : ctx.clock.now();
       let plan = first;
       let result: RunResult;
@@ -157,6 +159,12 @@ async function runRepeated(flags: CreateFlags, first: CreatePlan, ctx: CommandCo
   await save();
   if (stopped !== undefined) return stopped === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
   return withGates(exitCode, first.gates.length > 0 ? evaluateGates(set, first.gates) : [], ctx);
+}
+
+/** Waits ms, in short steps, so a signal between runs ends the pause at once. */
+async function pause(ms: number, interrupted: () => boolean): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !interrupted()) await new Promise((resolve) => setTimeout(resolve, Math.min(100, end - Date.now())));
 }
 
 /** "nginx on kind-podtrace": what the runs share, for headings. */

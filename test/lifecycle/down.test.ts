@@ -75,15 +75,17 @@ async function runningPod(name: string): Promise<void> {
 describe('cluster tracing', () => {
   it('sends the API server’s and the kubelet’s spans to the OTLP endpoint given to up', async () => {
     const collector = await startOtlpCollector();
+    const traced = `traced-${process.pid}`;
     try {
       await run('bash', [CLUSTER_SCRIPT, 'up', '--otlp-endpoint', collector.endpoint], { timeout: 3_600_000 });
       await run('bash', [CLUSTER_SCRIPT, 'restart', 'apiserver'], { timeout: 300_000 });
       await run('bash', [CLUSTER_SCRIPT, 'restart', 'kubelet'], { timeout: 300_000 });
-      await runningPod(`traced-${process.pid}`);
+      await runningPod(traced);
       // audit-id is an attribute of the API server's request spans; the kubelet's spans
       // include its CRI calls, RunPodSandbox among them for the new pod
       await collector.waitFor(['audit-id', 'runtime.v1.RuntimeService', 'RunPodSandbox'], 60_000);
     } finally {
+      await core().deleteNamespacedPod({ name: traced, namespace: 'default', gracePeriodSeconds: 0 }).catch(() => undefined);
       await run('bash', [CLUSTER_SCRIPT, 'up', '--otlp-endpoint', 'none'], { timeout: 600_000 });
       await run('bash', [CLUSTER_SCRIPT, 'restart', 'apiserver'], { timeout: 300_000 });
       await run('bash', [CLUSTER_SCRIPT, 'restart', 'kubelet'], { timeout: 300_000 });

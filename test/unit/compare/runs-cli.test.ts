@@ -182,6 +182,8 @@ describe('create --runs / --fail-on: bad input is a usage error before any API c
     [['nginx', '--runs', '1.5'], /--runs 1\.5: a whole number/],
     [['nginx', '--runs', '1001'], /--runs 1001: a whole number of runs from 1 to 1000/],
     [['nginx', '--runs', '2', '--keep'], /--keep cannot be combined with --runs 2/],
+    [['nginx', '--interval', '5s'], /--interval goes with --runs N/],
+    [['nginx', '--runs', '2', '--interval', 'soon'], /--interval/],
     [['nginx', '--fail-on', 'redy>5s'], /--fail-on "redy>5s": unknown metric "redy"; use one of client, api, schedule, kubelet, sandbox, pull, start, readiness, ready, teardown/],
     [['nginx', '--fail-on', 'ready>5'], /--fail-on "ready>5": "5" is not a duration/],
     [['nginx', '--fail-on', 'ready'], /--fail-on "ready": write METRIC>DURATION/],
