@@ -1,0 +1,237 @@
+/**
+ * Compare and export on real runs: a warm and a cold run set made with
+ * `create --runs`, their diff, every report format parsed back (the HTML in
+ * headless Chromium, with a screenshot kept under test-artifacts/), the CI
+ * gates, and one clear line for each kind of bad file.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { chromium } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/exit-codes.js';
+import { CSV_COLUMNS } from '../../src/report/csv.js';
+import type { TraceDiff } from '../../src/trace/diff-types.js';
+import type { RunSet } from '../../src/trace/runset.js';
+import { runSetSchemaErrors } from '../unit/compare/schema.js';
+import { REPO_DIR } from './cluster-provider.js';
+import { clients, clusterHook, kubeconfigPath, NAMESPACE } from './harness.js';
+
+const bin = path.join(REPO_DIR, 'bin', 'podtrace.js');
+const artifacts = path.join(REPO_DIR, 'test-artifacts');
+const RUNS = 4;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function podtrace(args: string[], cwd: string): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 << 20 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/**
+ * The harness helper for cold runs: while podtrace runs, each time one of its
+ * pods is gone, remove the image from the node (rmi waits for the pod's
+ * containers to go). podtrace itself only talks to the Kubernetes API.
+ */
+function removeImageAfterEachPod(image: string): { stop: () => Promise<void> } {
+  let running = true;
+  const seen = new Set<string>();
+  const loop = (async () => {
+    while (running) {
+      const pods = await clients().core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app.kubernetes.io/managed-by=podtrace' });
+      const now = new Set(pods.items.map((p) => String(p.metadata?.name)));
+      for (const name of now) seen.add(name);
+      for (const name of [...seen].filter((n) => !now.has(n))) {
+        seen.delete(name);
+        await clusterHook('rmi', image);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+let cwd: string;
+beforeAll(() => {
+  cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-compare-'));
+  mkdirSync(artifacts, { recursive: true });
+});
+
+const read = (file: string) => JSON.parse(readFileSync(path.join(cwd, file), 'utf8')) as RunSet;
+
+describe('compare and export on real runs', () => {
+  it(`create --runs ${RUNS}: a warm run set, every run finding the image present`, async () => {
+    const warmUp = await podtrace(['create', 'nginx', '--pull-policy', 'IfNotPresent', '--kubeconfig', kubeconfigPath(), '-q', '-o', 'json'], cwd);
+    expect(warmUp.code).toBe(EXIT.ok);
+    const result = await podtrace(
+      ['create', 'nginx', '--pull-policy', 'IfNotPresent', '--runs', String(RUNS), '--kubeconfig', kubeconfigPath(), '-o', 'json', '--out', 'warm.json'],
+      cwd,
+    );
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stderr).toMatch(new RegExp(`run set of ${RUNS} runs saved to warm\\.json`));
+    const set = read('warm.json');
+    expect(JSON.parse(result.stdout)).toEqual(set);
+    expect(runSetSchemaErrors(set)).toEqual([]);
+    expect(set.runs).toHaveLength(RUNS);
+    expect(new Set(set.runs.map((r) => r.pod.name)).size).toBe(RUNS);
+    for (const run of set.runs) expect(run.containers[0]?.pull).toBe('present');
+  });
+
+  it(`create --runs ${RUNS}: a cold run set, the harness removing the image between runs`, async () => {
+    await clusterHook('rmi', 'nginx');
+    const remover = removeImageAfterEachPod('nginx');
+    let result: Result;
+    try {
+      result = await podtrace(
+        ['create', 'nginx', '--pull-policy', 'IfNotPresent', '--runs', String(RUNS), '--interval', '15s', '--kubeconfig', kubeconfigPath(), '-q', '--out', 'cold.json'],
+        cwd,
+      );
+    } finally {
+      await remover.stop();
+    }
+    expect(result.code).toBe(EXIT.ok);
+    const set = read('cold.json');
+    expect(set.runs).toHaveLength(RUNS);
+    for (const run of set.runs) {
+      expect(run.containers[0]?.pull).toBe('pulled');
+      expect(run.containers[0]?.pullMs).toBeGreaterThan(1000); // 58 MB unpacked, not a manifest check
+    }
+  });
+
+  it('diff warm cold: the pull is the regression, and nothing else is significant', async () => {
+    const result = await podtrace(['diff', 'warm.json', 'cold.json', '-o', 'json', '--fail-on-regression'], cwd);
+    expect(result.code).toBe(EXIT.regression);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/pull/);
+    const d = JSON.parse(result.stdout) as TraceDiff;
+    expect(d.regressions).toEqual(['pull']);
+    const pull = d.metrics.find((m) => m.metric === 'pull')!;
+    expect(pull.verdict).toBe('regression');
+    expect(pull.a?.median).toBe(0);
+    expect(pull.ci!.low).toBeGreaterThan(0);
+    // the whole start is slower only because of the pull
+    expect(d.metrics.find((m) => m.metric === 'ready')?.explainedBy).toEqual(['pull']);
+    expect(d.context.some((c) => c.what === 'pull')).toBe(true);
+
+    const table = await podtrace(['diff', 'warm.json', 'cold.json'], cwd);
+    expect(table.code).toBe(EXIT.ok); // without --fail-on-regression a regression is reported, not an error
+    expect(table.stdout).toMatch(/pull/);
+  });
+
+  it('report: every format from the two sets, parsed back', async () => {
+    const files = ['warm.json', 'cold.json'];
+    const json = await podtrace(['report', ...files, '-o', 'json'], cwd);
+    expect(json.code).toBe(EXIT.ok);
+    const report = JSON.parse(json.stdout) as { sets: { label: string; runs: number; metrics: Record<string, { median: number }> }[]; diff?: TraceDiff };
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    for (const s of ['trace.schema.json', 'runset.schema.json']) ajv.addSchema(JSON.parse(readFileSync(path.join(REPO_DIR, 'schema', s), 'utf8')) as object);
+    const validate = ajv.compile(JSON.parse(readFileSync(path.join(REPO_DIR, 'schema', 'report.schema.json'), 'utf8')) as object);
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.sets.map((s) => s.runs)).toEqual([RUNS, RUNS]);
+    expect(report.sets[0]!.metrics.pull!.median).toBe(0);
+    expect(report.sets[1]!.metrics.pull!.median).toBeGreaterThan(1000);
+    expect(report.diff?.regressions).toEqual(['pull']);
+
+    const csv = await podtrace(['report', ...files, '-o', 'csv'], cwd);
+    const rows = csv.stdout.trim().split('\n');
+    expect(rows[0]).toBe(CSV_COLUMNS.join(','));
+    const pullRows = rows.filter((r) => r.split(',')[3] === 'pull');
+    expect(pullRows).toHaveLength(2 * RUNS);
+
+    const markdown = await podtrace(['report', ...files, '-o', 'markdown'], cwd);
+    expect(markdown.stdout).toMatch(/\| *metric *\|/);
+    expect(markdown.stdout).toMatch(/pull/);
+
+    const chrome = JSON.parse((await podtrace(['report', ...files, '-o', 'chrome-trace'], cwd)).stdout) as {
+      traceEvents: { ph: string; pid: number; ts: number; dur?: number; name: string }[];
+    };
+    const slices = chrome.traceEvents.filter((e) => e.ph === 'X');
+    expect(new Set(slices.map((e) => e.pid)).size).toBe(2 * RUNS);
+    for (const e of slices) expect(e.dur).toBeGreaterThanOrEqual(0);
+
+    const otlp = JSON.parse((await podtrace(['report', ...files, '-o', 'otlp'], cwd)).stdout) as {
+      resourceSpans: { scopeSpans: { spans: { traceId: string; parentSpanId?: string; startTimeUnixNano: string }[] }[] }[];
+    };
+    const spans = otlp.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(2 * RUNS);
+    expect(spans.filter((s) => !s.parentSpanId)).toHaveLength(2 * RUNS); // one root per pod
+    for (const s of spans) expect(s.startTimeUnixNano).toMatch(/^\d{19}$/);
+  });
+
+  it('report -o html: renders offline in headless Chromium', async () => {
+    const result = await podtrace(['report', 'warm.json', 'cold.json', '-o', 'html', '--out', 'report.html'], cwd);
+    expect(result.code).toBe(EXIT.ok);
+    const browser = await chromium.launch({
+      executablePath: process.env.PODTRACE_CHROMIUM ?? '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const requests: string[] = [];
+      page.on('request', (r) => {
+        if (!r.url().startsWith('file:')) requests.push(r.url());
+      });
+      await page.goto(`file://${path.join(cwd, 'report.html')}`);
+      expect(await page.getByTestId('waterfall').count()).toBe(2 * RUNS);
+      const pullRow = page.locator('[data-testid="diff-row"][data-metric="pull"]');
+      expect(await pullRow.getAttribute('data-verdict')).toBe('regression');
+      expect(await page.locator('[data-testid="metric-row"][data-metric="pull"]').count()).toBe(1);
+      expect(await page.getByTestId('report-header').textContent()).toMatch(/podtrace/);
+      await page.screenshot({ path: path.join(artifacts, 'report.png'), fullPage: true });
+      expect(requests).toEqual([]); // self-contained: nothing fetched
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('--fail-on gates create and report with one line', async () => {
+    const create = await podtrace(['create', 'nginx', '--pull-policy', 'IfNotPresent', '--kubeconfig', kubeconfigPath(), '-q', '-o', 'json', '--fail-on', 'ready>1ms'], cwd);
+    expect(create.code).toBe(EXIT.thresholdExceeded);
+    expect(create.stderr.trim().split('\n').pop()).toMatch(/^podtrace: threshold exceeded: ready .* > 1ms/);
+    expect(JSON.parse(create.stdout).outcome.class).toBe('ready'); // the trace is still printed
+
+    expect((await podtrace(['report', 'warm.json', '--fail-on', 'ready>10m'], cwd)).code).toBe(EXIT.ok);
+    const failing = await podtrace(['report', 'cold.json', '--fail-on', 'pull>500ms'], cwd);
+    expect(failing.code).toBe(EXIT.thresholdExceeded);
+    expect(failing.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('diff and report give one line, exit 7, for each kind of bad file', async () => {
+    const warm = readFileSync(path.join(cwd, 'warm.json'), 'utf8');
+    const bad: Record<string, string> = {
+      'corrupt.json': warm.replace(/"runs"/, '"ru\u0000ns'),
+      'truncated.json': warm.slice(0, Math.floor(warm.length / 2)),
+      'wrong-version.json': warm.replace('"schemaVersion": 1', '"schemaVersion": 99'),
+      'unrelated.json': JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' } }),
+      'empty.json': '',
+    };
+    for (const [file, text] of Object.entries(bad)) writeFileSync(path.join(cwd, file), text);
+    for (const file of Object.keys(bad)) {
+      for (const args of [
+        ['diff', 'warm.json', file],
+        ['report', file, '-o', 'json'],
+      ]) {
+        const result = await podtrace(args, cwd);
+        expect(result.code, `${args.join(' ')}`).toBe(EXIT.badTraceFile);
+        const lines = result.stderr.trim().split('\n');
+        expect(lines, `${args.join(' ')}: ${result.stderr}`).toHaveLength(1);
+        expect(lines[0]).toContain(file);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+      }
+    }
+  });
+});
