@@ -4,7 +4,6 @@
  * headless Chromium, with a screenshot kept under test-artifacts/), the CI
  * gates, and one clear line for each kind of bad file.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,25 +16,13 @@ import type { TraceDiff } from '../../src/trace/diff-types.js';
 import type { RunSet } from '../../src/trace/runset.js';
 import { runSetSchemaErrors } from '../unit/compare/schema.js';
 import { REPO_DIR } from './cluster-provider.js';
-import { clients, clusterHook, kubeconfigPath, NAMESPACE } from './harness.js';
+import { type CliResult, clients, clusterHook, kubeconfigPath, NAMESPACE, runPodtrace } from './harness.js';
 
-const bin = path.join(REPO_DIR, 'bin', 'podtrace.js');
 const artifacts = path.join(REPO_DIR, 'test-artifacts');
 const RUNS = 4;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function podtrace(args: string[], cwd: string): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 256 << 20 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const podtrace = runPodtrace;
+type Result = CliResult;
 
 /**
  * The harness helper for cold runs: while podtrace runs, each time one of its

@@ -4,7 +4,6 @@
  * under test-artifacts/recordings, named after its outcome, so it can become a
  * fixture for the unit tests of reconstruct().
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,37 +14,21 @@ import type { Trace } from '../../src/trace/types.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
 import { REPO_DIR } from './cluster-provider.js';
 import {
+  type CliResult,
   clients,
   clusterHook,
   ensureNamespace,
   ensureRuntimeClass,
   kubeconfigPath,
   NAMESPACE,
+  runPodtrace,
   serviceAccountKubeconfig,
 } from './harness.js';
 
-const bin = path.join(REPO_DIR, 'bin', 'podtrace.js');
 const artifacts = path.join(REPO_DIR, 'test-artifacts', 'recordings');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function podtrace(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const podtrace = runPodtrace;
+type Result = CliResult;
 
 /** Runs `podtrace create ARGS -o json --record` and returns the parsed trace. */
 async function traced(label: string, args: string[], cwd: string): Promise<{ result: Result; trace: Trace }> {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { CoreV1Api, EventsV1Api, KubeConfig, type CoreV1Event, type EventsV1Event, type V1Pod } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { CLUSTER_SCRIPT } from './cluster-provider.js';
+import { CLUSTER_SCRIPT, REPO_DIR } from './cluster-provider.js';
 
 const run = promisify(execFile);
 export const NAMESPACE = 'default';
@@ -166,4 +166,20 @@ export async function serviceAccountKubeconfig(file: string, serviceAccount: str
     { mode: 0o600 },
   );
   return file;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (bin/podtrace.js) in cwd, without colour; never rejects. */
+export function runPodtrace(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+  const bin = `${REPO_DIR}/bin/podtrace.js`;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 256 << 20 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
 }

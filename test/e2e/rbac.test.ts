@@ -4,7 +4,6 @@
  * it creates anything; without `create` it stops at the authorization step
  * with the reviewer's answer and creates nothing.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,9 +13,8 @@ import { parseAllDocuments } from 'yaml';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
 import { REPO_DIR } from './cluster-provider.js';
-import { clients, NAMESPACE, serviceAccountKubeconfig } from './harness.js';
+import { clients, NAMESPACE, runPodtrace, serviceAccountKubeconfig } from './harness.js';
 
-const bin = path.join(REPO_DIR, 'bin', 'podtrace.js');
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; rules?: { verbs: string[] }[]; subjects?: { name: string }[]; roleRef?: { name: string } };
 
 const manifests = parseAllDocuments(readFileSync(path.join(REPO_DIR, 'deploy', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as Manifest);
@@ -51,13 +49,7 @@ async function removeAs(name: string): Promise<void> {
   await clients().core.deleteNamespacedServiceAccount({ name, namespace: NAMESPACE }).catch(quiet);
 }
 
-function podtrace(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 << 20 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const podtrace = runPodtrace;
 
 let cwd: string;
 const names = ['podtrace-e2e-rbac', 'podtrace-e2e-rbac-nodelete', 'podtrace-e2e-rbac-nocreate'];
