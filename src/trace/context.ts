@@ -45,6 +45,8 @@ export interface Context {
   latestPod?: Pod;
   /** Events about this pod, one per stored event. */
   podEvents: NormalizedEvent[];
+  /** Events about Nodes (the kubelet's Starting, NodeReady, ...), oldest first. */
+  nodeEvents: NormalizedEvent[];
   nodes: NodeSnapshot[];
   lastObservedAt: number;
   final: boolean;
@@ -138,6 +140,9 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
   const podEvents = [...events.values()].filter((e) => regardsPod(e, header.namespace, header.podName, podUid));
   podEvents.sort((a, b) => (a.first?.ms ?? a.firstObservedAt) - (b.first?.ms ?? b.firstObservedAt));
 
+  const nodeEvents = [...events.values()].filter((e) => e.regarding.kind === 'Node');
+  nodeEvents.sort((a, b) => (a.first?.ms ?? a.firstObservedAt) - (b.first?.ms ?? b.firstObservedAt));
+
   const latestLive = [...ours].reverse().find((s) => s.type !== 'DELETED') ?? ours.at(-1);
   return {
     header,
@@ -151,6 +156,7 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
     snapshots: ours,
     latestPod: latestLive?.pod,
     podEvents,
+    nodeEvents,
     nodes,
     lastObservedAt,
     final,

@@ -6,7 +6,7 @@
 import { diffAdmission } from './admission-diff.js';
 import { addObservedServerTime, estimateClockOffset, newOffsetBounds } from './clock.js';
 import { beforeTeardown, buildContext, containerRefs, containerStatus, kubeletEvents, schedulerEvents, type Context } from './context.js';
-import { SOURCE_RANK, parseSecondsTime, type TimeSource } from './event-time.js';
+import { PRECISION_MS, SOURCE_RANK, parseSecondsTime, type TimeSource } from './event-time.js';
 import { parseQuantity, type ContainerSpec, type Node, type NormalizedEvent, type Pod } from './kube-objects.js';
 import { parsePulledMessage, probeKind } from './messages.js';
 import { formatMs, formatOffset } from './format-ms.js';
@@ -27,6 +27,7 @@ import {
   type Milestone,
   type NodeCondition,
   type NodeConditionChange,
+  type NodeEventInfo,
   type NodeInfo,
   type Phase,
   type PodInfo,
@@ -258,7 +259,8 @@ function buildMilestones(ctx: Context, specs: MilestoneSpec[], offsetMs: number,
   for (const s of placed.values()) {
     for (const p of present(predsOf(s.spec.id), placed, predsOf)) {
       const raw = s.milestone.at - p.milestone.at;
-      if (roundMs(raw) >= 0) continue;
+      // trace times are kept to the µs: one µs either way is rounding, not an inversion
+      if (roundMs(raw) >= -0.001) continue;
       anomalies.push({
         kind: 'negative-duration',
         phase: `${p.milestone.id}->${s.milestone.id}`,
@@ -617,6 +619,39 @@ function nodeInfo(ctx: Context, milestones: Milestone[], t0: number): NodeInfo |
   return info;
 }
 
+/**
+ * The node's own events from the run (earlier ones come with the watch's first
+ * list and are left out). A kubelet that starts during the run has restarted:
+ * what it did before may reach the trace only through status, so say so.
+ */
+function withNodeEvents(info: NodeInfo | null, ctx: Context, offsetMs: number, t0: number, anomalies: Anomaly[]): NodeInfo | null {
+  if (!info) return info;
+  const events: NodeEventInfo[] = [];
+  for (const e of ctx.nodeEvents) {
+    if (e.regarding.name !== undefined && e.regarding.name !== info.name) continue;
+    const at = e.first ? e.first.ms - offsetMs : e.firstObservedAt;
+    if (at < ctx.header.startedAt) continue;
+    events.push({
+      reason: e.reason,
+      message: e.message,
+      component: e.component,
+      at,
+      offsetMs: roundMs(at - t0),
+      source: e.first?.source ?? 'watch-observed',
+      precisionMs: e.first?.precisionMs ?? PRECISION_MS['watch-observed'],
+    });
+    if (e.reason === 'Starting' && e.component === 'kubelet') {
+      anomalies.push({
+        kind: 'kubelet-restarted',
+        rawMs: roundMs(at - t0),
+        explanation: `the kubelet on ${info.name} (re)started at ${formatOffset(at - t0)}: what it did before may be known only from pod status`,
+      });
+    }
+  }
+  if (events.length > 0) info.events = events;
+  return info;
+}
+
 function gaps(ctx: Context, milestones: Milestone[], t0: number): Gap[] {
   return (ctx.client.get('watch-gap') ?? []).map((o) => {
     const d = o.data ?? {};
@@ -691,7 +726,7 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     phases,
     scheduling: { attempts: schedulingAttempts(ctx, clock.estimateMs, t0) },
     containers,
-    node: nodeInfo(ctx, milestones, t0),
+    node: withNodeEvents(nodeInfo(ctx, milestones, t0), ctx, clock.estimateMs, t0, anomalies),
     gaps: gaps(ctx, milestones, t0),
     anomalies,
     outcome: classifyOutcome(ctx, milestones),

@@ -63,7 +63,8 @@ export type AnomalyKind =
   | 'clock-bounds-inconsistent'
   | 'event-time-fallback'
   | 'missing-event'
-  | 'late-observation';
+  | 'late-observation'
+  | 'kubelet-restarted';
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -210,6 +211,16 @@ export interface ResourceFit {
   requestedValue: number;
 }
 
+export interface NodeEventInfo {
+  reason: string;
+  message: string;
+  component: string;
+  at: number;
+  offsetMs: number;
+  source: TimeSource;
+  precisionMs: number;
+}
+
 export interface NodeInfo {
   name: string;
   kubeletVersion?: string;
@@ -221,6 +232,8 @@ export interface NodeInfo {
   conditionChanges: NodeConditionChange[];
   /** Node allocatable (not what is free) vs this pod's effective requests. */
   resources: Record<string, ResourceFit>;
+  /** Events about the node that happened during the run (a kubelet restart shows as Starting). */
+  events?: NodeEventInfo[];
 }
 
 export interface Gap {

@@ -3,7 +3,18 @@
  * kubelet keeps etcd's data, and a running pod survives both untouched.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { clusterHook, condition, createPod, deletePod, readPod, simplePod, uniqueName, waitFor, waitForPod } from './harness.js';
+import {
+  clusterHook,
+  condition,
+  createPod,
+  deletePod,
+  readPod,
+  simplePod,
+  uniqueName,
+  waitFor,
+  waitForPod,
+  waitForSchedulerAfterRestart,
+} from './harness.js';
 
 describe('restart hooks', () => {
   const name = uniqueName('cluster-survivor');
@@ -25,15 +36,6 @@ describe('restart hooks', () => {
       expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     }
 
-    // The scheduler's and controllers' watches back off while the new API server still
-    // denies them (its RBAC caches fill after it starts listening): the tests after this
-    // one need a scheduler that places new pods again.
-    const probe = uniqueName('cluster-after-restart');
-    try {
-      await createPod(simplePod(probe, 'nginx'));
-      await waitForPod(probe, 'scheduled and Ready after the restarts', 240_000, (p) => condition(p, 'Ready') === 'True');
-    } finally {
-      await deletePod(probe);
-    }
+    await waitForSchedulerAfterRestart();
   });
 });

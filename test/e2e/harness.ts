@@ -183,3 +183,18 @@ export function runPodtrace(args: string[], cwd: string, env: Record<string, str
     );
   });
 }
+
+/**
+ * After an API server restart the scheduler's watches can back off for a
+ * minute while the new server still denies them: wait until a new pod is
+ * scheduled and Ready again, so the tests that follow start on a working cluster.
+ */
+export async function waitForSchedulerAfterRestart(): Promise<void> {
+  const probe = uniqueName('after-restart');
+  try {
+    await createPod(simplePod(probe, 'nginx'));
+    await waitForPod(probe, 'scheduled and Ready after a restart', 240_000, (p) => condition(p, 'Ready') === 'True');
+  } finally {
+    await deletePod(probe);
+  }
+}

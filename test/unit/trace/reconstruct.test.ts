@@ -372,3 +372,32 @@ describe('validation-rejected-invalid (real recording)', () => {
     expect(trace.milestones.at(-1)!.id).toBe('api.post-sent');
   });
 });
+
+describe('ready-big-kubelet-restart (real recording: the kubelet restarted while the pod started)', () => {
+  const { header, observations } = loadFixture('ready-big-kubelet-restart.ndjson');
+  const trace = reconstruct(header, observations);
+
+  it('completes, and records the restart from the node’s events of the run only', () => {
+    expect(trace.outcome.class).toBe('ready');
+    const starting = trace.node!.events!.filter((e) => e.reason === 'Starting' && e.component === 'kubelet');
+    // the node watch's first list also returns Starting events of earlier restarts: not ours
+    expect(starting).toHaveLength(1);
+    expect(starting[0]!.at).toBeGreaterThanOrEqual(trace.run.startedAt);
+    expect(trace.anomalies.filter((a) => a.kind === 'kubelet-restarted')).toHaveLength(1);
+    expect(schemaErrors(trace)).toEqual([]);
+  });
+});
+
+describe('ready-big-apiserver-restart (real recording: the API server restarted while the pod started)', () => {
+  const { header, observations } = loadFixture('ready-big-apiserver-restart.ndjson');
+  const trace = reconstruct(header, observations);
+
+  it('completes, with each watch’s gap and the 410 relists', () => {
+    expect(trace.outcome.class).toBe('ready');
+    const watches = new Set(trace.gaps.map((g) => g.watch));
+    for (const w of ['pod', 'event', 'eventsv1', 'node']) expect(watches).toContain(w);
+    expect(trace.gaps.some((g) => g.reason === '410-gone')).toBe(true);
+    for (const g of trace.gaps) expect(g.to).toBeGreaterThanOrEqual(g.from);
+    expect(trace.milestones.map((m) => m.id)).toContain('container.big.started');
+  });
+});

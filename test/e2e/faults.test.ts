@@ -1,0 +1,57 @@
+/**
+ * Faults while a pod starts (issue: reliability). The cluster's own restart
+ * hooks restart the API server or the kubelet while podtrace watches a cold
+ * podtrace/big start: the trace must complete, show each watch's gap, and
+ * (for the kubelet) record the restart from the node's events.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/exit-codes.js';
+import type { Trace } from '../../src/trace/types.js';
+import { clusterHook, kubeconfigPath, readPod, runPodtrace, uniqueName, waitFor, waitForSchedulerAfterRestart } from './harness.js';
+
+const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-faults-'));
+
+/** Starts a cold podtrace/big trace, restarts `component` once the pod is scheduled, returns the trace. */
+async function traceThroughRestart(component: 'apiserver' | 'kubelet'): Promise<{ code: number; trace: Trace }> {
+  await clusterHook('rmi', 'podtrace/big');
+  const name = uniqueName(`fault-${component}`);
+  const running = runPodtrace(
+    ['create', 'podtrace/big', '--name', name, '--kubeconfig', kubeconfigPath(), '-q', '--timeout', '3m', '--out', `${name}.json`],
+    cwd,
+  );
+  // the pull of 240 MB takes seconds: restart while the kubelet is at it
+  await waitFor(`pod ${name} to be scheduled`, 30_000, async () => ((await readPod(name)).spec?.nodeName ? true : undefined));
+  await clusterHook('restart', component);
+  const result = await running;
+  return { code: result.code, trace: JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace };
+}
+
+afterAll(async () => {
+  await waitForSchedulerAfterRestart();
+});
+
+describe('faults during a trace', () => {
+  it('API server restarted while the pod starts: the trace completes and shows the gap', async () => {
+    const { code, trace } = await traceThroughRestart('apiserver');
+    expect(code).toBe(EXIT.ok);
+    expect(trace.outcome.class).toBe('ready');
+    const gapped = new Set(trace.gaps.map((g) => g.watch));
+    for (const watch of ['pod', 'event', 'eventsv1']) expect(gapped).toContain(watch);
+    for (const g of trace.gaps) expect(g.durationMs).toBeGreaterThanOrEqual(0);
+    for (const id of ['container.big.pulled', 'container.big.started', 'pod.ready', 'teardown.pod-gone']) {
+      expect(trace.milestones.map((m) => m.id)).toContain(id);
+    }
+  });
+
+  it('kubelet restarted while the pod starts: the trace completes and records the restart', async () => {
+    const { code, trace } = await traceThroughRestart('kubelet');
+    expect(code).toBe(EXIT.ok);
+    expect(trace.outcome.class).toBe('ready');
+    const starting = trace.node?.events?.filter((e) => e.reason === 'Starting' && e.component === 'kubelet') ?? [];
+    expect(starting).toHaveLength(1);
+    expect(trace.anomalies.some((a) => a.kind === 'kubelet-restarted')).toBe(true);
+  });
+});
