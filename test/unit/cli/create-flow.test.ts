@@ -8,23 +8,10 @@ import { EXIT } from '../../../src/exit-codes.js';
 import { UnreachableError } from '../../../src/errors.js';
 import { parseRecording } from '../../../src/trace/index.js';
 import type { Trace } from '../../../src/trace/types.js';
-import { FakeCluster, memoryStream, type FakeClusterOptions } from './fake-kube.js';
+import { createInMemory, FakeCluster, memoryStream, type FakeClusterOptions } from './fake-kube.js';
 
-async function create(argv: string[], options: FakeClusterOptions = {}, extra: { signals?: EventEmitter; exit?: (code: number) => void } = {}) {
-  const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-flow-'));
-  const cluster = new FakeCluster(options);
-  const stdout = memoryStream();
-  const stderr = memoryStream();
-  const code = await main(['create', ...argv], {
-    stdout,
-    stderr,
-    env: {},
-    kube: cluster.factory,
-    cwd,
-    ...(extra.signals ? { signals: extra.signals as never } : {}),
-    ...(extra.exit ? { exit: extra.exit } : {}),
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text(), cluster, cwd };
+function create(argv: string[], options: FakeClusterOptions = {}, extra: { signals?: EventEmitter; exit?: (code: number) => void } = {}) {
+  return createInMemory(argv, { cluster: new FakeCluster(options), ...extra });
 }
 
 function savedTrace(cwd: string): Trace {

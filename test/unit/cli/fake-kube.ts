@@ -285,3 +285,31 @@ export class FakeCluster {
 function iso(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z');
 }
+
+/**
+ * Runs `podtrace create ARGV` in-process against a FakeCluster, in a fresh
+ * temporary directory, with captured streams.
+ */
+export async function createInMemory(
+  argv: string[],
+  extra: { cluster?: FakeCluster; signals?: unknown; exit?: (code: number) => void } = {},
+): Promise<{ code: number; stdout: string; stderr: string; cluster: FakeCluster; cwd: string }> {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { main } = await import('../../../src/cli.js');
+  const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-create-'));
+  const cluster = extra.cluster ?? new FakeCluster();
+  const stdout = memoryStream();
+  const stderr = memoryStream();
+  const code = await main(['create', ...argv], {
+    stdout,
+    stderr,
+    env: {},
+    kube: cluster.factory,
+    cwd,
+    ...(extra.signals ? { signals: extra.signals as never } : {}),
+    ...(extra.exit ? { exit: extra.exit } : {}),
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text(), cluster, cwd };
+}

@@ -9,23 +9,12 @@ import { EXIT } from '../../../src/exit-codes.js';
 import { parseRunSetOrTrace, type RunSet } from '../../../src/trace/runset.js';
 import { parseRecording } from '../../../src/trace/recording.js';
 import type { Trace } from '../../../src/trace/types.js';
-import { FakeCluster, memoryStream } from '../cli/fake-kube.js';
+import { createInMemory, FakeCluster, memoryStream } from '../cli/fake-kube.js';
 import { runSetSchemaErrors } from './schema.js';
 
-async function create(argv: string[], extra: { signals?: EventEmitter; cluster?: FakeCluster } = {}) {
-  const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-runs-'));
-  const cluster = extra.cluster ?? new FakeCluster();
-  const stdout = memoryStream();
-  const stderr = memoryStream();
-  const code = await main(['create', ...argv], {
-    stdout,
-    stderr,
-    env: {},
-    kube: cluster.factory,
-    cwd,
-    ...(extra.signals ? { signals: extra.signals as never, exit: () => {} } : {}),
-  });
-  return { code, stdout: stdout.text(), stderr: stderr.text(), cluster, cwd };
+function create(argv: string[], extra: { signals?: EventEmitter; cluster?: FakeCluster } = {}) {
+  // a signal test must not end the test process: exit is a no-op there
+  return createInMemory(argv, { ...extra, ...(extra.signals ? { exit: () => {} } : {}) });
 }
 
 function savedFiles(cwd: string): string[] {
