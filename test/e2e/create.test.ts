@@ -52,6 +52,13 @@ async function podtracePods(namespace = NAMESPACE): Promise<string[]> {
   return list.items.map((p) => String(p.metadata?.name));
 }
 
+/** Writes a pod manifest for -f into the test's directory; returns its path. */
+function podManifest(name: string, yaml: string): string {
+  const file = path.join(cwd, `${name}.yaml`);
+  writeFileSync(file, yaml);
+  return file;
+}
+
 /** Milestone by id; `container.main.` names the pod's first container, whatever its name. */
 function milestone(trace: Trace, id: string) {
   const first = trace.containers.find((c) => c.kind === 'app')?.name ?? 'main';
@@ -139,9 +146,8 @@ describe('podtrace create: a pod that becomes Ready', () => {
   });
 
   it('traces every container of a manifest with an init container and two containers', async () => {
-    const manifest = path.join(cwd, 'multi.yaml');
-    writeFileSync(
-      manifest,
+    const manifest = podManifest(
+      'multi',
       [
         'apiVersion: v1',
         'kind: Pod',
@@ -247,9 +253,8 @@ describe('podtrace create: failures are classified results', () => {
   }
 
   it('a container config error (a missing ConfigMap): exit 15', async () => {
-    const manifest = path.join(cwd, 'config-error.yaml');
-    writeFileSync(
-      manifest,
+    const manifest = podManifest(
+      'config-error',
       'apiVersion: v1\nkind: Pod\nmetadata: { generateName: podtrace-cfg- }\nspec:\n  containers:\n' +
         '    - name: main\n      image: nginx\n      envFrom: [{ configMapRef: { name: podtrace-e2e-no-such-config } }]\n',
     );
@@ -260,9 +265,8 @@ describe('podtrace create: failures are classified results', () => {
   });
 
   it('a pod that exits without restarting: pod-failed, exit 22', async () => {
-    const manifest = path.join(cwd, 'once.yaml');
-    writeFileSync(
-      manifest,
+    const manifest = podManifest(
+      'once',
       'apiVersion: v1\nkind: Pod\nmetadata: { generateName: podtrace-once- }\nspec:\n  restartPolicy: Never\n' +
         '  containers:\n    - { name: main, image: podtrace/crash }\n',
     );
@@ -273,9 +277,8 @@ describe('podtrace create: failures are classified results', () => {
 
   it('a sandbox that cannot be created (unknown runtime handler): exit 16', async () => {
     await ensureRuntimeClass('podtrace-e2e-missing-handler', 'no-such-handler');
-    const manifest = path.join(cwd, 'sandbox.yaml');
-    writeFileSync(
-      manifest,
+    const manifest = podManifest(
+      'sandbox',
       'apiVersion: v1\nkind: Pod\nmetadata: { generateName: podtrace-sandbox- }\nspec:\n  runtimeClassName: podtrace-e2e-missing-handler\n' +
         '  containers:\n    - { name: main, image: nginx }\n',
     );
@@ -295,10 +298,9 @@ describe('podtrace create: failures are classified results', () => {
   });
 
   it('rejected by validation: exit 19, with the server message', async () => {
-    const manifest = path.join(cwd, 'invalid.yaml');
     // valid to podtrace's own checks; only the API server's validation refuses it
-    writeFileSync(
-      manifest,
+    const manifest = podManifest(
+      'invalid',
       'apiVersion: v1\nkind: Pod\nmetadata: { generateName: podtrace-invalid- }\nspec:\n  containers:\n' +
         '    - { name: main, image: nginx, resources: { requests: { cpu: 500m }, limits: { cpu: 100m } } }\n',
     );
