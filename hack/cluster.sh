@@ -115,7 +115,9 @@ ensure_node_interface() {
   if ! ip link show "$NODE_IFACE" >/dev/null 2>&1; then
     ip link add "$NODE_IFACE" type dummy 2>/dev/null || ip link add "$NODE_IFACE" type bridge
   fi
-  ip addr show dev "$NODE_IFACE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/32" dev "$NODE_IFACE"
+  # `replace` is idempotent; a `show | grep -q` test is not under pipefail
+  # (grep exiting first makes `ip` die of SIGPIPE, and the pipeline fail).
+  ip addr replace "$NODE_IP/32" dev "$NODE_IFACE"
   ip link set "$NODE_IFACE" up
 }
 
@@ -388,7 +390,9 @@ start_etcd() {
 start_containerd() {
   start_process containerd "$(command -v containerd)" --config "$ETC/containerd.toml"
   wait_component containerd "containerd" 60 ctr_ version
-  if ! ctr_ images ls -q | grep -qx "registry.k8s.io/pause:3.10.1"; then
+  local images
+  images=$(ctr_ images ls -q)
+  if ! grep -qx "registry.k8s.io/pause:3.10.1" <<<"$images"; then
     log "containerd: importing the pause image"
     "$HACK_DIR/build-images.sh" pause-archive "$STATE/pause.tar"
     ctr_ images import --no-unpack=false "$STATE/pause.tar" >/dev/null

@@ -17,7 +17,7 @@ APT_PACKAGES=(
 install_apt() {
   local absent=()
   for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || absent+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || absent+=("$p")
   done
   [ ${#absent[@]} -eq 0 ] && { log "debian packages: all present"; return; }
   need_root
