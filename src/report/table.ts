@@ -88,10 +88,12 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
       ).map((l) => paint('yellow', l)),
     );
   }
+  for (const reason of trace.run.incomplete ?? []) out.push(...wrap(`! incomplete trace: ${reason}`, width).map((l) => paint('yellow', l)));
   for (const a of trace.anomalies) out.push(paint('yellow', fit(`! ${a.kind}: ${a.explanation}`)));
   for (const g of trace.gaps) {
     const recovered = g.recoveredFromStatus.length ? `; from status instead of events: ${g.recoveredFromStatus.join(', ')}` : '';
-    out.push(paint('yellow', fit(`~ ${g.watch} watch gap of ${formatMs(g.durationMs)} at ${formatOffset(g.fromOffsetMs)} (${g.reason})${recovered}`)));
+    const length = g.unresolved ? 'until the end' : `of ${formatMs(g.durationMs)}`;
+    out.push(paint('yellow', fit(`~ ${g.watch} watch gap ${length} at ${formatOffset(g.fromOffsetMs)} (${g.reason})${recovered}`)));
   }
   if (trace.milestones.some((m) => m.fallback)) out.push(paint('dim', '* timed from a fallback source (see the trace file for why)'));
   const changes = trace.admission.changes;

@@ -672,8 +672,25 @@ function gaps(ctx: Context, milestones: Milestone[], t0: number): Gap[] {
       recoveredFromStatus: recovered,
     };
     if (d.error !== undefined) gap.error = typeof d.error === 'string' ? d.error : JSON.stringify(d.error);
+    if (d.unresolved === true) gap.unresolved = true;
     return gap;
   });
+}
+
+/** Why a trace may miss part of the run, one line each; empty when it saw everything. */
+function incompleteReasons(ctx: Context, traceGaps: readonly Gap[]): string[] {
+  const reasons: string[] = [];
+  if (!ctx.final) reasons.push('the recording ends before the run did');
+  // The client's own record, not the outcome: a run that timed out may be classified by the failure it was in.
+  if (ctx.client.get('timeout')) reasons.push(`gave up after --timeout ${formatMs(ctx.header.options.timeoutMs)} before the pod was Ready`);
+  const interrupted = ctx.client.get('interrupted')?.[0];
+  if (interrupted) reasons.push(`interrupted by ${str(interrupted.data?.signal) ?? 'a signal'}`);
+  for (const gap of traceGaps.filter((g) => g.unresolved)) {
+    reasons.push(`watch ${gap.watch} lost at ${formatOffset(gap.fromOffsetMs)} and not back when the run ended${gap.error ? ` (${gap.error})` : ''}`);
+  }
+  const deleteError = ctx.client.get('delete-error')?.find((o) => num(o.data?.status) !== 404);
+  if (deleteError) reasons.push(`the pod could not be deleted${str(deleteError.data?.message) ? ` (${str(deleteError.data?.message)})` : ''}`);
+  return reasons;
 }
 
 function clockAnomalies(clock: ClockOffset): Anomaly[] {
@@ -698,6 +715,9 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
   const underTest = beforeTeardown(ctx);
   const containers = containersInfo(underTest, clock.estimateMs, t0);
   const phases = [...buildPhases(specs, milestones, t0), ...reportedPhases(ctx, milestones, containers, t0)];
+  const traceGaps = gaps(ctx, milestones, t0);
+  const outcome = classifyOutcome(ctx, milestones);
+  const incomplete = incompleteReasons(ctx, traceGaps);
 
   return {
     schemaVersion: TRACE_SCHEMA_VERSION,
@@ -710,6 +730,8 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
       lastObservedAt: ctx.lastObservedAt,
       observations: observations.length,
       final: ctx.final,
+      complete: incomplete.length === 0,
+      ...(incomplete.length > 0 ? { incomplete } : {}),
       options: {
         keep: header.options.keep,
         timeoutMs: header.options.timeoutMs,
@@ -727,9 +749,9 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     scheduling: { attempts: schedulingAttempts(ctx, clock.estimateMs, t0) },
     containers,
     node: withNodeEvents(nodeInfo(ctx, milestones, t0), ctx, clock.estimateMs, t0, anomalies),
-    gaps: gaps(ctx, milestones, t0),
+    gaps: traceGaps,
     anomalies,
-    outcome: classifyOutcome(ctx, milestones),
+    outcome,
   };
 }
 

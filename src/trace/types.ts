@@ -246,6 +246,8 @@ export interface Gap {
   error?: string;
   /** Milestones in or near the gap that were taken from status fields instead of events. */
   recoveredFromStatus: string[];
+  /** The watch had not come back when the run ended: nothing after `from` was seen through it. */
+  unresolved?: boolean;
 }
 
 export type OutcomeClass =
@@ -312,6 +314,13 @@ export interface RunInfo {
   observations: number;
   /** The run ended (done, timeout, interrupted, or a rejected POST): the outcome is final. */
   final: boolean;
+  /**
+   * False when the trace may miss part of the run: it timed out or was
+   * interrupted, a watch was lost until the end, or the pod could not be deleted.
+   */
+  complete: boolean;
+  /** Why the trace is incomplete, one line each (absent when complete). */
+  incomplete?: string[];
   options: { keep: boolean; timeoutMs: number; image?: string };
 }
 

@@ -118,7 +118,7 @@ export class ResilientWatch {
     this.#stopSignal.abort();
     this.#handle?.abort();
     this.#handle = undefined;
-    this.#closeGap();
+    this.#closeGap(true);
   }
 
   async #list(): Promise<void> {
@@ -251,7 +251,8 @@ export class ResilientWatch {
     this.#handle = undefined;
   }
 
-  #closeGap(): void {
+  /** Records the gap; `atStop`: the watch never came back before the run ended. */
+  #closeGap(atStop = false): void {
     const gap = this.#gap;
     if (!gap) return;
     this.#gap = undefined;
@@ -261,6 +262,7 @@ export class ResilientWatch {
       to: this.log.clock.now(),
       reason: gap.reason,
       ...(gap.error !== undefined ? { error: gap.error } : {}),
+      ...(atStop ? { unresolved: true } : {}),
     });
   }
 }

@@ -3,7 +3,7 @@
  * that clean up after themselves, polling waits, and the local cluster's
  * hooks (restart a component, remove an image from the node).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { CoreV1Api, EventsV1Api, KubeConfig, type CoreV1Event, type EventsV1Event, type V1Pod } from '@kubernetes/client-node';
@@ -197,4 +197,26 @@ export async function waitForSchedulerAfterRestart(): Promise<void> {
   } finally {
     await deletePod(probe);
   }
+}
+
+export interface RunningPodtrace {
+  child: import('node:child_process').ChildProcess;
+  /** Resolves when the process ends; `signal` is set when it died of one it did not handle. */
+  done: Promise<CliResult & { signal: NodeJS.Signals | null }>;
+  /** stderr so far. */
+  stderr(): string;
+}
+
+/** Starts the built CLI without waiting for it, so the test can signal it. */
+export function startPodtrace(args: string[], cwd: string, env: Record<string, string> = {}): RunningPodtrace {
+  const bin = `${REPO_DIR}/bin/podtrace.js`;
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
+  });
+  return { child, done, stderr: () => stderr };
 }

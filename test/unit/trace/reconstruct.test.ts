@@ -401,3 +401,42 @@ describe('ready-big-apiserver-restart (real recording: the API server restarted 
     expect(trace.milestones.map((m) => m.id)).toContain('container.big.started');
   });
 });
+
+describe('complete and incomplete traces (real recordings)', () => {
+  it('a run that saw everything is complete, even with watch gaps it recovered from', () => {
+    const trace = reconstruct(...parts(loadFixture('ready-cut-streams.ndjson')));
+    expect(trace.gaps.length).toBeGreaterThan(0);
+    expect(trace.gaps.every((g) => g.unresolved === undefined)).toBe(true);
+    expect(trace.run.complete).toBe(true);
+    expect(trace.run.incomplete).toBeUndefined();
+    expect(reconstruct(...parts(loadFixture('ready-nginx.ndjson'))).run.complete).toBe(true);
+  });
+
+  it('the API server unreachable until --timeout: incomplete, saying why, watches unresolved', () => {
+    const trace = reconstruct(...parts(loadFixture('timeout-apiserver-unreachable.ndjson')));
+    expect(trace.run.complete).toBe(false);
+    const reasons = trace.run.incomplete!;
+    expect(reasons[0]).toMatch(/^gave up after --timeout 12(\.0)?s before the pod was Ready$/);
+    expect(reasons.filter((r) => /^watch \S+ lost at \+[\d.]+m?s and not back when the run ended/.test(r)).length).toBe(
+      trace.gaps.filter((g) => g.unresolved).length,
+    );
+    expect(trace.gaps.find((g) => g.watch === 'pod')!.unresolved).toBe(true);
+    expect(reasons.at(-1)).toMatch(/^the pod could not be deleted \(cannot reach the API server/);
+    expect(schemaErrors(trace)).toEqual([]);
+  });
+
+  it('a timeout with the cluster reachable is incomplete for the timeout only', () => {
+    const trace = reconstruct(...parts(loadFixture('timeout-big.ndjson')));
+    expect(trace.run.incomplete).toEqual([expect.stringMatching(/^gave up after --timeout /)]);
+  });
+
+  it('a recording cut before the run ended is incomplete', () => {
+    const { header, observations } = loadFixture('ready-nginx.ndjson');
+    const cut = observations.slice(0, Math.floor(observations.length / 2));
+    expect(reconstruct(header, cut).run.incomplete).toContain('the recording ends before the run did');
+  });
+});
+
+function parts(r: { header: Parameters<typeof reconstruct>[0]; observations: Parameters<typeof reconstruct>[1] }) {
+  return [r.header, r.observations] as const;
+}
