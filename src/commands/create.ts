@@ -189,6 +189,7 @@ class CreateRun {
   readonly #interrupt = new AbortController();
   #podMayExist = false;
   #deleteAllowed = true;
+  #watchers: PodWatchSet | undefined;
 
   constructor(
     readonly plan: CreatePlan,
@@ -243,6 +244,7 @@ class CreateRun {
       } else {
         this.progress.step('opening watches');
         watchers = new PodWatchSet(this.kube, this.log, { namespace: this.namespace, podName: this.podName });
+        this.#watchers = watchers;
         await this.#guard(() => watchers!.start());
 
         const created = this.#interrupted() ? undefined : await this.#post();
@@ -543,7 +545,9 @@ class CreateRun {
           return;
         }
         this.progress.stop();
-        const cleanup = this.#podMayExist && !this.plan.keep ? ` The pod may still exist: ${this.#cleanupCommand()}` : '';
+        // Deleted but not seen gone yet counts too: a long grace period keeps it around.
+        const mayRemain = this.#podMayExist || (this.#watchers !== undefined && !this.#watchers.podGone && this.log.observations.some((o) => o.type === 'post-response'));
+        const cleanup = mayRemain && !this.plan.keep ? ` The pod may still exist: ${this.#cleanupCommand()}` : '';
         this.ctx.stderr.write(`podtrace: stopped by a second ${signal}.${cleanup}\n`);
         exit(signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
       };
