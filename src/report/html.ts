@@ -296,8 +296,9 @@ function milestoneTable(trace: Trace): string {
 
 function notes(trace: Trace): string {
   const items = [
+    ...(trace.run.incomplete ?? []).map((reason) => `incomplete trace: ${reason}`),
     ...trace.anomalies.map((a) => `${a.kind}: ${a.explanation}`),
-    ...trace.gaps.map((g) => `${g.watch} watch gap of ${formatMs(g.durationMs)} at ${formatOffset(g.fromOffsetMs)} (${g.reason})`),
+    ...trace.gaps.map((g) => `${g.watch} watch gap ${g.unresolved ? 'until the end' : `of ${formatMs(g.durationMs)}`} at ${formatOffset(g.fromOffsetMs)} (${g.reason})`),
   ];
   return items.length ? `<ul class="notes">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '';
 }
