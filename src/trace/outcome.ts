@@ -157,6 +157,12 @@ export function classifyPostError(
       exitCode: EXIT.usage,
     };
   }
+  // A policy or webhook that denied it, whatever status it chose (a ValidatingAdmissionPolicy answers 422 by default).
+  const denier = admissionDenier(message);
+  if (denier) {
+    const hint = `denied by ${denier.kind === 'policy' ? `ValidatingAdmissionPolicy "${denier.name}"${denier.binding ? ` (binding "${denier.binding}")` : ''}` : `admission webhook "${denier.name}"`}: change the pod to satisfy it, or ask its owner (kubectl get ${denier.kind === 'policy' ? 'validatingadmissionpolicy' : 'validatingwebhookconfigurations,mutatingwebhookconfigurations'})`;
+    return { cls: 'admission-rejected', reason: reason ?? String(status), message, hint };
+  }
   if (status === 422 || status === 400) return { cls: 'validation-rejected', reason: reason ?? 'Invalid', message };
   if (status === 403) {
     if (admission.test(message)) return { cls: 'admission-rejected', reason: reason ?? 'Forbidden', message };
@@ -166,6 +172,15 @@ export function classifyPostError(
     return { cls: 'admission-rejected', reason: reason ?? String(status), message };
   }
   return { cls: 'api-error', reason: reason ?? String(status), message };
+}
+
+/** Who denied a request, from the API server's message: a ValidatingAdmissionPolicy or an admission webhook (Gatekeeper, Kyverno, ...). */
+export function admissionDenier(message: string): { kind: 'policy' | 'webhook'; name: string; binding?: string } | undefined {
+  const policy = /ValidatingAdmissionPolicy '([^']+)'(?: with binding '([^']+)')? denied request/.exec(message);
+  if (policy) return { kind: 'policy', name: policy[1]!, ...(policy[2] ? { binding: policy[2] } : {}) };
+  const webhook = /admission webhook "([^"]+)" denied the request/.exec(message);
+  if (webhook) return { kind: 'webhook', name: webhook[1]! };
+  return undefined;
 }
 
 /**

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/exit-codes.js';
 import type { Observation } from '../../../src/trace/observation.js';
-import { classifyPostError, isTerminalFailure, settledFailure } from '../../../src/trace/outcome.js';
+import { admissionDenier, classifyPostError, isTerminalFailure, settledFailure } from '../../../src/trace/outcome.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
 import { loadFixture } from './recording-files.js';
 import { schemaErrors } from './schema-validator.js';
@@ -71,8 +71,20 @@ describe('classifyPostError', () => {
     [403, 'Forbidden', 'pods "web" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false', 'admission-rejected'],
     [500, 'InternalError', 'Internal error occurred: failed calling webhook "mutate.example.com": context deadline exceeded', 'admission-rejected'],
     [409, 'AlreadyExists', 'pods "web" already exists', 'api-error'],
+    // a ValidatingAdmissionPolicy's default answer is 422 Invalid: still the policy, not validation
+    [422, 'Invalid', `pods "web" is forbidden: ValidatingAdmissionPolicy 'allowed-registry' with binding 'allowed-registry' denied request: images must come from registry.example.com`, 'admission-rejected'],
   ])('%i %s → %s', (status, reason, message, cls) => {
     expect(classifyPostError({ status, reason, message }).cls).toBe(cls);
+  });
+
+  it('names the policy or webhook that denied the pod, in the hint', () => {
+    const vap = `pods "web" is forbidden: ValidatingAdmissionPolicy 'allowed-registry' with binding 'allowed-registry-b' denied request: images must come from registry.example.com`;
+    expect(admissionDenier(vap)).toEqual({ kind: 'policy', name: 'allowed-registry', binding: 'allowed-registry-b' });
+    expect(classifyPostError({ status: 422, reason: 'Invalid', message: vap }).hint).toMatch(/^denied by ValidatingAdmissionPolicy "allowed-registry" \(binding "allowed-registry-b"\): /);
+    const gatekeeper = 'admission webhook "validation.gatekeeper.sh" denied the request: [k8sallowedrepos] container <web> has an invalid image repo <nginx>';
+    expect(admissionDenier(gatekeeper)).toEqual({ kind: 'webhook', name: 'validation.gatekeeper.sh' });
+    expect(classifyPostError({ status: 403, reason: 'Forbidden', message: gatekeeper }).hint).toMatch(/^denied by admission webhook "validation.gatekeeper.sh": /);
+    expect(admissionDenier('Pod "web" is invalid: spec.containers[0].image: Required value')).toBeUndefined();
   });
 
   it('makes a rejected POST a final, terminal outcome with its exit code', () => {
