@@ -15,7 +15,7 @@ import type { Component, Trace } from '../trace/types.js';
 import { describeOutcomes, metricValues, type ReportAggregate } from './aggregate.js';
 import { verdictText } from './diff.js';
 import { signedMs, signedPct } from './markdown.js';
-import { environmentFacts, failed, failingStep, milestoneIndex, phaseLabel } from './run-facts.js';
+import { environmentFacts, failed, failingStep, gapSummary, milestoneIndex, phaseLabel } from './run-facts.js';
 import { SOURCE_LABEL } from './style.js';
 
 export interface HtmlReportInput {
@@ -298,7 +298,7 @@ function notes(trace: Trace): string {
   const items = [
     ...(trace.run.incomplete ?? []).map((reason) => `incomplete trace: ${reason}`),
     ...trace.anomalies.map((a) => `${a.kind}: ${a.explanation}`),
-    ...trace.gaps.map((g) => `${g.watch} watch gap ${g.unresolved ? 'until the end' : `of ${formatMs(g.durationMs)}`} at ${formatOffset(g.fromOffsetMs)} (${g.reason})`),
+    ...trace.gaps.map(gapSummary),
   ];
   return items.length ? `<ul class="notes">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '';
 }

@@ -3,7 +3,8 @@
  * the step a failed run stopped in, the facts a report header shows.
  */
 import type { RunSet } from '../trace/runset.js';
-import type { Milestone, Phase, Trace } from '../trace/types.js';
+import { formatMs, formatOffset } from '../trace/format-ms.js';
+import type { Gap, Milestone, Phase, Trace } from '../trace/types.js';
 
 export type Step = Phase & { kind: 'step'; from: string; to: string };
 
@@ -100,4 +101,9 @@ export function runSpan(trace: Trace): { start: number; end: number } {
 /** Labels that tell runs apart when several sets are shown together. */
 export function runName(set: RunSet, trace: Trace, multipleSets: boolean): string {
   return multipleSets ? `${set.label}: ${trace.pod.name}` : trace.pod.name;
+}
+
+/** "pod watch gap of 270ms at +1.49s (error)", or "until the end" for a watch that never came back. */
+export function gapSummary(g: Gap): string {
+  return `${g.watch} watch gap ${g.unresolved ? 'until the end' : `of ${formatMs(g.durationMs)}`} at ${formatOffset(g.fromOffsetMs)} (${g.reason})`;
 }

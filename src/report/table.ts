@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import { formatMs, formatOffset, type Milestone, type Outcome, type Trace } from '../trace/index.js';
 import { COMPONENT_STYLE, SOURCE_LABEL, painter, truncate, wrap, type Painter } from './style.js';
 import { renderWaterfall } from './waterfall.js';
+import { gapSummary } from './run-facts.js';
 
 export interface TableOptions {
   color: boolean;
@@ -92,8 +93,7 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
   for (const a of trace.anomalies) out.push(paint('yellow', fit(`! ${a.kind}: ${a.explanation}`)));
   for (const g of trace.gaps) {
     const recovered = g.recoveredFromStatus.length ? `; from status instead of events: ${g.recoveredFromStatus.join(', ')}` : '';
-    const length = g.unresolved ? 'until the end' : `of ${formatMs(g.durationMs)}`;
-    out.push(paint('yellow', fit(`~ ${g.watch} watch gap ${length} at ${formatOffset(g.fromOffsetMs)} (${g.reason})${recovered}`)));
+    out.push(paint('yellow', fit(`~ ${gapSummary(g)}${recovered}`)));
   }
   if (trace.milestones.some((m) => m.fallback)) out.push(paint('dim', '* timed from a fallback source (see the trace file for why)'));
   const changes = trace.admission.changes;

@@ -4,7 +4,7 @@
  * under test-artifacts/recordings, named after its outcome, so it can become a
  * fixture for the unit tests of reconstruct().
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,13 +19,13 @@ import {
   clusterHook,
   ensureNamespace,
   ensureRuntimeClass,
+  keepRecording,
   kubeconfigPath,
   NAMESPACE,
   runPodtrace,
   serviceAccountKubeconfig,
 } from './harness.js';
 
-const artifacts = path.join(REPO_DIR, 'test-artifacts', 'recordings');
 
 const podtrace = runPodtrace;
 type Result = CliResult;
@@ -40,10 +40,7 @@ async function traced(label: string, args: string[], cwd: string): Promise<{ res
   if (!result.stdout.trim().startsWith('{')) throw new Error(`podtrace printed no trace (exit ${result.code}): ${result.stderr}`);
   const trace = JSON.parse(result.stdout) as Trace;
   expect(schemaErrors(trace), `${label}: the trace matches schema/trace.schema.json`).toEqual([]);
-  if (existsSync(recording)) {
-    mkdirSync(artifacts, { recursive: true });
-    copyFileSync(recording, path.join(artifacts, `${trace.outcome.class}-${label}.ndjson`));
-  }
+  keepRecording(recording, trace, label);
   return { result, trace };
 }
 

@@ -4,10 +4,13 @@
  * hooks (restart a component, remove an image from the node).
  */
 import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { CoreV1Api, EventsV1Api, KubeConfig, type CoreV1Event, type EventsV1Event, type V1Pod } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import type { Trace } from '../../src/trace/types.js';
 import { CLUSTER_SCRIPT, REPO_DIR } from './cluster-provider.js';
 
 const run = promisify(execFile);
@@ -219,4 +222,12 @@ export function startPodtrace(args: string[], cwd: string, env: Record<string, s
     child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
   });
   return { child, done, stderr: () => stderr };
+}
+
+/** Keeps a run's recording under test-artifacts/recordings as `<outcome-class>-<label>.ndjson`, a fixture candidate. */
+export function keepRecording(file: string, trace: Trace, label: string): void {
+  if (!existsSync(file)) return;
+  const artifacts = path.join(REPO_DIR, 'test-artifacts', 'recordings');
+  mkdirSync(artifacts, { recursive: true });
+  copyFileSync(file, path.join(artifacts, `${trace.outcome.class}-${label}.ndjson`));
 }

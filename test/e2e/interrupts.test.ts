@@ -12,7 +12,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
-import { clusterHook, deletePod, kubeconfigPath, readPod, startPodtrace, uniqueName, waitFor, waitForPodGone } from './harness.js';
+import { clusterHook, deletePod, kubeconfigPath, startPodtrace, uniqueName, waitFor, waitForPod, waitForPodGone } from './harness.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-interrupts-'));
 const leftovers: string[] = [];
@@ -63,7 +63,7 @@ describe('interrupts', () => {
     const name = uniqueName('intr');
     leftovers.push(name);
     const run = startPodtrace(['create', ...s.args, '--name', name, '--kubeconfig', kubeconfigPath(), '--timeout', '3m', '--out', `${name}.json`], cwd);
-    await waitFor(`pod ${name} in the ${s.step} step`, 60_000, async () => (s.reached(await readPod(name)) ? true : undefined));
+    await waitForPod(name, `in the ${s.step} step`, 60_000, s.reached);
     run.child.kill(s.signal);
     const result = await run.done;
     expect(result.code, result.stderr).toBe(s.signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated);
@@ -90,7 +90,7 @@ describe('interrupts', () => {
         .concat(['--command', '--', 'sh', '-c', 'trap "" TERM; while :; do sleep 1; done']),
       cwd,
     );
-    await waitFor(`pod ${name} to run`, 60_000, async () => ((await readPod(name)).status?.containerStatuses?.some((c) => c.state?.running) ? true : undefined));
+    await waitForPod(name, 'a container running', 60_000, (pod) => pod.status?.containerStatuses?.some((c) => c.state?.running) === true);
     run.child.kill('SIGINT');
     await waitFor('the first signal to be handled', 5_000, async () => (run.stderr().includes('SIGINT received') ? true : undefined));
     run.child.kill('SIGINT');

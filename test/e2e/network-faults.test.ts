@@ -4,18 +4,16 @@
  * while the server stays up, and the server unreachable for longer than
  * --timeout. Recordings go to test-artifacts/recordings like create.test.ts's.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
-import { REPO_DIR } from './cluster-provider.js';
-import { condition, deletePod, kubeconfigPath, readPod, startPodtrace, uniqueName, waitFor, waitForPodGone } from './harness.js';
+import { condition, deletePod, keepRecording, kubeconfigPath, readPod, startPodtrace, uniqueName, waitFor, waitForPod, waitForPodGone } from './harness.js';
 import { kubeconfigThrough, serverOf, TcpProxy } from './tcp-proxy.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-netfaults-'));
-const artifacts = path.join(REPO_DIR, 'test-artifacts', 'recordings');
 let proxy: TcpProxy;
 let viaProxy: string;
 const leftovers: string[] = [];
@@ -31,17 +29,8 @@ afterAll(async () => {
   for (const name of leftovers) await deletePod(name);
 });
 
-function keepRecording(file: string, trace: Trace, label: string): void {
-  if (!existsSync(file)) return;
-  mkdirSync(artifacts, { recursive: true });
-  copyFileSync(file, path.join(artifacts, `${trace.outcome.class}-${label}.ndjson`));
-}
-
 async function running(name: string): Promise<void> {
-  await waitFor(`pod ${name} to run`, 60_000, async () => {
-    const pod = await readPod(name);
-    return pod.status?.containerStatuses?.some((c) => c.state?.running) ? true : undefined;
-  });
+  await waitForPod(name, 'a container running', 60_000, (pod) => pod.status?.containerStatuses?.some((c) => c.state?.running) === true);
 }
 
 describe('network faults between podtrace and the API server', () => {
