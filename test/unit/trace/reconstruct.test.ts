@@ -440,3 +440,15 @@ describe('complete and incomplete traces (real recordings)', () => {
 function parts(r: { header: Parameters<typeof reconstruct>[0]; observations: Parameters<typeof reconstruct>[1] }) {
   return [r.header, r.observations] as const;
 }
+
+describe('admission-rejected-vap (real recording: a ValidatingAdmissionPolicy answers 422)', () => {
+  const trace = reconstruct(...parts(loadFixture('admission-rejected-vap.ndjson')));
+
+  it('is an admission rejection naming the policy and binding, not a validation error', () => {
+    expect(trace.outcome.class).toBe('admission-rejected');
+    expect(trace.outcome.exitCode).toBe(EXIT.admissionRejected);
+    expect(trace.outcome.hint).toMatch(/^denied by ValidatingAdmissionPolicy "podtrace-e2e-allowed-registry" \(binding "podtrace-e2e-allowed-registry"\)/);
+    expect(trace.admission.status).toBe('rejected');
+    expect(trace.milestones.map((m) => m.id)).not.toContain('scheduler.scheduled');
+  });
+});
