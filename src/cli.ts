@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CommandContext } from './commands/context.js';
 import type { CreateFlags } from './commands/create-plan.js';
 import type { DiffFlags } from './commands/diff.js';
+import type { InspectFlags } from './commands/inspect.js';
 import type { ReplayFlags } from './commands/replay.js';
 import type { ReportFlags } from './commands/report.js';
 import { describeFailure, UsageError } from './errors.js';
@@ -46,6 +47,10 @@ export const CREATE_OPTIONS: OptionSpec[] = [
   { flags: '--node-selector <key=value>', description: 'node selector label (repeatable)', repeatable: true },
   { flags: '--timeout <duration>', description: 'give up waiting for Ready after this long', default: '5m' },
   { flags: '--keep', description: 'leave the pod running (default: delete it and trace the teardown)' },
+  {
+    flags: '--expose <port>',
+    description: 'also create a Service for the pod on PORT and time its endpoint in the EndpointSlice (deleted with the pod)',
+  },
   ...OUTPUT_OPTIONS,
   { flags: '--record <file>', description: 'also save every observation as an NDJSON recording (for replay)' },
   { flags: '-q, --quiet', description: 'no live progress on stderr' },
@@ -59,6 +64,12 @@ export const CREATE_OPTIONS: OptionSpec[] = [
 ];
 
 export const REPLAY_OPTIONS: OptionSpec[] = [...OUTPUT_OPTIONS];
+
+export const INSPECT_OPTIONS: OptionSpec[] = [
+  ...KUBE_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  { flags: '--record <file>', description: 'also save what was read as an NDJSON recording (for replay)' },
+];
 
 export const REPORT_OPTIONS: OptionSpec[] = [
   {
@@ -86,6 +97,7 @@ const GLOBAL_OPTIONS: OptionSpec[] = [{ flags: '--debug', description: 'print st
 export type Invocation =
   | { command: 'create'; flags: CreateFlags; debug: boolean }
   | { command: 'replay'; flags: ReplayFlags; debug: boolean }
+  | { command: 'inspect'; flags: InspectFlags; debug: boolean }
   | { command: 'diff'; flags: DiffFlags; debug: boolean }
   | { command: 'report'; flags: ReportFlags; debug: boolean }
   /** Help or version was printed; nothing to run. */
@@ -176,6 +188,34 @@ Examples:
     };
   });
 
+  const inspect = addOptions(
+    program
+      .command('inspect')
+      .description("rebuild the best trace possible for an existing pod podtrace did not create (from its status and the events left)")
+      .argument('<pod>', 'pod name'),
+    INSPECT_OPTIONS,
+  ).addHelpText(
+    'after',
+    `
+Nothing is created or deleted. The API server keeps events 1 h by default: for an older pod
+the times come from its status fields, to the second, and the trace says so (run.incomplete).
+
+Examples:
+  podtrace inspect web-7d4b9c-x2x8q -n shop
+  podtrace inspect web-7d4b9c-x2x8q -n shop -o json --out web.json
+`,
+  );
+  inspect.action((pod: string, options: Record<string, unknown>) => {
+    if (trailingArgs.length > 0) throw new UsageError('inspect takes no arguments after --');
+    const str = (key: string): string | undefined => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
+    const flags: InspectFlags = { pod, output: str('output') ?? 'table' };
+    for (const key of ['namespace', 'context', 'kubeconfig', 'out', 'record'] as const) {
+      const value = str(key);
+      if (value !== undefined) flags[key] = value;
+    }
+    invocation = { command: 'inspect', flags, debug: options['debug'] === true };
+  });
+
   const report = addOptions(
     program
       .command('report')
@@ -248,7 +288,7 @@ Examples:
     };
   });
 
-  for (const command of [create, replay, report, diffCommand]) {
+  for (const command of [create, replay, inspect, report, diffCommand]) {
     command.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true);
   }
 
@@ -295,6 +335,10 @@ Examples:
         const { run: runReplay } = await import('./commands/replay.js');
         return runReplay(parsed.flags, commandCtx);
       }
+      case 'inspect': {
+        const { run: runInspect } = await import('./commands/inspect.js');
+        return runInspect(parsed.flags, commandCtx);
+      }
       case 'diff': {
         const { run: runDiff } = await import('./commands/diff.js');
         return runDiff(parsed.flags, commandCtx);
@@ -339,6 +383,7 @@ function toCreateFlags(image: string | undefined, options: Record<string, unknow
     ['record', str('record')],
     ['runs', str('runs')],
     ['interval', str('interval')],
+    ['expose', str('expose')],
   ];
   for (const [key, value] of optional) {
     if (value !== undefined) (flags as unknown as Record<string, unknown>)[key] = value;

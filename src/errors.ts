@@ -39,6 +39,11 @@ export class NamespaceNotFoundError extends PodtraceError {
   readonly exitCode = EXIT.namespaceNotFound;
 }
 
+/** inspect: no such pod in the namespace. */
+export class PodNotFoundError extends PodtraceError {
+  readonly exitCode = EXIT.podNotFound;
+}
+
 /** 401: expired or invalid credentials. */
 export class AuthError extends PodtraceError {
   readonly exitCode = EXIT.unauthenticated;

@@ -13,6 +13,7 @@ export const EXIT = {
   unauthenticated: 6, // 401: expired or invalid credentials
   badTraceFile: 7, // corrupt, truncated, wrong schema version or unrelated file
   fileWrite: 8, // could not write the trace/report file
+  podNotFound: 9, // inspect: no pod of that name in the namespace
 
   // classified pod outcomes
   unschedulable: 10,

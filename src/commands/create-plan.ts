@@ -49,6 +49,8 @@ export interface CreateFlags {
   failOn?: string[];
   /** `--interval 5s`: pause between runs (let the node settle, or a harness act). */
   interval?: string;
+  /** `--expose PORT`: also create a Service for the pod on this port. */
+  expose?: string;
 }
 
 /** Everything `create` needs, validated; made before any kubeconfig is read or request is sent. */
@@ -73,6 +75,8 @@ export interface CreatePlan {
   gates: Gate[];
   /** Pause between the end of one run and the start of the next, ms. */
   intervalMs: number;
+  /** `--expose PORT`: a Service named after the pod, on this port, deleted with it. */
+  expose?: number;
 }
 
 /** More runs than this is a benchmark farm, not a trace: use several invocations. */
@@ -177,6 +181,12 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
   const podName = runs > 1 && fixedName ? validatePodName(`${baseName}-${runIndex + 1}`) : baseName;
   const image = primaryImage(manifest);
   const namespace = flags.namespace ?? (manifestNamespace as string | undefined);
+  const expose = flags.expose !== undefined ? parsePort(flags.expose, '--expose') : undefined;
+  if (expose !== undefined && !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(podName)) {
+    throw new UsageError(
+      `--expose: the Service takes the pod's name, and "${podName}" is not a Service name (lowercase letters, digits and "-", starting with a letter, at most 63 characters): choose one with --name`,
+    );
+  }
   return {
     manifest,
     podName,
@@ -197,6 +207,7 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
     intervalMs,
     runIndex,
     gates,
+    ...(expose !== undefined ? { expose } : {}),
   };
 }
 

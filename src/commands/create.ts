@@ -15,7 +15,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext, StopSignal } from './context.js';
 import { planCreate, type CreateFlags, type CreatePlan } from './create-plan.js';
 import { printTrace, saveTrace, useColor } from './output.js';
-import { finalizeManifest, type PodManifest } from './pod-manifest.js';
+import { finalizeManifest, MANAGED_BY_LABEL, RUN_LABEL, type PodManifest } from './pod-manifest.js';
 import { TOOL_VERSION } from './version.js';
 import { LiveTrace } from './live-trace.js';
 import { createProgress, type Progress } from './progress.js';
@@ -190,6 +190,9 @@ class CreateRun {
   #podMayExist = false;
   #deleteAllowed = true;
   #watchers: PodWatchSet | undefined;
+  /** --expose: the Service request, once sent; true when it was created. */
+  #service: Promise<boolean> | undefined;
+  #serviceMayExist = false;
 
   constructor(
     readonly plan: CreatePlan,
@@ -208,7 +211,12 @@ class CreateRun {
       startedAt,
       namespace: this.namespace,
       podName: this.podName,
-      options: { keep: plan.keep, timeoutMs: plan.timeoutMs, ...(plan.image !== undefined ? { image: plan.image } : {}) },
+      options: {
+        keep: plan.keep,
+        timeoutMs: plan.timeoutMs,
+        ...(plan.image !== undefined ? { image: plan.image } : {}),
+        ...(plan.expose !== undefined ? { expose: plan.expose } : {}),
+      },
     };
   }
 
@@ -243,7 +251,11 @@ class CreateRun {
         doneReason = 'interrupted';
       } else {
         this.progress.step('opening watches');
-        watchers = new PodWatchSet(this.kube, this.log, { namespace: this.namespace, podName: this.podName });
+        watchers = new PodWatchSet(this.kube, this.log, {
+          namespace: this.namespace,
+          podName: this.podName,
+          ...(plan.expose !== undefined ? { serviceName: this.podName } : {}),
+        });
         this.#watchers = watchers;
         await this.#guard(() => watchers!.start());
 
@@ -256,6 +268,7 @@ class CreateRun {
             this.progress.note(`the create request failed without an answer; the pod may exist. Check with: kubectl get pod -n ${this.namespace} ${this.podName}`);
           }
         } else {
+          if (plan.expose !== undefined) this.#service = this.#expose(plan.expose);
           const result = await this.#waitForOutcome(watchers);
           doneReason = result;
           outcomeAtStop = this.#outcomeAtStop;
@@ -264,8 +277,9 @@ class CreateRun {
               this.progress.note(
                 `warning: not allowed to delete pods in ${this.namespace}; the pod is left running. Clean up with: ${this.#cleanupCommand()}`,
               );
-            } else if (!watchers.podGone) {
-              await this.#teardown(watchers);
+            } else {
+              await this.#deleteService();
+              if (!watchers.podGone) await this.#teardown(watchers);
             }
           }
         }
@@ -277,6 +291,7 @@ class CreateRun {
       this.progress.stop();
       watchers?.stop();
       if (this.#podMayExist && !plan.keep) await this.#bestEffortDelete();
+      if (this.#serviceMayExist && !plan.keep) await this.#deleteService().catch(() => {});
       throw error;
     } finally {
       removeSignalHandlers();
@@ -413,7 +428,7 @@ class CreateRun {
       const stopListening = live.onUpdate((trace) => {
         const failure = trace.outcome.suspected?.class;
         this.#outcomeAtStop = failure ?? trace.outcome.class;
-        if (trace.outcome.class === 'ready') return finish('ready');
+        if (trace.outcome.class === 'ready' && this.#exposed(trace)) return finish('ready');
         if (isTerminalFailure(trace)) return finish('failed');
         if (settledFailure(trace, ctx.clock.now(), SETTLED_FAILURE_GRACE_MS)) return finish('failed');
         if (watchers.podGone) return finish('gone');
@@ -431,6 +446,75 @@ class CreateRun {
       this.#interrupt.signal.addEventListener('abort', onInterrupt, { once: true });
       live.schedule();
     });
+  }
+
+  /**
+   * --expose: a Service named after the pod, selecting it by its run label, and
+   * whether the cluster runs a DNS Service that would give it a name. Runs
+   * while the pod starts; its answers are observations like any other.
+   */
+  async #expose(port: number): Promise<boolean> {
+    const { log, kube, namespace, podName } = this;
+    const ns = encodeURIComponent(namespace);
+    const labels = this.manifest.metadata.labels as Record<string, string>;
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: podName, namespace, labels: { [MANAGED_BY_LABEL]: 'podtrace', [RUN_LABEL]: labels[RUN_LABEL]! } },
+      spec: { selector: { [RUN_LABEL]: labels[RUN_LABEL]! }, ports: [{ name: 'traced', port, targetPort: port, protocol: 'TCP' }] },
+    };
+    const dns = kube.request('GET', '/api/v1/namespaces/kube-system/services/kube-dns').then(
+      () => log.client('cluster-dns', { service: 'kube-system/kube-dns', found: true }),
+      (error: unknown) =>
+        log.client(
+          'cluster-dns',
+          error instanceof KubeApiError && error.status === 404 ? { service: 'kube-system/kube-dns', found: false } : { error: describe(error) },
+        ),
+    );
+    this.#serviceMayExist = true;
+    try {
+      const response = await kube.request('POST', `/api/v1/namespaces/${ns}/services`, { body });
+      log.client('service-created', { status: response.status, service: response.body });
+      return true;
+    } catch (error) {
+      log.client('service-error', {
+        status: error instanceof KubeApiError ? error.status : 0,
+        reason: error instanceof KubeApiError ? error.reason : 'Unreachable',
+        message: describe(connectionFailure(error, kube.target.server) ?? error),
+      });
+      // 409: a Service of that name exists and is not ours: never delete it.
+      if (error instanceof KubeApiError) this.#serviceMayExist = false;
+      this.progress.note(`warning: could not create the Service (${describe(error)}): the trace goes on without it`);
+      return false;
+    } finally {
+      await dns;
+    }
+  }
+
+  /** Without --expose, or when the Service could not be made, Ready is enough; else its endpoint must be ready too. */
+  #exposed(trace: Trace): boolean {
+    if (this.plan.expose === undefined) return true;
+    if (this.log.observations.some((o) => o.source === 'client' && o.type === 'service-error')) return true;
+    return trace.milestones.some((m) => m.id === 'service.endpoint-ready');
+  }
+
+  async #deleteService(): Promise<void> {
+    if (this.#service === undefined) return;
+    const created = await this.#service;
+    if (!created && !this.#serviceMayExist) return;
+    const { log, kube, namespace, podName } = this;
+    try {
+      const response = await kube.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(podName)}`);
+      log.client('service-deleted', { status: response.status });
+      this.#serviceMayExist = false;
+    } catch (error) {
+      if (error instanceof KubeApiError && error.status === 404) {
+        this.#serviceMayExist = false;
+        return;
+      }
+      log.client('service-deleted', { error: describe(error) });
+      this.progress.note(`warning: could not delete the Service (${describe(error)}). Clean up with: kubectl delete service -n ${namespace} ${podName}`);
+    }
   }
 
   async #teardown(watchers: PodWatchSet): Promise<void> {
@@ -527,7 +611,8 @@ class CreateRun {
   }
 
   #cleanupCommand(): string {
-    return `kubectl delete pod -n ${this.namespace} ${this.podName}`;
+    const service = this.#serviceMayExist ? `; kubectl delete service -n ${this.namespace} ${this.podName}` : '';
+    return `kubectl delete pod -n ${this.namespace} ${this.podName}${service}`;
   }
 
   #installSignalHandlers(): () => void {

@@ -22,6 +22,7 @@ export const COMPONENT_TID: Readonly<Record<Component, number>> = {
   kubelet: 4,
   runtime: 5,
   node: 6,
+  'controller-manager': 7,
 };
 
 export interface TraceEvent {

@@ -22,6 +22,7 @@ export const TRACE_KEY_ORDER: readonly (keyof Trace)[] = [
   'scheduling',
   'containers',
   'node',
+  'service',
   'gaps',
   'anomalies',
 ];

@@ -29,6 +29,7 @@ export const COMPONENT_STYLE: Readonly<Record<Component, StyleName>> = {
   client: 'cyan',
   apiserver: 'blue',
   scheduler: 'magenta',
+  'controller-manager': 'magenta',
   kubelet: 'green',
   runtime: 'yellow',
   node: 'gray',

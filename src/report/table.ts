@@ -15,7 +15,7 @@ export interface TableOptions {
 }
 
 function header(trace: Trace, paint: Painter, width: number): string {
-  const parts = [`podtrace ${trace.toolVersion}`, `${trace.pod.namespace}/${trace.pod.name}`];
+  const parts = [`podtrace ${trace.toolVersion}${trace.run.mode === 'inspect' ? ' inspect' : ''}`, `${trace.pod.namespace}/${trace.pod.name}`];
   const c = trace.cluster;
   if (c?.context) parts.push(`context ${c.context}${c.serverVersion ? ` (${c.serverVersion})` : ''}`);
   if (trace.pod.nodeName) parts.push(`node ${trace.pod.nodeName}`);
@@ -55,9 +55,9 @@ function milestoneRows(trace: Trace, paint: Painter, withDetail: boolean): strin
   });
 }
 
-function outcomeLines(outcome: Outcome, paint: Painter, width: number): string[] {
+function outcomeLines(outcome: Outcome, paint: Painter, width: number, inspected: boolean): string[] {
   if (outcome.class === 'ready') {
-    return [paint('green', `✔ Ready ${formatMs(outcome.readyAfterMs ?? 0)} after the POST`)];
+    return [paint('green', `✔ Ready ${formatMs(outcome.readyAfterMs ?? 0)} after ${inspected ? 'the pod was created' : 'the POST'}`)];
   }
   if (outcome.class === 'in-progress') {
     const lines = [paint('cyan', truncate(`… in progress${outcome.phase ? `: waiting for ${outcome.phase}` : ''}`, width))];
@@ -121,7 +121,22 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
       out.push(paint('dim', fit(`${c.name}: ${c.image} already present on the node`)));
     }
   }
+  if (trace.service) out.push(...wrap(serviceLine(trace.service), width));
   return out;
+}
+
+/** --expose: where the Service answers, and whether anything in the cluster can look its name up. */
+export function serviceLine(s: NonNullable<Trace['service']>): string {
+  if (s.error) return `service ${s.namespace}/${s.name} could not be created: ${s.error}`;
+  const at = s.clusterIP ? `${s.clusterIP}:${s.port}` : `port ${s.port}`;
+  const endpoint = s.endpoint ? `, endpoint ${s.endpoint.address} ${s.endpoint.ready ? 'ready' : 'not ready'}` : ', no endpoint seen';
+  const dns =
+    s.clusterDns === 'found'
+      ? ''
+      : s.clusterDns === 'absent'
+        ? ' (the cluster has no DNS Service, kube-system/kube-dns: the name resolves nowhere; use the cluster IP)'
+        : ' (could not tell whether the cluster runs DNS)';
+  return `service ${s.dnsName} → ${at}${endpoint}${dns}`;
 }
 
 /** cli-table3 rules every row or none: put one rule back under the heading only. */
@@ -149,7 +164,7 @@ export function renderTable(trace: Trace, options: TableOptions): string {
 
   const sections = [header(trace, paint, width), trace.milestones.length ? withHeadRule(table.toString()) : paint('dim', '(nothing observed yet)')];
   sections.push(renderWaterfall(trace, { color: options.color, width }));
-  sections.push(outcomeLines(trace.outcome, paint, width).join('\n'));
+  sections.push(outcomeLines(trace.outcome, paint, width, trace.run.mode === 'inspect').join('\n'));
   const n = notes(trace, paint, width);
   if (n.length) sections.push(n.join('\n'));
   return `${sections.join('\n\n')}\n`;

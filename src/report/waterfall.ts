@@ -14,9 +14,10 @@ export interface WaterfallOptions {
   width: number;
 }
 
-function bar(startCell: number, lengthCells: number): string {
-  const lead = ' '.repeat(Math.max(0, Math.floor(startCell)));
+function bar(startCell: number, lengthCells: number, width: number): string {
   const eighths = Math.round(lengthCells * 8);
+  // a zero-length phase at the very end of the span still gets its tick in the last cell
+  const lead = ' '.repeat(Math.max(0, Math.min(Math.floor(startCell), eighths <= 0 ? width - 1 : width)));
   if (eighths <= 0) return `${lead}▏`;
   return lead + FULL.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
 }
@@ -55,7 +56,7 @@ export function renderWaterfall(trace: Trace, options: WaterfallOptions): string
   const labels = new Map(trace.milestones.map((m) => [m.id, m.label]));
   const lines = phases.map((p) => {
     const label = truncate(rowLabel(p, labels, labelWidth), labelWidth).padEnd(labelWidth);
-    let b = bar(cell(p.startOffsetMs), (p.durationMs / span) * barWidth);
+    let b = bar(cell(p.startOffsetMs), (p.durationMs / span) * barWidth, barWidth);
     if (b.length > barWidth) b = b.slice(0, barWidth);
     const styled = p.clamped ? paint('red', b) : paint(p.kind === 'reported' ? 'dim' : COMPONENT_STYLE[p.component ?? 'node'], b);
     const duration = `${p.clamped ? '!' : ''}${formatMs(p.durationMs)}`.padStart(durWidth);
@@ -69,7 +70,8 @@ export function renderWaterfall(trace: Trace, options: WaterfallOptions): string
   const right = formatOffset(end);
   const legend = `${left}${' '.repeat(Math.max(1, barWidth - left.length - right.length))}${right}`;
   lines.push(`${' '.repeat(labelWidth)} ${paint('gray', axis)}`);
-  lines.push(`${truncate('t0 = POST sent', labelWidth).padEnd(labelWidth)} ${paint('gray', legend)}`);
+  const t0 = trace.run.t0Source === 'pod-created' ? 't0 = pod created' : 't0 = POST sent';
+  lines.push(`${truncate(t0, labelWidth).padEnd(labelWidth)} ${paint('gray', legend)}`);
   return lines.join('\n');
 }
 

@@ -26,6 +26,22 @@ export interface PodSnapshot {
   type: string;
 }
 
+/** An EndpointSlice of the --expose Service, as one watch event delivered it. */
+export interface SliceSnapshot {
+  slice: EndpointSlice;
+  observedAt: number;
+  type: string;
+}
+
+export interface EndpointSlice {
+  metadata?: { name?: string; labels?: Record<string, string> };
+  endpoints?: Array<{
+    addresses?: string[];
+    conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+    targetRef?: { kind?: string; name?: string; namespace?: string; uid?: string };
+  }>;
+}
+
 export interface NodeSnapshot {
   node: Node;
   observedAt: number;
@@ -48,6 +64,8 @@ export interface Context {
   /** Events about Nodes (the kubelet's Starting, NodeReady, ...), oldest first. */
   nodeEvents: NormalizedEvent[];
   nodes: NodeSnapshot[];
+  /** EndpointSlices of the --expose Service, in arrival order. */
+  slices: SliceSnapshot[];
   lastObservedAt: number;
   final: boolean;
   /** When podtrace sent its DELETE (teardown): what is seen after it is the teardown, not the pod under test. */
@@ -83,6 +101,7 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
   const snapshots: PodSnapshot[] = [];
   const events = new Map<string, NormalizedEvent>();
   const nodes: NodeSnapshot[] = [];
+  const slices: SliceSnapshot[] = [];
   let lastObservedAt = header.startedAt;
   let final = false;
 
@@ -102,6 +121,8 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
       else events.set(e.key, e);
     } else if (source === 'node') {
       nodes.push({ node: object as Node, observedAt: o.observedAt });
+    } else if (source === 'endpointslice') {
+      slices.push({ slice: object as EndpointSlice, observedAt: o.observedAt, type });
     }
   };
 
@@ -158,6 +179,7 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
     podEvents,
     nodeEvents,
     nodes,
+    slices,
     lastObservedAt,
     final,
     deleteSentAt: client.get('delete-sent')?.[0]?.observedAt,

@@ -63,6 +63,64 @@ export interface MilestoneSpec {
 
 // ---- candidate builders ----------------------------------------------------
 
+/** The first sighting of the pod's address in the Service's EndpointSlices that passes `ok`. */
+function sliceSighting(ctx: Context, podName: string, what: string, ok: (ready: boolean) => boolean): Candidate[] {
+  for (const s of ctx.slices) {
+    if (s.type === 'DELETED') continue;
+    const endpoint = (s.slice.endpoints ?? []).find((e) => e.targetRef?.kind === 'Pod' && e.targetRef.name === podName);
+    if (!endpoint || !ok(endpoint.conditions?.ready === true)) continue;
+    return [
+      {
+        kind: 'status',
+        source: 'watch-observed',
+        precisionMs: PRECISION_MS['watch-observed'],
+        clientMs: s.observedAt,
+        evidence: `EndpointSlice ${s.slice.metadata?.name ?? ''} ${s.type}: ${what}`,
+        detail: endpoint.addresses?.[0],
+        ...(s.type === 'LIST' ? { fallback: 'first seen in a relist after a watch gap: the change happened earlier' } : {}),
+      },
+    ];
+  }
+  return [];
+}
+
+/** `--expose PORT`: the Service, then the pod's address in its EndpointSlice, then ready there. */
+function serviceRows(podName: string): MilestoneSpec[] {
+  return [
+    {
+      id: 'service.created',
+      label: 'Service created',
+      stepLabel: 'API server stores the Service, allocates a cluster IP',
+      component: 'apiserver',
+      after: ['api.accepted'],
+      timedWhenSeen: true,
+      candidates: (c) =>
+        clientStep(c, 'service-created', (d) => {
+          const spec = (d.service as { spec?: { clusterIP?: string } } | undefined)?.spec;
+          return spec?.clusterIP ? `cluster IP ${spec.clusterIP}` : undefined;
+        }),
+    },
+    {
+      id: 'service.endpoint-added',
+      label: 'pod address in the EndpointSlice',
+      stepLabel: 'EndpointSlice controller adds the pod',
+      component: 'controller-manager',
+      after: ['service.created'],
+      timedWhenSeen: true,
+      candidates: (c) => sliceSighting(c, podName, 'the pod listed', () => true),
+    },
+    {
+      id: 'service.endpoint-ready',
+      label: 'endpoint ready (Service routes to it)',
+      stepLabel: 'EndpointSlice controller marks the address ready',
+      component: 'controller-manager',
+      after: ['service.endpoint-added', 'pod.ready'],
+      timedWhenSeen: true,
+      candidates: (c) => sliceSighting(c, podName, 'the pod ready', (ready) => ready),
+    },
+  ];
+}
+
 function clientStep(ctx: Context, type: string, detail?: (data: Record<string, unknown>) => string | undefined): Candidate[] {
   const o = ctx.client.get(type)?.[0];
   if (!o) return [];
@@ -564,6 +622,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       after: ['pod.containers-ready'],
       candidates: (c) => conditionTrue(c, 'Ready'),
     },
+    ...(ctx.header.options.expose !== undefined ? serviceRows(ctx.header.podName) : []),
     {
       id: 'teardown.delete-sent',
       label: 'DELETE pod sent',
@@ -627,5 +686,6 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       },
     },
   );
-  return rows;
+  // An inspection's own client steps happen long after the pod's story: they are not part of it.
+  return ctx.header.options.inspect ? rows.filter((r) => r.component !== 'client') : rows;
 }

@@ -9,6 +9,7 @@ export type ObservationSource =
   | 'event' // core/v1 Event watch (involvedObject.name of the pod, or the node)
   | 'eventsv1' // events.k8s.io/v1 Event watch (regarding.name)
   | 'node' // core/v1 Node watch/get of the pod's node
+  | 'endpointslice' // discovery.k8s.io/v1 EndpointSlices of the --expose Service
   | 'client'; // what podtrace itself did and measured (client clock)
 
 /** Watch event types, as the API server sends them, plus the synthetic LIST for relist/initial list items. */
@@ -31,6 +32,9 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  * - node-info: { node } (a GET of the node when it becomes known)
  * - delete-sent: {} / delete-response: { status } / delete-error: { status, message }
  * - pod-gone: {} (the watch saw DELETED, or a GET returned 404)
+ * - service-created: { service } (--expose: the stored Service) / service-error: { status, reason, message }
+ * - cluster-dns: { service?: 'kube-system/kube-dns', found: boolean } | { error }
+ * - service-deleted: { status } | { error }
  * - timeout: { afterMs } / interrupted: { signal }
  * - done: { reason }
  */
@@ -52,6 +56,10 @@ export type ClientObservationType =
   | 'delete-response'
   | 'delete-error'
   | 'pod-gone'
+  | 'service-created'
+  | 'service-error'
+  | 'cluster-dns'
+  | 'service-deleted'
   | 'timeout'
   | 'interrupted'
   | 'done';
@@ -81,6 +89,10 @@ export interface RecordingHeader {
   startedAt: number;
   namespace: string;
   podName: string;
-  /** argv-level intent that shapes the trace (e.g. whether teardown was requested). */
-  options: { keep: boolean; timeoutMs: number; image?: string };
+  /**
+   * argv-level intent that shapes the trace (e.g. whether teardown was requested).
+   * inspect: `podtrace inspect` read an existing pod once, long after the facts:
+   * its sightings say nothing about when things happened, only its timestamps do.
+   */
+  options: { keep: boolean; timeoutMs: number; image?: string; inspect?: boolean; expose?: number };
 }

@@ -418,7 +418,7 @@ function outcomeOf(ctx: Context, milestones: readonly Milestone[]): Outcome {
     return {
       class: 'ready',
       reason: 'Ready',
-      message: `pod Ready ${Math.round(ready.offsetMs)} ms after the POST`,
+      message: `pod Ready ${Math.round(ready.offsetMs)} ms after ${ctx.postSentAt !== undefined ? 'the POST' : 'it was created'}`,
       phase: 'pod.ready',
       hint: OUTCOME_HINT.ready,
       exitCode: EXIT.ok,
@@ -427,7 +427,8 @@ function outcomeOf(ctx: Context, milestones: readonly Milestone[]): Outcome {
   }
   const suspected = diagnose(ctx, milestones);
   const postError = ctx.client.has('post-error');
-  if (!ctx.final) {
+  // An inspected pod that is neither Ready nor failing is still on its way.
+  if (!ctx.final || (ctx.header.options.inspect && !suspected)) {
     return {
       class: 'in-progress',
       phase: suspected?.phase ?? firstMissing(ctx, milestones),

@@ -34,6 +34,7 @@ import {
   type ProbeFailure,
   type ResourceFit,
   type SchedulingAttempt,
+  type ServiceInfo,
   type Trace,
 } from './types.js';
 
@@ -198,7 +199,9 @@ function buildMilestones(ctx: Context, specs: MilestoneSpec[], offsetMs: number,
 
   // Forward, in table order (every row after the rows it names in `after`): choose and place.
   specs.forEach((spec, index) => {
-    const chosen = choose(spec, spec.candidates(ctx), offsetMs, anomalies);
+    // An inspection reads the pod once, long after the facts: a sighting then times nothing.
+    const candidates = spec.candidates(ctx).filter((c) => !(ctx.header.options.inspect && c.source === 'watch-observed'));
+    const chosen = choose(spec, candidates, offsetMs, anomalies);
     if (!chosen) return;
     let fallback = chosen.fallback;
     if (spec.expects && chosen.kind !== 'event') {
@@ -681,6 +684,7 @@ function gaps(ctx: Context, milestones: Milestone[], t0: number): Gap[] {
 function incompleteReasons(ctx: Context, traceGaps: readonly Gap[]): string[] {
   const reasons: string[] = [];
   if (!ctx.final) reasons.push('the recording ends before the run did');
+  if (ctx.header.options.inspect) reasons.push(...inspectionLimits(ctx));
   // The client's own record, not the outcome: a run that timed out may be classified by the failure it was in.
   if (ctx.client.get('timeout')) reasons.push(`gave up after --timeout ${formatMs(ctx.header.options.timeoutMs)} before the pod was Ready`);
   const interrupted = ctx.client.get('interrupted')?.[0];
@@ -690,6 +694,18 @@ function incompleteReasons(ctx: Context, traceGaps: readonly Gap[]): string[] {
   }
   const deleteError = ctx.client.get('delete-error')?.find((o) => num(o.data?.status) !== 404);
   if (deleteError) reasons.push(`the pod could not be deleted${str(deleteError.data?.message) ? ` (${str(deleteError.data?.message)})` : ''}`);
+  return reasons;
+}
+
+/** What an inspection of a pod podtrace did not create cannot know any more. */
+function inspectionLimits(ctx: Context): string[] {
+  const reasons: string[] = [];
+  if (!ctx.podEvents.some((e) => e.component === 'kubelet')) {
+    reasons.push("no kubelet events left for this pod (the API server keeps events 1 h by default): times come from its status, to the second");
+  }
+  for (const c of [...(ctx.latestPod?.status?.initContainerStatuses ?? []), ...(ctx.latestPod?.status?.containerStatuses ?? [])]) {
+    if ((c.restartCount ?? 0) > 0) reasons.push(`container ${c.name} restarted ${c.restartCount} time(s): its start and ready times are the latest start's`);
+  }
   return reasons;
 }
 
@@ -705,8 +721,9 @@ function clockAnomalies(clock: ClockOffset): Anomaly[] {
 
 export function reconstruct(header: RecordingHeader, observations: readonly Observation[]): Trace {
   const ctx = buildContext(header, observations);
-  const t0 = ctx.postSentAt ?? header.startedAt;
   const clock = estimateClockOffset(offsetBoundsFrom(ctx));
+  const created = header.options.inspect ? Date.parse(ctx.snapshots[0]?.pod.metadata?.creationTimestamp ?? '') : NaN;
+  const t0 = ctx.postSentAt ?? (Number.isFinite(created) ? created - clock.estimateMs : header.startedAt);
   const anomalies: Anomaly[] = clockAnomalies(clock);
 
   const table = milestoneTable(ctx, clock.estimateMs);
@@ -726,7 +743,8 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     run: {
       startedAt: header.startedAt,
       t0,
-      t0Source: ctx.postSentAt !== undefined ? 'post-sent' : 'run-start',
+      t0Source: ctx.postSentAt !== undefined ? 'post-sent' : Number.isFinite(created) ? 'pod-created' : 'run-start',
+      ...(header.options.inspect ? { mode: 'inspect' as const } : {}),
       lastObservedAt: ctx.lastObservedAt,
       observations: observations.length,
       final: ctx.final,
@@ -736,6 +754,7 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
         keep: header.options.keep,
         timeoutMs: header.options.timeoutMs,
         ...(header.options.image !== undefined ? { image: header.options.image } : {}),
+        ...(header.options.expose !== undefined ? { expose: header.options.expose } : {}),
       },
     },
     cluster: clusterInfo(ctx),
@@ -752,7 +771,34 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     gaps: traceGaps,
     anomalies,
     outcome,
+    ...serviceSection(ctx),
   };
+}
+
+/** `--expose PORT`: the Service, its DNS name and whether a cluster DNS serves it, the pod's endpoint. */
+function serviceSection(ctx: Context): { service?: ServiceInfo } {
+  const port = ctx.header.options.expose;
+  if (port === undefined) return {};
+  const { namespace, podName } = ctx.header;
+  const created = ctx.client.get('service-created')?.[0]?.data?.service as { spec?: { clusterIP?: string } } | undefined;
+  const failed = ctx.client.get('service-error')?.[0]?.data;
+  const dns = ctx.client.get('cluster-dns')?.[0]?.data;
+  const service: ServiceInfo = {
+    name: podName,
+    namespace,
+    port,
+    ...(created?.spec?.clusterIP ? { clusterIP: created.spec.clusterIP } : {}),
+    dnsName: `${podName}.${namespace}.svc.cluster.local`,
+    clusterDns: dns?.found === true ? 'found' : dns?.found === false ? 'absent' : 'unknown',
+  };
+  // The endpoint as last seen before the teardown (the DELETE takes it out of the slice).
+  const before = ctx.slices.filter((s) => s.type !== 'DELETED' && (ctx.deleteSentAt === undefined || s.observedAt < ctx.deleteSentAt));
+  for (const s of before) {
+    const e = (s.slice.endpoints ?? []).find((x) => x.targetRef?.kind === 'Pod' && x.targetRef.name === podName);
+    if (e?.addresses?.[0]) service.endpoint = { address: e.addresses[0], ready: e.conditions?.ready === true };
+  }
+  if (failed) service.error = [num(failed.status), str(failed.reason)].filter((x) => x !== undefined).join(' ') + `: ${str(failed.message) ?? 'no message'}`;
+  return { service };
 }
 
 /** For callers holding a recording's parts in one object. */

@@ -17,7 +17,7 @@ export interface Recording {
   observations: Observation[];
 }
 
-const SOURCES: ReadonlySet<ObservationSource> = new Set(['pod', 'event', 'eventsv1', 'node', 'client']);
+const SOURCES: ReadonlySet<ObservationSource> = new Set(['pod', 'event', 'eventsv1', 'node', 'endpointslice', 'client']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

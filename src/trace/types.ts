@@ -10,7 +10,7 @@ import type { TimeSource } from './event-time.js';
 export const TRACE_SCHEMA_VERSION = 1;
 export const TOOL_NAME = 'podtrace';
 
-export type Component = 'client' | 'apiserver' | 'scheduler' | 'kubelet' | 'runtime' | 'node';
+export type Component = 'client' | 'apiserver' | 'scheduler' | 'controller-manager' | 'kubelet' | 'runtime' | 'node';
 
 export interface Milestone {
   /** e.g. 'scheduler.scheduled', 'container.nginx.pulled'. */
@@ -308,7 +308,10 @@ export interface RunInfo {
   startedAt: number;
   /** t0: when the POST was sent (or the run start, before that). */
   t0: number;
-  t0Source: 'post-sent' | 'run-start';
+  /** 'pod-created': `podtrace inspect`, which did not send the POST (creationTimestamp, to the second). */
+  t0Source: 'post-sent' | 'run-start' | 'pod-created';
+  /** 'inspect': rebuilt by `podtrace inspect` from a pod podtrace did not create (absent: create). */
+  mode?: 'inspect';
   /** Client time of the last observation. */
   lastObservedAt: number;
   observations: number;
@@ -321,7 +324,23 @@ export interface RunInfo {
   complete: boolean;
   /** Why the trace is incomplete, one line each (absent when complete). */
   incomplete?: string[];
-  options: { keep: boolean; timeoutMs: number; image?: string };
+  options: { keep: boolean; timeoutMs: number; image?: string; expose?: number };
+}
+
+/** `--expose PORT`: the Service podtrace made for the pod, and whether its name can resolve. */
+export interface ServiceInfo {
+  name: string;
+  namespace: string;
+  port: number;
+  clusterIP?: string;
+  /** NAME.NAMESPACE.svc.cluster.local: what a client in the cluster would look up. */
+  dnsName: string;
+  /** Whether the cluster runs a DNS Service (kube-system/kube-dns); unknown when it could not be read. */
+  clusterDns: 'found' | 'absent' | 'unknown';
+  /** The pod's address in the Service's EndpointSlice, once it appeared. */
+  endpoint?: { address: string; ready: boolean };
+  /** The Service could not be created. */
+  error?: string;
 }
 
 export interface Trace {
@@ -343,4 +362,5 @@ export interface Trace {
   gaps: Gap[];
   anomalies: Anomaly[];
   outcome: Outcome;
+  service?: ServiceInfo;
 }

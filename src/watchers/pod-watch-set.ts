@@ -6,6 +6,8 @@ import { ResilientWatch, type ResilientWatchOptions, type WatchTarget } from './
 export interface PodWatchSetOptions {
   namespace: string;
   podName: string;
+  /** `--expose`: also watch the EndpointSlices of the Service of this name. */
+  serviceName?: string;
   watchOptions?: ResilientWatchOptions;
 }
 
@@ -54,6 +56,14 @@ export class PodWatchSet {
         fieldSelector: `regarding.name=${podName}`,
       },
     ];
+    if (this.options.serviceName !== undefined) {
+      targets.push({
+        name: 'endpointslice',
+        source: 'endpointslice',
+        path: `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+        labelSelector: `kubernetes.io/service-name=${this.options.serviceName}`,
+      });
+    }
     const watches = targets.map((target) => this.#add(target));
     try {
       await Promise.all(watches.map((watch) => watch.start()));

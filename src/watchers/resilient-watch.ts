@@ -9,7 +9,8 @@ export interface WatchTarget {
   source: Exclude<ObservationSource, 'client'>;
   /** Collection path, e.g. /api/v1/namespaces/default/pods. */
   path: string;
-  fieldSelector: string;
+  fieldSelector?: string;
+  labelSelector?: string;
 }
 
 export type WatchTransport = Pick<KubeClient, 'request' | 'watch'>;
@@ -124,7 +125,7 @@ export class ResilientWatch {
   async #list(): Promise<void> {
     const kind = this.#started ? 'relist' : 'initial';
     const { body } = await this.transport.request('GET', this.target.path, {
-      query: { fieldSelector: this.target.fieldSelector },
+      query: { fieldSelector: this.target.fieldSelector, labelSelector: this.target.labelSelector },
     });
     const list = isRecord(body) ? body : {};
     const metadata = isRecord(list['metadata']) ? list['metadata'] : {};
@@ -144,6 +145,7 @@ export class ResilientWatch {
     let ended = false;
     const query = {
       fieldSelector: this.target.fieldSelector,
+      labelSelector: this.target.labelSelector,
       allowWatchBookmarks: true,
       resourceVersion: this.#resourceVersion,
     };

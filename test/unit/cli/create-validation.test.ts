@@ -63,6 +63,13 @@ describe('create: every bad input is one line, its exit code, and no API call', 
     [['create', '-f', noContainers], /spec.containers must list at least one container/],
     [['create', '-f', otherNs, '-n', 'team-b'], /-n team-b does not match metadata.namespace "team-a"/],
     [['frobnicate'], /unknown command 'frobnicate'/],
+    [['create', 'nginx', '--expose', 'http'], /--expose http: a port is a number from 1 to 65535/],
+    [['create', 'nginx', '--name', '1web', '--expose', '80'], /--expose: the Service takes the pod's name, and "1web" is not a Service name/],
+    [['inspect'], /missing required argument 'pod' \(see podtrace inspect --help\)/],
+    [['inspect', 'Web_1'], /POD "Web_1": a pod name is lowercase/],
+    [['inspect', 'web', '-n', 'Bad_NS'], /-n "Bad_NS": a namespace is lowercase/],
+    [['inspect', 'web', '-o', 'xml'], /-o xml: unknown output format/],
+    [['inspect', 'web', '--', 'x'], /inspect takes no arguments after --/],
   ])('%j', async (argv, message) => {
     const { code, stdout, stderr, cluster } = await runCli(argv);
     expect(code).toBe(EXIT.usage);
@@ -117,6 +124,14 @@ describe('createCLI parses without running', () => {
       command: 'create',
       debug: false,
       flags: { image: 'nginx', trailingArgs: [], command: false, env: [], nodeSelector: [], timeout: '5m', keep: false, output: 'table', quiet: false },
+    });
+  });
+
+  it('parses inspect', () => {
+    expect(cli().parse(['inspect', 'web-1', '-n', 'shop', '--context', 'kind', '-o', 'json', '--out', 'w.json'])).toEqual({
+      command: 'inspect',
+      flags: { pod: 'web-1', namespace: 'shop', context: 'kind', output: 'json', out: 'w.json' },
+      debug: false,
     });
   });
 

@@ -452,3 +452,67 @@ describe('admission-rejected-vap (real recording: a ValidatingAdmissionPolicy an
     expect(trace.milestones.map((m) => m.id)).not.toContain('scheduler.scheduled');
   });
 });
+
+describe('podtrace inspect recordings (a pod podtrace did not create, read once)', () => {
+  it('ready-inspect: t0 is the creation second, nothing is timed from the moment podtrace looked, no client steps', () => {
+    const { header, observations } = loadFixture('ready-inspect.ndjson');
+    const trace = reconstruct(header, observations);
+    expect(trace.run.mode).toBe('inspect');
+    expect(trace.run.t0Source).toBe('pod-created');
+    expect(trace.outcome.class).toBe('ready');
+    expect(trace.milestones.filter((m) => m.source === 'watch-observed' || m.component === 'client')).toEqual([]);
+    // the kubelet's events are still there: their names time the container steps below the second
+    expect(trace.milestones.find((m) => m.id.endsWith('.started'))!.precisionMs).toBeLessThan(1000);
+    expect(trace.run.complete).toBe(true);
+    // without the inspect flag the same observations would be timed from when podtrace looked
+    const asIfWatched = reconstruct({ ...header, options: { ...header.options, inspect: false } }, observations);
+    expect(asIfWatched.run.t0Source).toBe('run-start');
+  });
+
+  it('ready-inspect-no-events: status times to the second, and the trace says why', () => {
+    const trace = reconstruct(...parts(loadFixture('ready-inspect-no-events.ndjson')));
+    expect(trace.run.incomplete).toEqual([
+      'no kubelet events left for this pod (the API server keeps events 1 h by default): times come from its status, to the second',
+    ]);
+    for (const m of trace.milestones) expect(m.precisionMs, m.id).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('crash-loop-inspect-crash: the failure and its code, and the restart noted', () => {
+    const trace = reconstruct(...parts(loadFixture('crash-loop-inspect-crash.ndjson')));
+    expect(trace.outcome.exitCode).toBe(EXIT.crashLoop);
+    expect(trace.run.incomplete).toContainEqual(expect.stringMatching(/^container main restarted \d+ time\(s\): its start and ready times are the latest start's$/));
+  });
+});
+
+describe('ready-expose (real recording: create --expose 80)', () => {
+  const trace = reconstruct(...parts(loadFixture('ready-expose.ndjson')));
+
+  it('times the Service, the endpoint and its readiness after the pod is Ready, and keeps the endpoint seen before the teardown', () => {
+    const ids = trace.milestones.map((m) => m.id);
+    expect(ids.indexOf('service.endpoint-ready')).toBeGreaterThan(ids.indexOf('pod.ready'));
+    expect(ids.indexOf('service.endpoint-added')).toBeGreaterThan(ids.indexOf('service.created'));
+    expect(trace.service).toMatchObject({ port: 80, clusterDns: 'absent', endpoint: { address: trace.pod.podIP, ready: true } });
+  });
+
+  it('without the expose option the Service rows are not in the table', () => {
+    const { header, observations } = loadFixture('ready-expose.ndjson');
+    const { expose: _expose, ...options } = header.options;
+    const plain = reconstruct({ ...header, options }, observations);
+    expect(plain.milestones.filter((m) => m.id.startsWith('service.'))).toEqual([]);
+    expect(plain.service).toBeUndefined();
+  });
+});
+
+describe('ready-webhook (real recording: a mutating webhook added a label and an env var)', () => {
+  const trace = reconstruct(...parts(loadFixture('ready-webhook.ndjson')));
+
+  it('the admission diff holds the webhook fields, with their values', () => {
+    const byPath = new Map(trace.admission.changes.map((c) => [c.path, c]));
+    expect(byPath.get('metadata.labels["podtrace.dev/injected"]')).toMatchObject({ op: 'added', after: 'yes' });
+    expect(byPath.get('spec.containers[0].env')).toMatchObject({ op: 'added', after: [{ name: 'INJECTED_BY', value: 'podtrace-e2e-webhook' }] });
+  });
+
+  it('the POST step holds the webhook delay (400 ms)', () => {
+    expect(trace.phases.find((p) => p.id === 'api.post-sent->api.accepted')!.durationMs).toBeGreaterThanOrEqual(400);
+  });
+});

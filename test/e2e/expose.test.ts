@@ -1,0 +1,93 @@
+/**
+ * `podtrace create --expose PORT` (issue: beyond startup): a Service for the
+ * pod, then the pod's address in its EndpointSlice, then ready there, each
+ * timed; the Service's DNS name and whether the cluster has DNS; the Service
+ * deleted with the pod, and never one podtrace did not create.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../src/exit-codes.js';
+import type { Trace } from '../../src/trace/types.js';
+import { schemaErrors } from '../unit/trace/schema-validator.js';
+import { clients, keepRecording, kubeconfigPath, NAMESPACE, runPodtrace, uniqueName } from './harness.js';
+
+const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-expose-'));
+const services: string[] = [];
+
+afterAll(async () => {
+  for (const name of services) await clients().core.deleteNamespacedService({ name, namespace: NAMESPACE }).catch(() => undefined);
+});
+
+async function serviceExists(name: string): Promise<boolean> {
+  return clients()
+    .core.readNamespacedService({ name, namespace: NAMESPACE })
+    .then(
+      () => true,
+      (e: { code?: number }) => (e.code === 404 ? false : Promise.reject(e)),
+    );
+}
+
+async function clusterHasDns(): Promise<boolean> {
+  return clients()
+    .core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' })
+    .then(
+      () => true,
+      () => false,
+    );
+}
+
+async function create(name: string, label: string): Promise<{ code: number; stdout: string; trace: Trace }> {
+  const recording = path.join(cwd, `${name}.ndjson`);
+  const result = await runPodtrace(
+    ['create', 'nginx', '--name', name, '--expose', '80', '--kubeconfig', kubeconfigPath(), '--out', `${name}.json`, '--record', recording],
+    cwd,
+  );
+  const trace = JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace;
+  expect(schemaErrors(trace)).toEqual([]);
+  keepRecording(recording, trace, label);
+  return { code: result.code, stdout: result.stdout, trace };
+}
+
+describe('create --expose', () => {
+  it('times the Service, the endpoint and its readiness, reports the DNS name, and deletes the Service with the pod', async () => {
+    const name = uniqueName('expose');
+    services.push(name);
+    const { code, stdout, trace } = await create(name, 'expose');
+    expect(code).toBe(EXIT.ok);
+    const s = trace.service!;
+    expect(s).toMatchObject({ name, namespace: NAMESPACE, port: 80, dnsName: `${name}.${NAMESPACE}.svc.cluster.local` });
+    expect(s.clusterIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(s.clusterDns).toBe((await clusterHasDns()) ? 'found' : 'absent');
+    expect(s.endpoint).toEqual({ address: trace.pod.podIP, ready: true });
+
+    const at = (id: string) => trace.milestones.find((m) => m.id === id)!;
+    for (const id of ['service.created', 'service.endpoint-added', 'service.endpoint-ready']) expect(trace.milestones.map((m) => m.id)).toContain(id);
+    expect(at('service.created').detail).toBe(`cluster IP ${s.clusterIP}`);
+    expect(at('service.endpoint-added').at).toBeLessThanOrEqual(at('service.endpoint-ready').at);
+    // the endpoint is ready only once the pod is: the controller follows the Ready condition
+    expect(at('service.endpoint-ready').at).toBeGreaterThanOrEqual(at('pod.ready').at);
+    // and before podtrace tore it down
+    expect(at('service.endpoint-ready').at).toBeLessThan(at('teardown.delete-sent').at);
+
+    expect(stdout).toContain(`service ${name}.${NAMESPACE}.svc.cluster.local → ${s.clusterIP}:80, endpoint ${s.endpoint!.address} ready`);
+    expect(await serviceExists(name)).toBe(false);
+  });
+
+  it("a Service of that name that is not podtrace's: the trace goes on, says why, and leaves that Service alone", async () => {
+    const name = uniqueName('expose-taken');
+    services.push(name);
+    await clients().core.createNamespacedService({
+      namespace: NAMESPACE,
+      body: { metadata: { name }, spec: { selector: { app: 'someone-else' }, ports: [{ port: 80 }] } },
+    });
+    const { code, stdout, trace } = await create(name, 'expose-taken');
+    expect(code).toBe(EXIT.ok);
+    expect(trace.outcome.class).toBe('ready');
+    expect(trace.service!.error).toMatch(/^409 AlreadyExists: /);
+    expect(trace.milestones.map((m) => m.id)).not.toContain('service.created');
+    expect(stdout).toContain(`service ${NAMESPACE}/${name} could not be created: 409 AlreadyExists`);
+    expect(await serviceExists(name)).toBe(true);
+  });
+});
