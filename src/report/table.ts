@@ -96,10 +96,24 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
     out.push(paint('yellow', fit(`~ ${gapSummary(g)}${recovered}`)));
   }
   if (trace.milestones.some((m) => m.fallback)) out.push(paint('dim', '* timed from a fallback source (see the trace file for why)'));
-  const changes = trace.admission.changes;
-  if (changes.length) {
-    const top = [...new Set(changes.map((c) => c.path.replace(/\[\d+\].*$/, '').replace(/^(\w+\.\w+)\..*$/, '$1')))];
-    out.push(paint('dim', fit(`admission/defaulting changed ${changes.length} field(s): ${top.join(', ')}`)));
+  // What a mutating webhook or policy did, field by field; the API server's own defaulting in one line.
+  const mutated = trace.admission.changes.filter((c) => c.origin === 'admission');
+  const defaulted = trace.admission.changes.filter((c) => c.origin !== 'admission');
+  if (mutated.length) {
+    out.push(paint('yellow', fit(`admission (a mutating webhook or policy) changed ${mutated.length} field(s):`)));
+    for (const c of mutated) {
+      const what =
+        c.op === 'added'
+          ? `= ${JSON.stringify(c.after)}`
+          : c.op === 'removed'
+            ? `removed (was ${JSON.stringify(c.before)})`
+            : `${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`;
+      out.push(fit(`  ${c.path} ${what}`));
+    }
+  }
+  if (defaulted.length) {
+    const top = [...new Set(defaulted.map((c) => c.path.replace(/\[\d+\].*$/, '').replace(/^(\w+\.\w+)\..*$/, '$1')))];
+    out.push(paint('dim', fit(`defaulting filled ${defaulted.length} field(s): ${top.join(', ')}`)));
   }
   const attempts = trace.scheduling.attempts;
   if (attempts.length > 1 || (attempts[0]?.count ?? 0) > 1) {

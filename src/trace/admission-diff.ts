@@ -59,9 +59,60 @@ function walk(path: string, before: unknown, after: unknown, out: FieldChange[])
   if (!sameJson(before, after)) out.push({ path, op: 'changed', before, after });
 }
 
-/** Field-by-field differences, in the submitted manifest's key order then the additions. */
+/** Container fields the API server defaults (pkg/apis/core/v1/defaults.go) when they are absent. */
+const CONTAINER_DEFAULTS = new Set([
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'imagePullPolicy',
+  'resources',
+  'volumeMounts',
+]);
+/** Pod spec fields the API server or its built-in admission (ServiceAccount, DefaultTolerationSeconds, Priority) sets. */
+const SPEC_DEFAULTS = new Set([
+  'restartPolicy',
+  'terminationGracePeriodSeconds',
+  'dnsPolicy',
+  'serviceAccountName',
+  'serviceAccount',
+  'securityContext',
+  'schedulerName',
+  'tolerations',
+  'priority',
+  'enableServiceLinks',
+  'preemptionPolicy',
+  'volumes',
+]);
+const PROBE_DEFAULTS = new Set(['timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold', 'scheme']);
+
+/** Whether a change is what the API server does to every pod, or something a webhook or policy did. */
+function origin(change: FieldChange): 'defaulting' | 'admission' {
+  if (change.op !== 'added') return 'admission';
+  if (change.path === 'metadata.namespace') return 'defaulting';
+  const container = /^spec\.(?:initContainers|containers)\[\d+\]\.(.+)$/.exec(change.path);
+  if (container) {
+    const rest = container[1]!;
+    if (CONTAINER_DEFAULTS.has(rest)) return rest === 'volumeMounts' ? (tokenOnly(change.after, 'mountPath') ? 'defaulting' : 'admission') : 'defaulting';
+    if (/^ports\[\d+\]\.protocol$/.test(rest)) return 'defaulting';
+    const probe = /^(?:readiness|liveness|startup)Probe\.(?:httpGet\.)?(\w+)$/.exec(rest);
+    if (probe && PROBE_DEFAULTS.has(probe[1]!)) return 'defaulting';
+    return 'admission';
+  }
+  const spec = /^spec\.(\w+)$/.exec(change.path);
+  if (spec && SPEC_DEFAULTS.has(spec[1]!)) return spec[1] === 'volumes' ? (tokenOnly(change.after, 'name') ? 'defaulting' : 'admission') : 'defaulting';
+  return 'admission';
+}
+
+/** Only the ServiceAccount token volume (kube-api-access-xxxxx) or its mount: what the ServiceAccount admission adds. */
+function tokenOnly(value: unknown, key: 'name' | 'mountPath'): boolean {
+  if (!Array.isArray(value) || value.length === 0) return false;
+  return value.every((v) =>
+    isRecord(v) && (key === 'name' ? /^kube-api-access-/.test(String(v['name'])) : v['mountPath'] === '/var/run/secrets/kubernetes.io/serviceaccount'),
+  );
+}
+
+/** Field-by-field differences, in the submitted manifest's key order then the additions, each with its likely origin. */
 export function diffAdmission(submitted: unknown, stored: unknown): FieldChange[] {
   const out: FieldChange[] = [];
   walk('', submitted, stored, out);
-  return out;
+  return out.map((c) => ({ ...c, origin: origin(c) }));
 }

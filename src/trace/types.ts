@@ -137,6 +137,12 @@ export interface FieldChange {
   op: 'added' | 'removed' | 'changed';
   before?: unknown;
   after?: unknown;
+  /**
+   * 'defaulting': a field the API server fills on every pod (built-in defaults,
+   * the ServiceAccount token volume, the not-ready/unreachable tolerations);
+   * 'admission': anything else, i.e. what a mutating webhook or policy did.
+   */
+  origin?: 'defaulting' | 'admission';
 }
 
 export interface Admission {

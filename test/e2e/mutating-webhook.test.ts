@@ -107,7 +107,7 @@ async function install(port: number, caBundle: Buffer): Promise<void> {
   });
 }
 
-async function trace(label: string): Promise<Trace> {
+async function trace(label: string): Promise<Trace & { stdout: string }> {
   const name = uniqueName(label);
   const recording = path.join(cwd, `${name}.ndjson`);
   const result = await runPodtrace(
@@ -117,7 +117,7 @@ async function trace(label: string): Promise<Trace> {
   expect(result.code, result.stderr).toBe(EXIT.ok);
   const trace = JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace;
   keepRecording(recording, trace, label);
-  return trace;
+  return Object.assign(trace, { stdout: result.stdout });
 }
 
 function postMs(trace: Trace): number {
@@ -156,9 +156,14 @@ describe('a mutating admission webhook, made visible', () => {
     const extra = [...paths(mutated)].filter((p) => !paths(baseline).has(p)).sort();
     expect(extra).toEqual([`metadata.labels["${LABEL}"]`, 'spec.containers[0].env']);
     const byPath = new Map(mutated.admission.changes.map((c) => [c.path, c]));
-    expect(byPath.get(`metadata.labels["${LABEL}"]`)).toEqual({ path: `metadata.labels["${LABEL}"]`, op: 'added', after: 'yes' });
-    expect(byPath.get('spec.containers[0].env')).toEqual({ path: 'spec.containers[0].env', op: 'added', after: [ENV] });
+    expect(byPath.get(`metadata.labels["${LABEL}"]`)).toEqual({ path: `metadata.labels["${LABEL}"]`, op: 'added', after: 'yes', origin: 'admission' });
+    expect(byPath.get('spec.containers[0].env')).toEqual({ path: 'spec.containers[0].env', op: 'added', after: [ENV], origin: 'admission' });
     expect([...paths(baseline)].filter((p) => !paths(mutated).has(p))).toEqual([]);
+    // and podtrace itself tells them apart from the API server's defaulting, in the trace and the table
+    expect(mutated.admission.changes.filter((c) => c.origin === 'admission').map((c) => c.path)).toEqual(extra);
+    expect(baseline.admission.changes.filter((c) => c.origin === 'admission')).toEqual([]);
+    expect(mutated.stdout).toContain('admission (a mutating webhook or policy) changed 2 field(s):');
+    expect(mutated.stdout).toContain(`  spec.containers[0].env = ${JSON.stringify([ENV])}`);
 
     // the API server waited for the webhook: the POST took its delay more than without it
     expect(postMs(mutated)).toBeGreaterThanOrEqual(DELAY_MS);

@@ -29,14 +29,15 @@ describe('diffAdmission', () => {
     status: { phase: 'Pending' },
   };
 
-  it('lists what defaulting and admission changed, by path', () => {
+  it('lists what defaulting and admission changed, by path, each with its likely origin', () => {
     expect(diffAdmission(submitted, stored)).toEqual([
-      { path: 'metadata.labels["policy.example/injected"]', op: 'added', after: 'yes' },
-      { path: 'metadata.namespace', op: 'added', after: 'default' },
-      { path: 'spec.containers[0].image', op: 'changed', before: 'nginx:1.27', after: 'docker.io/library/nginx:1.27' },
-      { path: 'spec.containers[0].imagePullPolicy', op: 'added', after: 'IfNotPresent' },
-      { path: 'spec.tolerations', op: 'added', after: stored.spec.tolerations },
-      { path: 'spec.volumes', op: 'added', after: stored.spec.volumes },
+      { path: 'metadata.labels["policy.example/injected"]', op: 'added', after: 'yes', origin: 'admission' },
+      { path: 'metadata.namespace', op: 'added', after: 'default', origin: 'defaulting' },
+      // the API server never rewrites an image: a policy did
+      { path: 'spec.containers[0].image', op: 'changed', before: 'nginx:1.27', after: 'docker.io/library/nginx:1.27', origin: 'admission' },
+      { path: 'spec.containers[0].imagePullPolicy', op: 'added', after: 'IfNotPresent', origin: 'defaulting' },
+      { path: 'spec.tolerations', op: 'added', after: stored.spec.tolerations, origin: 'defaulting' },
+      { path: 'spec.volumes', op: 'added', after: stored.spec.volumes, origin: 'defaulting' },
     ]);
   });
 
@@ -44,8 +45,9 @@ describe('diffAdmission', () => {
     const a = { spec: { containers: [{ name: 'a' }, { name: 'b', env: [{ name: 'X', value: '1' }] }] } };
     const b = { spec: { containers: [{ name: 'a' }, { name: 'b' }], volumes: [] } };
     expect(diffAdmission(a, b)).toEqual([
-      { path: 'spec.containers[1].env', op: 'removed', before: [{ name: 'X', value: '1' }] },
-      { path: 'spec.volumes', op: 'added', after: [] },
+      { path: 'spec.containers[1].env', op: 'removed', before: [{ name: 'X', value: '1' }], origin: 'admission' },
+      // an empty list of volumes is not the ServiceAccount token volume: not defaulting
+      { path: 'spec.volumes', op: 'added', after: [], origin: 'admission' },
     ]);
   });
 

@@ -506,6 +506,19 @@ describe('ready-expose (real recording: create --expose 80)', () => {
 describe('ready-webhook (real recording: a mutating webhook added a label and an env var)', () => {
   const trace = reconstruct(...parts(loadFixture('ready-webhook.ndjson')));
 
+  it('only the webhook fields are marked admission; the rest is the API server defaulting', () => {
+    const byOrigin = (o: string) => trace.admission.changes.filter((c) => c.origin === o).map((c) => c.path);
+    expect(byOrigin('admission')).toEqual(['metadata.labels["podtrace.dev/injected"]', 'spec.containers[0].env']);
+    expect(byOrigin('defaulting').length).toBeGreaterThan(10);
+  });
+
+  it('in every other real recording (no webhook, no policy) every change is defaulting', () => {
+    for (const r of recordings.filter((f) => f.name !== 'ready-webhook.ndjson')) {
+      const other = reconstruct(...parts(parseRecording(r.text)));
+      expect(other.admission.changes.filter((c) => c.origin !== 'defaulting').map((c) => c.path), r.name).toEqual([]);
+    }
+  });
+
   it('the admission diff holds the webhook fields, with their values', () => {
     const byPath = new Map(trace.admission.changes.map((c) => [c.path, c]));
     expect(byPath.get('metadata.labels["podtrace.dev/injected"]')).toMatchObject({ op: 'added', after: 'yes' });
