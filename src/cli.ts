@@ -51,6 +51,11 @@ export const CREATE_OPTIONS: OptionSpec[] = [
     flags: '--expose <port>',
     description: 'also create a Service for the pod on PORT and time its endpoint in the EndpointSlice (deleted with the pod)',
   },
+  {
+    flags: '--observe <duration>',
+    description: 'after Ready, keep watching this long (e.g. 30s): restarts and their reasons, probe failures, CPU and memory',
+  },
+  { flags: '--logs <n>', description: "add the first N lines of each container's log to the trace" },
   ...OUTPUT_OPTIONS,
   { flags: '--record <file>', description: 'also save every observation as an NDJSON recording (for replay)' },
   { flags: '-q, --quiet', description: 'no live progress on stderr' },
@@ -384,6 +389,8 @@ function toCreateFlags(image: string | undefined, options: Record<string, unknow
     ['runs', str('runs')],
     ['interval', str('interval')],
     ['expose', str('expose')],
+    ['observe', str('observe')],
+    ['logs', str('logs')],
   ];
   for (const [key, value] of optional) {
     if (value !== undefined) (flags as unknown as Record<string, unknown>)[key] = value;

@@ -51,6 +51,10 @@ export interface CreateFlags {
   interval?: string;
   /** `--expose PORT`: also create a Service for the pod on this port. */
   expose?: string;
+  /** `--observe 30s`: keep watching this long after Ready. */
+  observe?: string;
+  /** `--logs N`: the first N lines of each container's log. */
+  logs?: string;
 }
 
 /** Everything `create` needs, validated; made before any kubeconfig is read or request is sent. */
@@ -77,7 +81,15 @@ export interface CreatePlan {
   intervalMs: number;
   /** `--expose PORT`: a Service named after the pod, on this port, deleted with it. */
   expose?: number;
+  /** `--observe`: the window after Ready, ms (0: none). */
+  observeMs: number;
+  /** `--logs N`. */
+  logLines?: number;
 }
+
+/** An observation window is for what happens soon after the start, not for monitoring. */
+const MAX_OBSERVE_MS = 3_600_000;
+export const MAX_LOG_LINES = 10_000;
 
 /** More runs than this is a benchmark farm, not a trace: use several invocations. */
 export const MAX_RUNS = 1000;
@@ -182,6 +194,15 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
   const image = primaryImage(manifest);
   const namespace = flags.namespace ?? (manifestNamespace as string | undefined);
   const expose = flags.expose !== undefined ? parsePort(flags.expose, '--expose') : undefined;
+  const observeMs = flags.observe !== undefined ? parseDuration(flags.observe, '--observe') : 0;
+  if (observeMs > MAX_OBSERVE_MS) throw new UsageError(`--observe ${flags.observe}: at most 1h (podtrace traces a start; use monitoring for longer)`);
+  let logLines: number | undefined;
+  if (flags.logs !== undefined) {
+    if (!/^[0-9]+$/.test(flags.logs.trim()) || Number(flags.logs) < 1 || Number(flags.logs) > MAX_LOG_LINES) {
+      throw new UsageError(`--logs ${flags.logs}: a whole number of lines from 1 to ${MAX_LOG_LINES}`);
+    }
+    logLines = Number(flags.logs);
+  }
   if (expose !== undefined && !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(podName)) {
     throw new UsageError(
       `--expose: the Service takes the pod's name, and "${podName}" is not a Service name (lowercase letters, digits and "-", starting with a letter, at most 63 characters): choose one with --name`,
@@ -208,6 +229,8 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
     runIndex,
     gates,
     ...(expose !== undefined ? { expose } : {}),
+    observeMs,
+    ...(logLines !== undefined ? { logLines } : {}),
   };
 }
 

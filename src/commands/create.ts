@@ -14,6 +14,7 @@ import { PodWatchSet } from '../watchers/pod-watch-set.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext, StopSignal } from './context.js';
 import { planCreate, type CreateFlags, type CreatePlan } from './create-plan.js';
+import { parseQuantity } from './parse/quantity.js';
 import { printTrace, saveTrace, useColor } from './output.js';
 import { finalizeManifest, MANAGED_BY_LABEL, RUN_LABEL, type PodManifest } from './pod-manifest.js';
 import { TOOL_VERSION } from './version.js';
@@ -216,6 +217,8 @@ class CreateRun {
         timeoutMs: plan.timeoutMs,
         ...(plan.image !== undefined ? { image: plan.image } : {}),
         ...(plan.expose !== undefined ? { expose: plan.expose } : {}),
+        ...(plan.observeMs > 0 ? { observeMs: plan.observeMs } : {}),
+        ...(plan.logLines !== undefined ? { logLines: plan.logLines } : {}),
       },
     };
   }
@@ -272,6 +275,8 @@ class CreateRun {
           const result = await this.#waitForOutcome(watchers);
           doneReason = result;
           outcomeAtStop = this.#outcomeAtStop;
+          if (result === 'ready' && plan.observeMs > 0) await this.#observe(watchers);
+          if (plan.logLines !== undefined && (result === 'ready' || result === 'failed') && !this.#interrupted()) await this.#readLogs(plan.logLines);
           if (!plan.keep) {
             if (!this.#deleteAllowed) {
               this.progress.note(
@@ -488,6 +493,90 @@ class CreateRun {
       return false;
     } finally {
       await dns;
+    }
+  }
+
+  /**
+   * --observe: the window after Ready. The watches keep recording (restarts,
+   * probe failures); resource usage is sampled from the kubelet's stats summary
+   * through the API server's node proxy, else from metrics.k8s.io.
+   */
+  async #observe(watchers: PodWatchSet): Promise<void> {
+    const { log, ctx, plan } = this;
+    this.progress.step(`observing for ${Math.round(plan.observeMs / 1000)}s after Ready`);
+    log.client('observe-started', { durationMs: plan.observeMs });
+    const end = ctx.clock.now() + plan.observeMs;
+    const every = Math.min(5000, Math.max(1000, plan.observeMs / 10));
+    let source: 'kubelet-stats' | 'metrics-api' | undefined = 'kubelet-stats';
+    while (!this.#interrupted() && !watchers.podGone && ctx.clock.now() < end) {
+      if (source !== undefined) source = await this.#sampleUsage(source, watchers.nodeName);
+      const wait = Math.min(every, end - ctx.clock.now());
+      if (wait > 0) await pause(wait, () => this.#interrupted() || watchers.podGone);
+    }
+    log.client('observe-ended', {});
+  }
+
+  /** One usage sample of the pod's containers; the source to use next time (undefined: none works). */
+  async #sampleUsage(source: 'kubelet-stats' | 'metrics-api', nodeName: string | undefined): Promise<'kubelet-stats' | 'metrics-api' | undefined> {
+    const { log, kube, namespace, podName } = this;
+    if (source === 'kubelet-stats' && nodeName !== undefined) {
+      try {
+        const { body } = await kube.request('GET', `/api/v1/nodes/${encodeURIComponent(nodeName)}/proxy/stats/summary`);
+        const pods = (body as { pods?: Array<{ podRef?: { name?: string; namespace?: string }; containers?: unknown[] }> }).pods ?? [];
+        const pod = pods.find((p) => p.podRef?.name === podName && p.podRef?.namespace === namespace);
+        const containers = (pod?.containers ?? []).map((c) => {
+          const s = c as { name?: string; cpu?: { usageNanoCores?: number }; memory?: { workingSetBytes?: number } };
+          return {
+            name: s.name,
+            ...(typeof s.cpu?.usageNanoCores === 'number' ? { cpuMillicores: s.cpu.usageNanoCores / 1e6 } : {}),
+            ...(typeof s.memory?.workingSetBytes === 'number' ? { memoryBytes: s.memory.workingSetBytes } : {}),
+          };
+        });
+        log.client('usage-sample', { source: 'kubelet-stats', containers });
+        return 'kubelet-stats';
+      } catch (error) {
+        if (connectionFailure(error, kube.target.server)) throw connectionFailure(error, kube.target.server);
+        // No node proxy (RBAC nodes/proxy, a managed control plane): try the metrics API.
+        if (!(error instanceof KubeApiError)) throw error;
+      }
+    }
+    try {
+      const { body } = await kube.request('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}`);
+      const containers = ((body as { containers?: Array<{ name?: string; usage?: { cpu?: string; memory?: string } }> }).containers ?? []).map((c) => ({
+        name: c.name,
+        ...(c.usage?.cpu !== undefined ? { cpuMillicores: parseQuantity(c.usage.cpu) * 1000 } : {}),
+        ...(c.usage?.memory !== undefined ? { memoryBytes: parseQuantity(c.usage.memory) } : {}),
+      }));
+      log.client('usage-sample', { source: 'metrics-api', containers });
+      return 'metrics-api';
+    } catch (error) {
+      if (connectionFailure(error, kube.target.server)) throw connectionFailure(error, kube.target.server);
+      log.client('usage-sample', {
+        error: `no resource usage: neither the node's stats summary (nodes/proxy) nor metrics.k8s.io answered (${describe(error)})`,
+      });
+      return undefined;
+    }
+  }
+
+  /** --logs N: the first N lines of each container's log (current run), read before the pod is deleted. */
+  async #readLogs(lines: number): Promise<void> {
+    const { log, kube, namespace, podName } = this;
+    this.progress.step('reading the logs');
+    const spec = this.manifest.spec as { initContainers?: Array<{ name: string }>; containers: Array<{ name: string }> };
+    const names = [...(spec.initContainers ?? []), ...spec.containers].map((c) => c.name);
+    for (const container of names) {
+      try {
+        const text = await kube.requestText(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}/log`, {
+          container,
+          limitBytes: 1 << 20,
+        });
+        const all = text.split('\n');
+        if (all.at(-1) === '') all.pop();
+        log.client('logs', { container, lines: all.slice(0, lines), truncated: all.length > lines });
+      } catch (error) {
+        if (connectionFailure(error, kube.target.server)) throw connectionFailure(error, kube.target.server);
+        log.client('logs', { container, error: describe(error) });
+      }
     }
   }
 

@@ -152,12 +152,25 @@ class ClientNodeKubeClient implements KubeClient {
   }
 
   async request(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown } = {}): Promise<RawResponse> {
+    const { status, text } = await this.#send(verb, path, options, 'application/json');
+    const body = parseBody(text);
+    if (status < 200 || status > 299) throw KubeApiError.fromResponse(status, body);
+    return { status, body };
+  }
+
+  async requestText(path: string, query: QueryParams = {}): Promise<string> {
+    const { status, text } = await this.#send('GET', path, { query }, 'text/plain, application/json');
+    if (status < 200 || status > 299) throw KubeApiError.fromResponse(status, parseBody(text));
+    return text;
+  }
+
+  async #send(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown }, accept: string): Promise<{ status: number; text: string }> {
     const url = new URL(this.target.server + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const context = new RequestContext(url.toString(), verb as HttpMethod);
-    context.setHeaderParam('Accept', 'application/json');
+    context.setHeaderParam('Accept', accept);
     context.setHeaderParam('User-Agent', USER_AGENT);
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', 'application/json');
@@ -173,9 +186,7 @@ class ClientNodeKubeClient implements KubeClient {
     } catch (error) {
       throw connectionFailure(error, this.target.server) ?? error;
     }
-    const body = parseBody(text);
-    if (status < 200 || status > 299) throw KubeApiError.fromResponse(status, body);
-    return { status, body };
+    return { status, text };
   }
 
   async watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {

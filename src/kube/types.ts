@@ -56,6 +56,8 @@ export interface KubeClient {
   namespaceStatus(namespace: string): Promise<NamespaceStatus>;
   /** A JSON request whose response body is kept exactly as sent; non-2xx throws KubeApiError. */
   request(verb: HttpVerb, path: string, options?: { query?: QueryParams; body?: unknown }): Promise<RawResponse>;
+  /** A GET whose answer is text (a container log); non-2xx throws KubeApiError. */
+  requestText(path: string, query?: QueryParams): Promise<string>;
   /** Opens one watch stream; resolves once the server answered (or onDone already ran). */
   watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle>;
   /** Closes the shared connection pool. */

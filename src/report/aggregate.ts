@@ -19,6 +19,21 @@ export interface SetAggregate {
   outcomes: Partial<Record<OutcomeClass, number>>;
   /** METRICS name -> summary over the runs that have a value for it, in METRICS order. */
   metrics: Record<string, Summary>;
+  /** --observe: per observed run, what happened after Ready (absent when no run was observed). */
+  afterReady?: AfterReady[];
+}
+
+export interface AfterReady {
+  run: number;
+  pod: string;
+  observedMs: number;
+  restarts: number;
+  /** Why containers restarted, e.g. ["OOMKilled"], in order. */
+  restartReasons: string[];
+  probeFailures: number;
+  /** Highest sample over the pod's containers (summed per sample). */
+  peakCpuMillicores?: number;
+  peakMemoryBytes?: number;
 }
 
 export interface ReportAggregate {
@@ -54,8 +69,48 @@ export function aggregateSet(set: RunSet): SetAggregate {
     const summary = summarize(values);
     if (summary) metrics[name] = roundSummary(summary);
   }
-  return { label: set.label, runs: set.runs.length, outcomes, metrics };
+  const afterReady = set.runs.flatMap((run, i) => (run.observed ? [afterReadyOf(run, i)] : []));
+  return { label: set.label, runs: set.runs.length, outcomes, metrics, ...(afterReady.length ? { afterReady } : {}) };
 }
+
+function afterReadyOf(run: Trace, index: number): AfterReady {
+  const o = run.observed!;
+  // Sum the containers of each sample, then take the highest: the pod's peak, not the sum of peaks.
+  const bySample = new Map<number, { cpu?: number; memory?: number }>();
+  for (const s of o.usage.samples) {
+    const v = bySample.get(s.offsetMs) ?? {};
+    if (s.cpuMillicores !== undefined) v.cpu = (v.cpu ?? 0) + s.cpuMillicores;
+    if (s.memoryBytes !== undefined) v.memory = (v.memory ?? 0) + s.memoryBytes;
+    bySample.set(s.offsetMs, v);
+  }
+  const cpu = [...bySample.values()].map((v) => v.cpu).filter((x): x is number => x !== undefined);
+  const memory = [...bySample.values()].map((v) => v.memory).filter((x): x is number => x !== undefined);
+  return {
+    run: index + 1,
+    pod: run.pod.name,
+    observedMs: o.durationMs,
+    restarts: o.restarts.length,
+    restartReasons: o.restarts.map((r) => r.reason ?? 'unknown'),
+    probeFailures: o.probeFailures.reduce((n, f) => n + f.count, 0),
+    ...(cpu.length ? { peakCpuMillicores: Math.round(Math.max(...cpu) * 1000) / 1000 } : {}),
+    ...(memory.length ? { peakMemoryBytes: Math.max(...memory) } : {}),
+  };
+}
+
+/** "12.0 MiB" / "3.4m": an after-Ready row's figures, for the table, markdown and html. */
+export function afterReadyCells(a: AfterReady): string[] {
+  return [
+    `${a.run}`,
+    a.pod,
+    `${Math.round(a.observedMs / 100) / 10}s`,
+    a.restarts === 0 ? '0' : `${a.restarts} (${a.restartReasons.join(', ')})`,
+    `${a.probeFailures}`,
+    a.peakCpuMillicores !== undefined ? `${a.peakCpuMillicores.toFixed(1)}m` : 'n/a',
+    a.peakMemoryBytes !== undefined ? `${(a.peakMemoryBytes / 1048576).toFixed(1)} MiB` : 'n/a',
+  ];
+}
+
+export const AFTER_READY_HEAD = ['run', 'pod', 'observed', 'restarts', 'probe failures', 'peak CPU', 'peak memory'];
 
 export function aggregate(sets: readonly RunSet[], diff?: TraceDiff): ReportAggregate {
   return {

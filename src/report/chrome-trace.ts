@@ -27,7 +27,7 @@ export const COMPONENT_TID: Readonly<Record<Component, number>> = {
 
 export interface TraceEvent {
   name: string;
-  ph: 'X' | 'i' | 'M';
+  ph: 'X' | 'i' | 'M' | 'C';
   pid: number;
   tid: number;
   ts?: number;
@@ -134,6 +134,38 @@ export function chromeTrace(sets: readonly RunSet[], toolVersion: string): Chrom
           ...(m.fallback ? { fallback: m.fallback } : {}),
         },
       });
+    }
+
+    // --observe: restarts and probe failures as instants on the kubelet's track, usage as counters
+    for (const r of trace.observed?.restarts ?? []) {
+      events.push({
+        name: `restart ${r.container}${r.reason ? `: ${r.reason}` : ''}`,
+        cat: 'observed',
+        ph: 'i',
+        s: 't',
+        pid,
+        tid: COMPONENT_TID.kubelet,
+        ts: at(r.offsetMs),
+        args: { container: r.container, restartCount: r.restartCount, ...(r.reason ? { reason: r.reason } : {}), ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), source: r.source, precisionMs: r.precisionMs },
+      });
+    }
+    for (const f of trace.observed?.probeFailures ?? []) {
+      events.push({
+        name: `${f.probe} probe failed: ${f.container}`,
+        cat: 'observed',
+        ph: 'i',
+        s: 't',
+        pid,
+        tid: COMPONENT_TID.kubelet,
+        ts: at(f.offsetMs),
+        args: { container: f.container, count: f.count, message: f.message },
+      });
+    }
+    for (const u of trace.observed?.usage.samples ?? []) {
+      const args: Record<string, number> = {};
+      if (u.cpuMillicores !== undefined) args['cpu millicores'] = u.cpuMillicores;
+      if (u.memoryBytes !== undefined) args['memory MiB'] = Math.round((u.memoryBytes / 1048576) * 100) / 100;
+      events.push({ name: `usage ${u.container}`, cat: 'observed', ph: 'C', pid, tid: 0, ts: at(u.offsetMs), args });
     }
 
     const o = trace.outcome;

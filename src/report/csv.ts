@@ -5,8 +5,9 @@
  *   set          the input set's label (run set label or file name)
  *   run          1-based run number within the set
  *   pod          the pod's name
- *   metric       kind metric: a METRICS name (ready, pull, ...); step/reported: the phase id
- *   kind         metric | step | reported
+ *   metric       kind metric: a METRICS name (ready, pull, ...); step/reported: the phase id;
+ *                observed: restart:CONTAINER:REASON exit N or probe-failed:CONTAINER:PROBE (--observe)
+ *   kind         metric | step | reported | observed
  *   from, to     step: the milestone ids it lies between; empty otherwise
  *   start_ms     offset of the start from the POST (t0); empty for metrics
  *   duration_ms  milliseconds
@@ -75,6 +76,14 @@ export function renderCsv(sets: readonly RunSet[]): string {
           source: isStep ? milestones.get(p.to!)?.source : undefined,
           precision_ms: isStep ? stepPrecisionMs({ ...p, kind: 'step', from: p.from!, to: p.to! }, milestones) : undefined,
         });
+      }
+      // --observe: each restart and probe failure after Ready, at its time (kind "observed")
+      for (const r of trace.observed?.restarts ?? []) {
+        const why = [r.reason, r.exitCode !== undefined ? `exit ${r.exitCode}` : undefined].filter(Boolean).join(' ');
+        push({ ...base, metric: `restart:${r.container}${why ? `:${why}` : ''}`, kind: 'observed', from: undefined, to: undefined, start_ms: r.offsetMs, duration_ms: undefined, source: r.source, precision_ms: r.precisionMs });
+      }
+      for (const f of trace.observed?.probeFailures ?? []) {
+        push({ ...base, metric: `probe-failed:${f.container}:${f.probe}`, kind: 'observed', from: undefined, to: undefined, start_ms: f.offsetMs, duration_ms: f.lastOffsetMs !== undefined ? f.lastOffsetMs - f.offsetMs : undefined, source: f.source, precision_ms: f.precisionMs });
       }
     });
   }

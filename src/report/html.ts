@@ -15,7 +15,7 @@ import type { Component, Trace } from '../trace/types.js';
 import { describeOutcomes, metricValues, type ReportAggregate } from './aggregate.js';
 import { verdictText } from './diff.js';
 import { signedMs, signedPct } from './markdown.js';
-import { environmentFacts, failed, failingStep, gapSummary, milestoneIndex, phaseLabel } from './run-facts.js';
+import { environmentFacts, failed, failingStep, gapSummary, milestoneIndex, observedLines, phaseLabel } from './run-facts.js';
 import { SOURCE_LABEL } from './style.js';
 
 export interface HtmlReportInput {
@@ -304,6 +304,15 @@ function notes(trace: Trace): string {
   return items.length ? `<ul class="notes">${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '';
 }
 
+/** --observe / --logs: the after-Ready lines, and each log in a pre. */
+function observedBlock(trace: Trace): string {
+  if (!trace.observed) return '';
+  const { summary, logs } = observedLines(trace.observed);
+  const list = summary.length ? `<ul class="notes" data-testid="observed">${summary.map((l) => `<li>${esc(l.trim())}</li>`).join('')}</ul>` : '';
+  const pres = logs.map((l) => `<p class="muted">${esc(l.heading)}</p><pre data-testid="logs">${esc(l.lines.join('\n'))}</pre>`).join('');
+  return list + pres;
+}
+
 function runArticle(set: RunSet, trace: Trace, index: number): string {
   const facts = [trace.pod.namespace, trace.pod.nodeName ? `node ${trace.pod.nodeName}` : undefined, trace.pod.images.join(', ')].filter(Boolean).join(' · ');
   return `<article class="run" data-testid="waterfall" data-pod="${esc(trace.pod.name)}" data-set="${esc(set.label)}" data-run="${index + 1}" data-outcome="${esc(trace.outcome.class)}"${failed(trace) ? ' data-failed="true"' : ''}>
@@ -311,6 +320,7 @@ function runArticle(set: RunSet, trace: Trace, index: number): string {
 <div data-testid="outcome">${outcomeLine(trace)}</div>
 ${waterfallSvg(trace)}
 ${notes(trace)}
+${observedBlock(trace)}
 ${milestoneTable(trace)}
 </article>`;
 }

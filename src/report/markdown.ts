@@ -4,7 +4,7 @@
  */
 import { formatMs } from '../trace/format-ms.js';
 import { METRICS } from '../trace/metrics.js';
-import { describeOutcomes, type ReportAggregate } from './aggregate.js';
+import { AFTER_READY_HEAD, afterReadyCells, describeOutcomes, type ReportAggregate } from './aggregate.js';
 import { renderDiffMarkdown } from './diff.js';
 
 const LABELS = new Map(METRICS.map((m) => [m.name, m.label]));
@@ -55,6 +55,10 @@ export function renderMarkdown(report: ReportAggregate): string {
             }),
           );
     lines.push(...rows, '');
+    if (set.afterReady) {
+      lines.push('After Ready (`--observe`):', '');
+      lines.push(...table(AFTER_READY_HEAD, ['r', 'l', 'r', 'l', 'r', 'r', 'r'], set.afterReady.map((a) => afterReadyCells(a).map(mdCell))), '');
+    }
   }
   // The diff as `podtrace diff -o markdown` writes it, one heading level down.
   if (report.diff) lines.push(renderDiffMarkdown(report.diff, { headingLevel: 3 }).trimEnd(), '');

@@ -91,6 +91,38 @@ function milestoneEvent(m: Milestone): { timeUnixNano: string; name: string; att
   };
 }
 
+/** --observe: restarts and probe failures after Ready, as events of the root span. */
+function observedEvents(trace: Trace): Array<{ timeUnixNano: string; name: string; attributes: KeyValue[] }> {
+  const o = trace.observed;
+  if (!o) return [];
+  return [
+    ...o.restarts.map((r) => ({
+      timeUnixNano: unixNanos(r.at),
+      name: `restart ${r.container}${r.reason ? `: ${r.reason}` : ''}`,
+      attributes: [...attr('k8s.container.name', r.container), ...attr('podtrace.restart_count', r.restartCount), ...attr('podtrace.reason', r.reason), ...attr('podtrace.exit_code', r.exitCode), ...attr('podtrace.precision_ms', r.precisionMs)],
+    })),
+    ...o.probeFailures.map((f) => ({
+      timeUnixNano: unixNanos(f.at),
+      name: `${f.probe} probe failed: ${f.container}`,
+      attributes: [...attr('k8s.container.name', f.container), ...attr('podtrace.count', f.count), ...attr('podtrace.message', f.message)],
+    })),
+  ];
+}
+
+/** --observe: the window and the peak usage per container, on the root span. */
+function observedAttributes(trace: Trace): KeyValue[] {
+  const o = trace.observed;
+  if (!o) return [];
+  return [
+    ...attr('podtrace.observed_ms', o.durationMs),
+    ...attr('podtrace.observed.restarts', o.restarts.length),
+    ...o.usage.peak.flatMap((p) => [
+      ...attr(`podtrace.observed.${p.container}.cpu_peak_millicores`, p.cpuMillicores),
+      ...attr(`podtrace.observed.${p.container}.memory_peak_bytes`, p.memoryBytes),
+    ]),
+  ];
+}
+
 function podSpans(trace: Trace): OtlpSpan[] {
   const traceId = traceIdOf(trace);
   const milestones = milestoneIndex(trace);
@@ -117,8 +149,9 @@ function podSpans(trace: Trace): OtlpSpan[] {
       ...attr('podtrace.t0_source', trace.run.t0Source),
       ...attr('podtrace.clock_offset_ms', trace.clock.estimateMs),
       ...attr('k8s.pod.uid', trace.pod.uid),
+      ...observedAttributes(trace),
     ],
-    events: trace.milestones.map(milestoneEvent),
+    events: [...trace.milestones.map(milestoneEvent), ...observedEvents(trace)],
   };
   if (isFailed) root.status = { code: STATUS_ERROR, message: [o.class, o.reason, o.message].filter(Boolean).join(': ') };
   else if (o.class === 'ready') root.status = { code: STATUS_OK };

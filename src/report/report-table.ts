@@ -5,7 +5,7 @@
 import Table from 'cli-table3';
 import { formatMs } from '../trace/format-ms.js';
 import { METRICS } from '../trace/metrics.js';
-import { describeOutcomes, type ReportAggregate, type SetAggregate } from './aggregate.js';
+import { afterReadyCells, describeOutcomes, type ReportAggregate, type SetAggregate } from './aggregate.js';
 import { painter, truncate, type Painter } from './style.js';
 
 export interface ReportTableOptions {
@@ -41,7 +41,17 @@ function setTable(set: SetAggregate, paint: Painter, color: boolean, width: numb
       : [String(s.n), formatMs(s.median), formatMs(s.p90), formatMs(s.p99), ...(wide ? [formatMs(s.min), formatMs(s.max)] : [])];
     table.push([name, ...(withLabel ? [LABELS.get(name) ?? ''] : []), ...values]);
   }
-  return [...lines, withHeadRule(table.toString())].join('\n');
+  const out = [...lines, withHeadRule(table.toString())];
+  if (set.afterReady) {
+    // One line per run, not a table: seven columns do not fit a narrow terminal.
+    out.push('after Ready (--observe):');
+    for (const a of set.afterReady) {
+      const [run, pod, observed, restarts, probes, cpu, memory] = afterReadyCells(a);
+      const line = `  run ${run} ${pod}: observed ${observed}, restarts ${restarts}, probe failures ${probes}, peak ${cpu} CPU, ${memory}`;
+      out.push(paint(a.restarts > 0 ? 'yellow' : 'dim', truncate(line, width)));
+    }
+  }
+  return out.join('\n');
 }
 
 /** cli-table3 rules every row or none: put one rule back under the heading only. */

@@ -107,3 +107,46 @@ export function runName(set: RunSet, trace: Trace, multipleSets: boolean): strin
 export function gapSummary(g: Gap): string {
   return `${g.watch} watch gap ${g.unresolved ? 'until the end' : `of ${formatMs(g.durationMs)}`} at ${formatOffset(g.fromOffsetMs)} (${g.reason})`;
 }
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+/**
+ * --observe / --logs, as plain lines (the table paints them, HTML escapes
+ * them, markdown lists them): the window, each restart and why, probe
+ * failures, peak usage per container, then the logs.
+ */
+export function observedLines(o: NonNullable<Trace['observed']>): { summary: string[]; logs: Array<{ heading: string; lines: string[] }> } {
+  const summary: string[] = [];
+  if (o.requestedMs > 0) {
+    const short = o.durationMs + 1000 < o.requestedMs ? ` (asked ${formatMs(o.requestedMs)}: cut short)` : '';
+    summary.push(`after Ready: observed ${formatMs(o.durationMs)} from ${formatOffset(o.fromOffsetMs)}${short}`);
+    summary.push(
+      o.restarts.length === 0
+        ? '  restarts: none'
+        : `  restarts: ${o.restarts
+            .map((r) => `${r.container} at ${formatOffset(r.offsetMs)}${r.reason ? ` ${r.reason}` : ''}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}, restart #${r.restartCount}`)
+            .join('; ')}`,
+    );
+    summary.push(
+      o.probeFailures.length === 0
+        ? '  probe failures: none'
+        : `  probe failures: ${o.probeFailures.map((f) => `${f.container} ${f.probe} ${f.count}× from ${formatOffset(f.offsetMs)}: ${f.message}`).join('; ')}`,
+    );
+    if (o.usage.peak.length > 0) {
+      const from = o.usage.source === 'metrics-api' ? 'metrics.k8s.io' : 'kubelet stats summary';
+      const peaks = o.usage.peak.map(
+        (p) => `${p.container} ${p.cpuMillicores !== undefined ? `${p.cpuMillicores.toFixed(1)}m CPU` : 'CPU n/a'}, ${p.memoryBytes !== undefined ? mib(p.memoryBytes) : 'memory n/a'}`,
+      );
+      summary.push(`  peak usage (${from}, ${o.usage.samples.length} samples): ${peaks.join('; ')}`);
+    } else {
+      summary.push(`  usage: ${o.usage.error ?? 'no samples'}`);
+    }
+  }
+  const logs = (o.logs ?? []).map((l) => ({
+    heading: l.error ? `log of ${l.container}: ${l.error}` : `log of ${l.container} (first ${l.lines.length} line${l.lines.length === 1 ? '' : 's'}${l.truncated ? ', more follow' : ''})`,
+    lines: l.lines,
+  }));
+  return { summary, logs };
+}

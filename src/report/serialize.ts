@@ -23,6 +23,7 @@ export const TRACE_KEY_ORDER: readonly (keyof Trace)[] = [
   'containers',
   'node',
   'service',
+  'observed',
   'gaps',
   'anomalies',
 ];

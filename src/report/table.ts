@@ -6,7 +6,7 @@ import Table from 'cli-table3';
 import { formatMs, formatOffset, type Milestone, type Outcome, type Trace } from '../trace/index.js';
 import { COMPONENT_STYLE, SOURCE_LABEL, painter, truncate, wrap, type Painter } from './style.js';
 import { renderWaterfall } from './waterfall.js';
-import { gapSummary } from './run-facts.js';
+import { gapSummary, observedLines } from './run-facts.js';
 
 export interface TableOptions {
   color: boolean;
@@ -136,6 +136,15 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
     }
   }
   if (trace.service) out.push(...wrap(serviceLine(trace.service), width));
+  if (trace.observed) {
+    const { summary, logs } = observedLines(trace.observed);
+    const restarted = trace.observed.restarts.length > 0;
+    for (const line of summary) out.push(...wrap(line, width).map((l) => (restarted && /restarts: (?!none)/.test(line) ? paint('yellow', l) : l)));
+    for (const l of logs) {
+      out.push(paint('bold', fit(l.heading)));
+      for (const line of l.lines) out.push(paint('dim', fit(`  │ ${line}`)));
+    }
+  }
   return out;
 }
 

@@ -85,7 +85,7 @@ const SPEC_DEFAULTS = new Set([
 const PROBE_DEFAULTS = new Set(['timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold', 'scheme']);
 
 /** Whether a change is what the API server does to every pod, or something a webhook or policy did. */
-function origin(change: FieldChange): 'defaulting' | 'admission' {
+function origin(change: FieldChange, stored: unknown): 'defaulting' | 'admission' {
   if (change.op !== 'added') return 'admission';
   if (change.path === 'metadata.namespace') return 'defaulting';
   const container = /^spec\.(?:initContainers|containers)\[\d+\]\.(.+)$/.exec(change.path);
@@ -93,6 +93,8 @@ function origin(change: FieldChange): 'defaulting' | 'admission' {
     const rest = container[1]!;
     if (CONTAINER_DEFAULTS.has(rest)) return rest === 'volumeMounts' ? (tokenOnly(change.after, 'mountPath') ? 'defaulting' : 'admission') : 'defaulting';
     if (/^ports\[\d+\]\.protocol$/.test(rest)) return 'defaulting';
+    // requests default to the limits when only limits are set
+    if (rest === 'resources.requests' && requestsAreLimits(change.path, stored)) return 'defaulting';
     const probe = /^(?:readiness|liveness|startup)Probe\.(?:httpGet\.)?(\w+)$/.exec(rest);
     if (probe && PROBE_DEFAULTS.has(probe[1]!)) return 'defaulting';
     return 'admission';
@@ -100,6 +102,16 @@ function origin(change: FieldChange): 'defaulting' | 'admission' {
   const spec = /^spec\.(\w+)$/.exec(change.path);
   if (spec && SPEC_DEFAULTS.has(spec[1]!)) return spec[1] === 'volumes' ? (tokenOnly(change.after, 'name') ? 'defaulting' : 'admission') : 'defaulting';
   return 'admission';
+}
+
+/** The stored container's requests equal its limits: what the API server copies when only limits were given. */
+function requestsAreLimits(path: string, stored: unknown): boolean {
+  const m = /^spec\.(initContainers|containers)\[(\d+)\]/.exec(path);
+  if (!m || !isRecord(stored) || !isRecord(stored['spec'])) return false;
+  const list = stored['spec'][m[1]!];
+  const container = Array.isArray(list) ? list[Number(m[2])] : undefined;
+  const resources = isRecord(container) && isRecord(container['resources']) ? container['resources'] : undefined;
+  return resources !== undefined && resources['limits'] !== undefined && sameJson(resources['requests'], resources['limits']);
 }
 
 /** Only the ServiceAccount token volume (kube-api-access-xxxxx) or its mount: what the ServiceAccount admission adds. */
@@ -114,5 +126,5 @@ function tokenOnly(value: unknown, key: 'name' | 'mountPath'): boolean {
 export function diffAdmission(submitted: unknown, stored: unknown): FieldChange[] {
   const out: FieldChange[] = [];
   walk('', submitted, stored, out);
-  return out.map((c) => ({ ...c, origin: origin(c) }));
+  return out.map((c) => ({ ...c, origin: origin(c, stored) }));
 }

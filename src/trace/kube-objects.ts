@@ -51,6 +51,7 @@ export interface ContainerState {
   terminated?: {
     exitCode?: number;
     reason?: string;
+    signal?: number;
     message?: string;
     startedAt?: string;
     finishedAt?: string;

@@ -374,7 +374,7 @@ function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
   return rows;
 }
 
-function containerReadyRows(ref: ContainerRef): MilestoneSpec[] {
+function containerReadyRows(ref: ContainerRef, clockOffsetMs: number): MilestoneSpec[] {
   return [
     {
       id: `container.${ref.name}.readiness-failed`,
@@ -384,7 +384,11 @@ function containerReadyRows(ref: ContainerRef): MilestoneSpec[] {
       container: ref.name,
       after: [`container.${ref.name}.started`],
       candidates: (ctx) => {
-        const unhealthy = kubeletEvents(ctx, 'Unhealthy', ref.fieldPath).filter((e) => probeKind(e.message) === 'readiness');
+        // Only failures before the container was seen ready are part of its start (--observe sees later ones).
+        const readyAt = firstSnapshot(ctx, (p) => containerStatus(p, ref)?.ready === true)?.observedAt ?? Infinity;
+        const unhealthy = kubeletEvents(ctx, 'Unhealthy', ref.fieldPath).filter(
+          (e) => probeKind(e.message) === 'readiness' && (e.first === undefined || e.first.ms - clockOffsetMs < readyAt),
+        );
         const e = firstEvent(unhealthy);
         return fromEvent(e, e ? `${e.message}${e.count > 1 ? ` (${e.count} times)` : ''}` : undefined);
       },
@@ -587,7 +591,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
   const doneId = (ref: ContainerRef) => `container.${ref.name}.${ref.kind === 'sidecar' ? 'started' : 'completed'}`;
   let gate = 'runtime.sandbox-ready';
   for (const ref of initRefs) {
-    rows.push(...containerRows(ref, gate), ...(ref.kind === 'sidecar' ? containerReadyRows(ref) : []));
+    rows.push(...containerRows(ref, gate), ...(ref.kind === 'sidecar' ? containerReadyRows(ref, clockOffsetMs) : []));
     gate = doneId(ref);
   }
   if (initRefs.length > 0) {
@@ -602,7 +606,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
     gate = 'pod.initialized';
   }
   for (const ref of appRefs) rows.push(...containerRows(ref, gate));
-  for (const ref of appRefs) rows.push(...containerReadyRows(ref));
+  for (const ref of appRefs) rows.push(...containerReadyRows(ref, clockOffsetMs));
   const readyIds = refs.filter((r) => r.kind !== 'init').map((r) => `container.${r.name}.ready`);
 
   rows.push(

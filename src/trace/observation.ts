@@ -35,6 +35,9 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  * - service-created: { service } (--expose: the stored Service) / service-error: { status, reason, message }
  * - cluster-dns: { service?: 'kube-system/kube-dns', found: boolean } | { error }
  * - service-deleted: { status } | { error }
+ * - observe-started: { durationMs } / observe-ended: {}   (--observe: the window after Ready)
+ * - usage-sample: { source: 'kubelet-stats'|'metrics-api', containers: [{ name, cpuMillicores?, memoryBytes? }] } | { error }
+ * - logs: { container, lines: string[], truncated } | { container, error }   (--logs N: the first N lines)
  * - timeout: { afterMs } / interrupted: { signal }
  * - done: { reason }
  */
@@ -60,6 +63,10 @@ export type ClientObservationType =
   | 'service-error'
   | 'cluster-dns'
   | 'service-deleted'
+  | 'observe-started'
+  | 'observe-ended'
+  | 'usage-sample'
+  | 'logs'
   | 'timeout'
   | 'interrupted'
   | 'done';
@@ -94,5 +101,5 @@ export interface RecordingHeader {
    * inspect: `podtrace inspect` read an existing pod once, long after the facts:
    * its sightings say nothing about when things happened, only its timestamps do.
    */
-  options: { keep: boolean; timeoutMs: number; image?: string; inspect?: boolean; expose?: number };
+  options: { keep: boolean; timeoutMs: number; image?: string; inspect?: boolean; expose?: number; observeMs?: number; logLines?: number };
 }

@@ -11,6 +11,7 @@ import { parseQuantity, type ContainerSpec, type Node, type NormalizedEvent, typ
 import { parsePulledMessage, probeKind } from './messages.js';
 import { formatMs, formatOffset } from './format-ms.js';
 import { milestoneTable, type Candidate, type MilestoneSpec } from './milestones.js';
+import { observedSection } from './observed.js';
 import type { Observation, RecordingHeader } from './observation.js';
 import { classifyOutcome, pullFailureFor } from './outcome.js';
 import {
@@ -35,6 +36,7 @@ import {
   type ResourceFit,
   type SchedulingAttempt,
   type ServiceInfo,
+  type Observed,
   type Trace,
 } from './types.js';
 
@@ -755,6 +757,8 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
         timeoutMs: header.options.timeoutMs,
         ...(header.options.image !== undefined ? { image: header.options.image } : {}),
         ...(header.options.expose !== undefined ? { expose: header.options.expose } : {}),
+        ...(header.options.observeMs !== undefined ? { observeMs: header.options.observeMs } : {}),
+        ...(header.options.logLines !== undefined ? { logLines: header.options.logLines } : {}),
       },
     },
     cluster: clusterInfo(ctx),
@@ -772,7 +776,13 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     anomalies,
     outcome,
     ...serviceSection(ctx),
+    ...observedIfAny(ctx, clock.estimateMs, t0, containers),
   };
+}
+
+function observedIfAny(ctx: Context, offsetMs: number, t0: number, containers: ContainerInfo[]): { observed?: Observed } {
+  const observed = observedSection(ctx, offsetMs, t0, containers);
+  return observed ? { observed } : {};
 }
 
 /** `--expose PORT`: the Service, its DNS name and whether a cluster DNS serves it, the pod's endpoint. */

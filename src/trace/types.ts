@@ -330,7 +330,51 @@ export interface RunInfo {
   complete: boolean;
   /** Why the trace is incomplete, one line each (absent when complete). */
   incomplete?: string[];
-  options: { keep: boolean; timeoutMs: number; image?: string; expose?: number };
+  options: { keep: boolean; timeoutMs: number; image?: string; expose?: number; observeMs?: number; logLines?: number };
+}
+
+/** A container restart seen while observing: the previous run's end, from lastState.terminated. */
+export interface ObservedRestart {
+  container: string;
+  /** restartCount after this restart. */
+  restartCount: number;
+  /** When the previous run ended (lastState.terminated.finishedAt, 1 s), else when the watch saw the restart. */
+  at: number;
+  offsetMs: number;
+  source: TimeSource;
+  precisionMs: number;
+  /** e.g. OOMKilled, Error, Completed. */
+  reason?: string;
+  exitCode?: number;
+  signal?: number;
+}
+
+export interface UsageSample {
+  offsetMs: number;
+  container: string;
+  cpuMillicores?: number;
+  memoryBytes?: number;
+}
+
+/** `--observe DURATION` / `--logs N`: what happened after Ready, before podtrace deleted the pod. */
+export interface Observed {
+  fromOffsetMs: number;
+  /** How long the window was open (shorter than asked when interrupted or the pod went away). */
+  durationMs: number;
+  requestedMs: number;
+  restarts: ObservedRestart[];
+  /** Probe failures inside the window (the containers' probeFailures, from their first in the window). */
+  probeFailures: Array<ProbeFailure & { container: string }>;
+  usage: {
+    /** kubelet-stats: the node's /stats/summary through the API server; metrics-api: metrics.k8s.io. */
+    source?: 'kubelet-stats' | 'metrics-api';
+    samples: UsageSample[];
+    peak: Array<{ container: string; cpuMillicores?: number; memoryBytes?: number }>;
+    /** Why there are no samples. */
+    error?: string;
+  };
+  /** --logs N: the first lines of each container's log. */
+  logs?: Array<{ container: string; lines: string[]; truncated: boolean; error?: string }>;
 }
 
 /** `--expose PORT`: the Service podtrace made for the pod, and whether its name can resolve. */
@@ -369,4 +413,5 @@ export interface Trace {
   anomalies: Anomaly[];
   outcome: Outcome;
   service?: ServiceInfo;
+  observed?: Observed;
 }

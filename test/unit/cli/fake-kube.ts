@@ -115,6 +115,10 @@ export class FakeCluster {
         guard(`${verb} ${path}`);
         return cluster.#route(verb, path, opts);
       },
+      async requestText(path: string): Promise<string> {
+        guard(`GET ${path}`);
+        return '';
+      },
       async watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {
         guard(`WATCH ${path}?${String(query['fieldSelector'])}`);
         const stream: Stream = { path, query, onEvent, onDone, open: true };

@@ -74,9 +74,10 @@ describe('csv', () => {
   const [head, ...body] = rows;
   const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
 
-  it('has the documented header and one row per run and metric, and per run and phase', () => {
+  it('has the documented header and one row per run and metric, per run and phase, and per observed restart or probe failure', () => {
     expect(head).toEqual(['set', 'run', 'pod', 'metric', 'kind', 'from', 'to', 'start_ms', 'duration_ms', 'source', 'precision_ms', 'outcome']);
-    const expected = runsOf(sets).reduce((n, t) => n + Object.keys(traceMetrics(t)).length + t.phases.length, 0);
+    const observed = (t: Trace) => (t.observed?.restarts.length ?? 0) + (t.observed?.probeFailures.length ?? 0);
+    const expected = runsOf(sets).reduce((n, t) => n + Object.keys(traceMetrics(t)).length + t.phases.length + observed(t), 0);
     expect(body).toHaveLength(expected);
     for (const row of body) expect(row).toHaveLength(CSV_COLUMNS.length);
   });
@@ -386,5 +387,50 @@ describe('renderReport', () => {
       expect(reportSchemaErrors(JSON.parse(renderReport(set, 'json', { toolVersion: '0.1.0' }))), name).toEqual([]);
       for (const format of REPORT_FORMATS) expect(() => renderReport(set, format, { toolVersion: '0.1.0' }), `${name} ${format}`).not.toThrow();
     }
+  });
+});
+
+describe('--observe in every report format (real recording: an OOM kill after Ready)', () => {
+  const trace = traceOf('ready-observe-oom.ndjson');
+  const set = [makeRunSet([trace], 'observe', '0.1.0')];
+  const restart = trace.observed!.restarts[0]!;
+
+  it('the recording holds an OOMKilled restart and usage samples', () => {
+    expect(restart).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
+    expect(trace.observed!.usage.samples.length).toBeGreaterThan(0);
+  });
+
+  it('json: afterReady per run, valid against the schema', () => {
+    const report = JSON.parse(renderReport(set, 'json', { toolVersion: '0.1.0' }));
+    expect(reportSchemaErrors(report)).toEqual([]);
+    expect(report.sets[0].afterReady[0]).toMatchObject({ run: 1, restarts: trace.observed!.restarts.length, restartReasons: expect.arrayContaining(['OOMKilled']) });
+    expect(report.sets[0].afterReady[0].peakMemoryBytes).toBeGreaterThan(0);
+  });
+
+  it('table, markdown and html show the after-Ready row', () => {
+    for (const format of ['table', 'markdown', 'html'] as const) {
+      const out = renderReport(set, format, { toolVersion: '0.1.0' });
+      expect(out, format).toMatch(/after Ready/i);
+      expect(out, format).toContain('OOMKilled');
+    }
+  });
+
+  it('csv: one observed row per restart, at its offset', () => {
+    const [head, ...rows] = parseCsv(renderReport(set, 'csv', { toolVersion: '0.1.0' }));
+    const records = rows.map((r) => Object.fromEntries(head!.map((h, i) => [h, r[i]])));
+    const observed = records.filter((r) => r['kind'] === 'observed');
+    expect(observed[0]).toMatchObject({ metric: 'restart:nginx:OOMKilled exit 137', start_ms: String(restart.offsetMs), source: 'status-field-s' });
+  });
+
+  it('chrome-trace: the restart as an instant on the kubelet track, usage as counters', () => {
+    const events = chromeTrace(set, '0.1.0').traceEvents;
+    expect(events.find((e) => e.name === 'restart nginx: OOMKilled')).toMatchObject({ ph: 'i', tid: COMPONENT_TID.kubelet });
+    expect(events.filter((e) => e.ph === 'C').length).toBe(trace.observed!.usage.samples.length);
+  });
+
+  it('otlp: the restart as an event of the root span, the peaks as attributes', () => {
+    const root = otlpTraces(set, '0.1.0').resourceSpans[0]!.scopeSpans[0]!.spans.find((s) => s.name === ROOT_SPAN_NAME)!;
+    expect(root.events!.map((e) => e.name)).toContain('restart nginx: OOMKilled');
+    expect(root.attributes.map((a) => a.key)).toContain('podtrace.observed.nginx.memory_peak_bytes');
   });
 });
