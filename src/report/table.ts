@@ -139,7 +139,11 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
   if (trace.observed) {
     const { summary, logs } = observedLines(trace.observed);
     const restarted = trace.observed.restarts.length > 0;
-    for (const line of summary) out.push(...wrap(line, width).map((l) => (restarted && /restarts: (?!none)/.test(line) ? paint('yellow', l) : l)));
+    for (const line of summary) {
+      const inner = line.startsWith('  ');
+      const wrapped = wrap(line.trim(), width - (inner ? 2 : 0)).map((l) => (inner ? `  ${l}` : l));
+      out.push(...wrapped.map((l) => (restarted && /restarts: (?!none)/.test(line) ? paint('yellow', l) : l)));
+    }
     for (const l of logs) {
       out.push(paint('bold', fit(l.heading)));
       for (const line of l.lines) out.push(paint('dim', fit(`  │ ${line}`)));
