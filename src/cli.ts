@@ -3,6 +3,7 @@ import type { CommandContext } from './commands/context.js';
 import type { CreateFlags } from './commands/create-plan.js';
 import type { DiffFlags } from './commands/diff.js';
 import type { InspectFlags } from './commands/inspect.js';
+import type { WatchFlags } from './commands/watch.js';
 import type { ReplayFlags } from './commands/replay.js';
 import type { ReportFlags } from './commands/report.js';
 import { describeFailure, UsageError } from './errors.js';
@@ -70,6 +71,15 @@ export const CREATE_OPTIONS: OptionSpec[] = [
 
 export const REPLAY_OPTIONS: OptionSpec[] = [...OUTPUT_OPTIONS];
 
+export const WATCH_OPTIONS: OptionSpec[] = [
+  { flags: '-l, --selector <selector>', description: 'label selector of the pods to trace, e.g. app=web' },
+  ...KUBE_OPTIONS,
+  { flags: '--for <duration>', description: 'stop watching after this long', default: '5m' },
+  { flags: '--count <n>', description: 'stop once N pods are Ready, failed or gone' },
+  ...OUTPUT_OPTIONS,
+  { flags: '-q, --quiet', description: 'no progress lines on stderr' },
+];
+
 export const INSPECT_OPTIONS: OptionSpec[] = [
   ...KUBE_OPTIONS,
   ...OUTPUT_OPTIONS,
@@ -103,6 +113,7 @@ export type Invocation =
   | { command: 'create'; flags: CreateFlags; debug: boolean }
   | { command: 'replay'; flags: ReplayFlags; debug: boolean }
   | { command: 'inspect'; flags: InspectFlags; debug: boolean }
+  | { command: 'watch'; flags: WatchFlags; debug: boolean }
   | { command: 'diff'; flags: DiffFlags; debug: boolean }
   | { command: 'report'; flags: ReportFlags; debug: boolean }
   /** Help or version was printed; nothing to run. */
@@ -221,6 +232,33 @@ Examples:
     invocation = { command: 'inspect', flags, debug: options['debug'] === true };
   });
 
+  const watchCommand = addOptions(
+    program.command('watch').description('trace every pod that appears matching a label selector (a rollout, a Job): one trace each, saved as a run set'),
+    WATCH_OPTIONS,
+  ).addHelpText(
+    'after',
+    `
+Pods that exist when the watch starts are not traced. Nothing is created or deleted. The run set
+goes to --out (default ./traces/watch-<time>.runset.json); podtrace report and diff read it.
+
+Examples:
+  podtrace watch -l app=web -n shop --for 10m      # then: kubectl rollout restart deploy/web -n shop
+  podtrace watch -l job-name=migrate --count 1 -o json
+`,
+  );
+  watchCommand.action((options: Record<string, unknown>) => {
+    if (trailingArgs.length > 0) throw new UsageError('watch takes no arguments after --');
+    const str = (key: string): string | undefined => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
+    const selector = str('selector');
+    if (selector === undefined) throw new UsageError('podtrace watch needs -l SELECTOR (e.g. -l app=web)');
+    const flags: WatchFlags = { selector, for: str('for') ?? '5m', output: str('output') ?? 'table', quiet: options['quiet'] === true };
+    for (const key of ['namespace', 'context', 'kubeconfig', 'out', 'count'] as const) {
+      const value = str(key);
+      if (value !== undefined) flags[key] = value;
+    }
+    invocation = { command: 'watch', flags, debug: options['debug'] === true };
+  });
+
   const report = addOptions(
     program
       .command('report')
@@ -293,7 +331,7 @@ Examples:
     };
   });
 
-  for (const command of [create, replay, inspect, report, diffCommand]) {
+  for (const command of [create, replay, inspect, watchCommand, report, diffCommand]) {
     command.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true);
   }
 
@@ -343,6 +381,10 @@ Examples:
       case 'inspect': {
         const { run: runInspect } = await import('./commands/inspect.js');
         return runInspect(parsed.flags, commandCtx);
+      }
+      case 'watch': {
+        const { run: runWatch } = await import('./commands/watch.js');
+        return runWatch(parsed.flags, commandCtx);
       }
       case 'diff': {
         const { run: runDiff } = await import('./commands/diff.js');

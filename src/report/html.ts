@@ -226,7 +226,7 @@ const WF = { width: 1080, label: 330, duration: 78, row: 18, axis: 26, pad: 6 };
 
 function outcomeLine(trace: Trace): string {
   const o = trace.outcome;
-  if (o.class === 'ready') return `<span class="outcome-ok">✔ Ready ${esc(formatMs(o.readyAfterMs ?? 0))} after ${trace.run.mode === 'inspect' ? 'the pod was created' : 'the POST'}</span>`;
+  if (o.class === 'ready') return `<span class="outcome-ok">✔ Ready ${esc(formatMs(o.readyAfterMs ?? 0))} after ${trace.run.mode !== undefined ? 'the pod was created' : 'the POST'}</span>`;
   if (o.class === 'in-progress') return `<span class="outcome-wait">… in progress${o.phase ? `: waiting for ${esc(o.phase)}` : ''}</span>`;
   const head = `✘ ${o.class}${o.reason ? ` (${o.reason})` : ''}${o.phase ? ` at ${o.phase}` : ''}`;
   return `<span class="outcome-bad">${esc(head)}</span>${o.message ? `<div class="mono">${esc(o.message)}</div>` : ''}${o.hint ? `<div>→ ${esc(o.hint)}</div>` : ''}`;

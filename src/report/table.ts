@@ -15,7 +15,7 @@ export interface TableOptions {
 }
 
 function header(trace: Trace, paint: Painter, width: number): string {
-  const parts = [`podtrace ${trace.toolVersion}${trace.run.mode === 'inspect' ? ' inspect' : ''}`, `${trace.pod.namespace}/${trace.pod.name}`];
+  const parts = [`podtrace ${trace.toolVersion}${trace.run.mode ? ` ${trace.run.mode}` : ''}`, `${trace.pod.namespace}/${trace.pod.name}`];
   const c = trace.cluster;
   if (c?.context) parts.push(`context ${c.context}${c.serverVersion ? ` (${c.serverVersion})` : ''}`);
   if (trace.pod.nodeName) parts.push(`node ${trace.pod.nodeName}`);
@@ -191,7 +191,7 @@ export function renderTable(trace: Trace, options: TableOptions): string {
 
   const sections = [header(trace, paint, width), trace.milestones.length ? withHeadRule(table.toString()) : paint('dim', '(nothing observed yet)')];
   sections.push(renderWaterfall(trace, { color: options.color, width }));
-  sections.push(outcomeLines(trace.outcome, paint, width, trace.run.mode === 'inspect').join('\n'));
+  sections.push(outcomeLines(trace.outcome, paint, width, trace.run.mode !== undefined).join('\n'));
   const n = notes(trace, paint, width);
   if (n.length) sections.push(n.join('\n'));
   return `${sections.join('\n\n')}\n`;

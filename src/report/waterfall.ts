@@ -70,7 +70,7 @@ export function renderWaterfall(trace: Trace, options: WaterfallOptions): string
   const right = formatOffset(end);
   const legend = `${left}${' '.repeat(Math.max(1, barWidth - left.length - right.length))}${right}`;
   lines.push(`${' '.repeat(labelWidth)} ${paint('gray', axis)}`);
-  const t0 = trace.run.t0Source === 'pod-created' ? 't0 = pod created' : 't0 = POST sent';
+  const t0 = trace.run.t0Source === 'pod-created' ? 't0 = pod created' : trace.run.t0Source === 'first-seen' ? 't0 = pod first seen' : 't0 = POST sent';
   lines.push(`${truncate(t0, labelWidth).padEnd(labelWidth)} ${paint('gray', legend)}`);
   return lines.join('\n');
 }

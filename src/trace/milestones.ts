@@ -691,5 +691,5 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
     },
   );
   // An inspection's own client steps happen long after the pod's story: they are not part of it.
-  return ctx.header.options.inspect ? rows.filter((r) => r.component !== 'client') : rows;
+  return ctx.header.options.inspect || ctx.header.options.watch ? rows.filter((r) => r.component !== 'client') : rows;
 }

@@ -101,5 +101,15 @@ export interface RecordingHeader {
    * inspect: `podtrace inspect` read an existing pod once, long after the facts:
    * its sightings say nothing about when things happened, only its timestamps do.
    */
-  options: { keep: boolean; timeoutMs: number; image?: string; inspect?: boolean; expose?: number; observeMs?: number; logLines?: number };
+  options: {
+    keep: boolean;
+    timeoutMs: number;
+    image?: string;
+    inspect?: boolean;
+    /** `podtrace watch`: a pod someone else created, seen from its first ADDED on a label-selector watch. */
+    watch?: boolean;
+    expose?: number;
+    observeMs?: number;
+    logLines?: number;
+  };
 }

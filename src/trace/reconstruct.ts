@@ -725,7 +725,9 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
   const ctx = buildContext(header, observations);
   const clock = estimateClockOffset(offsetBoundsFrom(ctx));
   const created = header.options.inspect ? Date.parse(ctx.snapshots[0]?.pod.metadata?.creationTimestamp ?? '') : NaN;
-  const t0 = ctx.postSentAt ?? (Number.isFinite(created) ? created - clock.estimateMs : header.startedAt);
+  // watch: the first sighting of the pod (ADDED), ms-precise and at most a watch delivery after its creation
+  const firstSeen = header.options.watch ? ctx.snapshots[0]?.observedAt : undefined;
+  const t0 = ctx.postSentAt ?? firstSeen ?? (Number.isFinite(created) ? created - clock.estimateMs : header.startedAt);
   const anomalies: Anomaly[] = clockAnomalies(clock);
 
   const table = milestoneTable(ctx, clock.estimateMs);
@@ -745,8 +747,8 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     run: {
       startedAt: header.startedAt,
       t0,
-      t0Source: ctx.postSentAt !== undefined ? 'post-sent' : Number.isFinite(created) ? 'pod-created' : 'run-start',
-      ...(header.options.inspect ? { mode: 'inspect' as const } : {}),
+      t0Source: ctx.postSentAt !== undefined ? 'post-sent' : firstSeen !== undefined ? 'first-seen' : Number.isFinite(created) ? 'pod-created' : 'run-start',
+      ...(header.options.inspect ? { mode: 'inspect' as const } : header.options.watch ? { mode: 'watch' as const } : {}),
       lastObservedAt: ctx.lastObservedAt,
       observations: observations.length,
       final: ctx.final,

@@ -315,9 +315,13 @@ export interface RunInfo {
   /** t0: when the POST was sent (or the run start, before that). */
   t0: number;
   /** 'pod-created': `podtrace inspect`, which did not send the POST (creationTimestamp, to the second). */
-  t0Source: 'post-sent' | 'run-start' | 'pod-created';
-  /** 'inspect': rebuilt by `podtrace inspect` from a pod podtrace did not create (absent: create). */
-  mode?: 'inspect';
+  /** 'first-seen': `podtrace watch`, the pod's first sighting on the watch (ADDED). */
+  t0Source: 'post-sent' | 'run-start' | 'pod-created' | 'first-seen';
+  /**
+   * 'inspect': rebuilt by `podtrace inspect` from a pod podtrace did not create;
+   * 'watch': a pod `podtrace watch -l` saw appear (absent: create).
+   */
+  mode?: 'inspect' | 'watch';
   /** Client time of the last observation. */
   lastObservedAt: number;
   observations: number;
