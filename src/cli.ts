@@ -369,31 +369,19 @@ Examples:
     switch (parsed.command) {
       case 'none':
         return parsed.exitCode;
-      case 'create': {
+      case 'create':
         // Loaded on demand: --help must not pay for @kubernetes/client-node.
-        const { run: runCreate } = await import('./commands/create.js');
-        return runCreate(parsed.flags, commandCtx);
-      }
-      case 'replay': {
-        const { run: runReplay } = await import('./commands/replay.js');
-        return runReplay(parsed.flags, commandCtx);
-      }
-      case 'inspect': {
-        const { run: runInspect } = await import('./commands/inspect.js');
-        return runInspect(parsed.flags, commandCtx);
-      }
-      case 'watch': {
-        const { run: runWatch } = await import('./commands/watch.js');
-        return runWatch(parsed.flags, commandCtx);
-      }
-      case 'diff': {
-        const { run: runDiff } = await import('./commands/diff.js');
-        return runDiff(parsed.flags, commandCtx);
-      }
-      case 'report': {
-        const { run: runReport } = await import('./commands/report.js');
-        return runReport(parsed.flags, commandCtx);
-      }
+        return (await import('./commands/create.js')).run(parsed.flags, commandCtx);
+      case 'replay':
+        return (await import('./commands/replay.js')).run(parsed.flags, commandCtx);
+      case 'inspect':
+        return (await import('./commands/inspect.js')).run(parsed.flags, commandCtx);
+      case 'watch':
+        return (await import('./commands/watch.js')).run(parsed.flags, commandCtx);
+      case 'diff':
+        return (await import('./commands/diff.js')).run(parsed.flags, commandCtx);
+      case 'report':
+        return (await import('./commands/report.js')).run(parsed.flags, commandCtx);
     }
   }
 

@@ -33,3 +33,21 @@ export interface CommandContext {
   random?: RandomIndex;
   debug?: boolean;
 }
+
+/** The kubectl-style flags every cluster command takes. */
+export interface KubeFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+/** A client for --kubeconfig / --context / -n: the injected factory in tests, client-node (loaded now) otherwise. */
+export async function openKubeClient(flags: KubeFlags, ctx: CommandContext): Promise<import('../kube/types.js').KubeClient> {
+  const factory: KubeFactory = ctx.kube ?? (await import('../kube/client.js')).createKubeClient;
+  return factory({
+    ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
+    ...(flags.context !== undefined ? { context: flags.context } : {}),
+    ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
+    env: ctx.env,
+  });
+}

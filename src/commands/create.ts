@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ForbiddenError, NamespaceNotFoundError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { connectionFailure } from '../kube/network-errors.js';
-import { KubeApiError, type KubeClient, type KubeFactory } from '../kube/types.js';
+import { KubeApiError, type KubeClient } from '../kube/types.js';
 import { RECORDING_KIND, RECORDING_VERSION, type Observation, type RecordingHeader } from '../trace/observation.js';
 import { describeViolations, evaluateGates, type GateViolation } from '../trace/gates.js';
 import { makeRunSet } from '../trace/runset.js';
@@ -12,7 +12,7 @@ import { isTerminalFailure, reconstruct, serializeRecording, settledFailure } fr
 import { ObservationLog } from '../watchers/observation-log.js';
 import { PodWatchSet } from '../watchers/pod-watch-set.js';
 import { writeFileAtomic } from './atomic-write.js';
-import type { CommandContext, StopSignal } from './context.js';
+import { openKubeClient, type CommandContext, type StopSignal } from './context.js';
 import { planCreate, type CreateFlags, type CreatePlan } from './create-plan.js';
 import { parseQuantity } from './parse/quantity.js';
 import { printTrace, saveTrace, useColor } from './output.js';
@@ -56,12 +56,7 @@ export interface RunResult {
 
 /** One pod, from kubeconfig to teardown, on its own client. */
 async function runOnce(plan: CreatePlan, ctx: CommandContext, startedAt: number): Promise<RunResult> {
-  const factory: KubeFactory = ctx.kube ?? (await import('../kube/client.js')).createKubeClient;
-  const kube = await factory({
-    ...plan.kube,
-    ...(plan.namespace !== undefined ? { namespace: plan.namespace } : {}),
-    env: ctx.env,
-  });
+  const kube = await openKubeClient({ ...plan.kube, ...(plan.namespace !== undefined ? { namespace: plan.namespace } : {}) }, ctx);
   try {
     return await new CreateRun(plan, ctx, kube, startedAt).execute();
   } finally {

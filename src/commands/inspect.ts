@@ -10,12 +10,12 @@ import path from 'node:path';
 import { PodNotFoundError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { connectionFailure } from '../kube/network-errors.js';
-import { KubeApiError, type KubeClient, type KubeFactory } from '../kube/types.js';
+import { KubeApiError, type KubeClient } from '../kube/types.js';
 import { RECORDING_KIND, RECORDING_VERSION, type RecordingHeader } from '../trace/observation.js';
 import { reconstruct, serializeRecording } from '../trace/index.js';
 import { ObservationLog } from '../watchers/observation-log.js';
 import { writeFileAtomic } from './atomic-write.js';
-import type { CommandContext } from './context.js';
+import { openKubeClient, type CommandContext } from './context.js';
 import { printTrace, saveTrace } from './output.js';
 import { parseOutputFormat, validateNamespace, validatePodName } from './parse/flags.js';
 import { TOOL_VERSION } from './version.js';
@@ -41,13 +41,7 @@ export async function run(flags: InspectFlags, ctx: CommandContext): Promise<num
   const format = parseOutputFormat(flags.output);
   validatePodName(flags.pod, 'POD');
   if (flags.namespace !== undefined) validateNamespace(flags.namespace);
-  const factory: KubeFactory = ctx.kube ?? (await import('../kube/client.js')).createKubeClient;
-  const kube = await factory({
-    ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
-    ...(flags.context !== undefined ? { context: flags.context } : {}),
-    ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
-    env: ctx.env,
-  });
+  const kube = await openKubeClient(flags, ctx);
   let header: RecordingHeader;
   let log: ObservationLog;
   try {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { connectionFailure } from '../kube/network-errors.js';
-import { KubeApiError, type KubeClient, type KubeFactory } from '../kube/types.js';
+import { KubeApiError, type KubeClient } from '../kube/types.js';
 import { renderRunSetJson, renderRunSetSummary, renderRunSetYaml } from '../report/runset-summary.js';
 import { isTerminalFailure, reconstruct } from '../trace/index.js';
 import { RECORDING_KIND, RECORDING_VERSION, type Observation, type RecordingHeader } from '../trace/observation.js';
@@ -19,7 +19,7 @@ import type { Trace } from '../trace/types.js';
 import { ObservationLog } from '../watchers/observation-log.js';
 import { ResilientWatch } from '../watchers/resilient-watch.js';
 import { writeFileAtomic } from './atomic-write.js';
-import type { CommandContext } from './context.js';
+import { openKubeClient, type CommandContext } from './context.js';
 import { displayPath } from './create.js';
 import { useColor } from './output.js';
 import { parseDuration, parseOutputFormat, validateNamespace } from './parse/flags.js';
@@ -73,13 +73,7 @@ export async function run(flags: WatchFlags, ctx: CommandContext): Promise<numbe
     if (!/^[0-9]+$/.test(flags.count.trim()) || Number(flags.count) < 1) throw new UsageError(`--count ${flags.count}: a whole number of pods, 1 or more`);
     count = Number(flags.count);
   }
-  const factory: KubeFactory = ctx.kube ?? (await import('../kube/client.js')).createKubeClient;
-  const kube = await factory({
-    ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
-    ...(flags.context !== undefined ? { context: flags.context } : {}),
-    ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
-    env: ctx.env,
-  });
+  const kube = await openKubeClient(flags, ctx);
   let traces: Trace[];
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
   try {
