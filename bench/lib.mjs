@@ -1,0 +1,97 @@
+// Shared by the benchmarks: paths, timing, statistics and printing. The
+// benchmarks print figures, ratios against a baseline measured in the same
+// run; they never fail on a number (CI does not run them).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const PODTRACE = path.join(REPO, 'bin', 'podtrace.js');
+export const KUBECONFIG = process.env.PODTRACE_BENCH_KUBECONFIG ?? '/var/lib/podtrace-cluster/kubeconfig';
+const CACHE = process.env.PODTRACE_CACHE ?? '/var/cache/podtrace';
+
+/** The kubectl built with the cluster (same version), else the one on PATH. */
+export function kubectlPath() {
+  const bin = path.join(CACHE, 'bin');
+  const built = existsSync(bin)
+    ? readdirSync(bin)
+        .filter((d) => d.startsWith('kubernetes-v'))
+        .map((d) => path.join(bin, d, 'kubectl'))
+        .find((p) => existsSync(p))
+    : undefined;
+  return built ?? 'kubectl';
+}
+
+export function kubectl(...args) {
+  return execFileSync(kubectlPath(), ['--kubeconfig', KUBECONFIG, ...args], { encoding: 'utf8' });
+}
+
+/** Brings the local cluster up (idempotent) and builds the CLI, so a benchmark is one command. */
+export function prepare({ cluster = true } = {}) {
+  execFileSync('node', [path.join(REPO, 'scripts', 'build.mjs')], { stdio: 'ignore' });
+  if (cluster && !process.env.PODTRACE_BENCH_KUBECONFIG) execFileSync('bash', [path.join(REPO, 'hack', 'cluster.sh'), 'up'], { stdio: 'ignore' });
+}
+
+/** Runs a command to its end; resolves to its wall time in ms (from just before spawn) and its output. */
+export function timed(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: performance.now() - started, code, stdout, stderr }));
+  });
+}
+
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const i = (sorted.length - 1) * q;
+  const lo = Math.floor(i);
+  const hi = Math.ceil(i);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (i - lo);
+}
+
+export function stats(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return { n: s.length, median: quantile(s, 0.5), p90: quantile(s, 0.9), min: s[0], max: s.at(-1) };
+}
+
+export function ms(x) {
+  if (!Number.isFinite(x)) return 'n/a';
+  if (Math.abs(x) >= 1000) return `${(x / 1000).toFixed(2)}s`;
+  if (Math.abs(x) >= 10) return `${x.toFixed(0)}ms`;
+  return `${x.toFixed(2)}ms`;
+}
+
+/** A plain table: a header row, then rows; columns padded, numbers right-aligned. */
+export function table(head, rows) {
+  const all = [head, ...rows].map((r) => r.map(String));
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
+
+/** What the figures were measured on: printed with every benchmark. */
+export function machine() {
+  const cpus = os.cpus();
+  let kubectlVersion = 'n/a';
+  try {
+    kubectlVersion = execFileSync(kubectlPath(), ['version', '--client', '-o', 'json'], { encoding: 'utf8' }).match(/"gitVersion":\s*"([^"]+)"/)?.[1] ?? 'n/a';
+  } catch {
+    // no kubectl
+  }
+  return `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, node ${process.version}, kubectl ${kubectlVersion}`;
+}
+
+export function heading(title) {
+  console.log(`# ${title}\n${machine()}\n`);
+}
+
+export function sleep(msToWait) {
+  return new Promise((resolve) => setTimeout(resolve, msToWait));
+}

@@ -1,0 +1,70 @@
+// Target 2, overhead: `podtrace create nginx` until Ready against `kubectl run`
+// + `kubectl wait --for=condition=Ready`, same image, same cluster,
+// alternating, BENCH_RUNS (10) each. podtrace runs with --keep so both stop at
+// Ready (its default also deletes the pod and traces the teardown; that row is
+// printed for information). Target: ratio of medians at most 1.05.
+// The traces are kept in bench/out/overhead/ for the precision benchmark.
+//   node bench/overhead.mjs
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { heading, kubectl, kubectlPath, KUBECONFIG, ms, PODTRACE, prepare, REPO, stats, table, timed } from './lib.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+prepare();
+heading(`Overhead: podtrace create vs kubectl run + wait (${RUNS} runs each, alternating, image nginx present on the node)`);
+const out = path.join(REPO, 'bench', 'out', 'overhead');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const stamp = Date.now().toString(36);
+const gone = (name) => kubectl('delete', 'pod', name, '--wait=true', '--timeout=90s', '--ignore-not-found');
+const kubectlRun = async (name) => {
+  const started = performance.now();
+  const run = await timed(kubectlPath(), ['--kubeconfig', KUBECONFIG, 'run', name, '--image=nginx', '--restart=Never']);
+  if (run.code !== 0) throw new Error(`kubectl run: ${run.stderr}`);
+  const wait = await timed(kubectlPath(), ['--kubeconfig', KUBECONFIG, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=120s']);
+  if (wait.code !== 0) throw new Error(`kubectl wait: ${wait.stderr}`);
+  return performance.now() - started;
+};
+const podtrace = async (name, keep) => {
+  const args = [PODTRACE, 'create', 'nginx', '--name', name, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', path.join(out, `${name}.json`)];
+  const r = await timed(process.execPath, keep ? [...args, '--keep'] : args);
+  if (r.code !== 0) throw new Error(`podtrace exited ${r.code}: ${r.stderr}`);
+  return r.ms;
+};
+
+// one of each first, not counted: the node has the image and both paths are warm
+await kubectlRun(`bench-warm-k-${stamp}`);
+gone(`bench-warm-k-${stamp}`);
+await podtrace(`bench-warm-p-${stamp}`, true);
+gone(`bench-warm-p-${stamp}`);
+
+const k = [];
+const p = [];
+for (let i = 0; i < RUNS; i++) {
+  // alternate which goes first, so a drift in the cluster hits both alike
+  const order = i % 2 === 0 ? ['p', 'k'] : ['k', 'p'];
+  for (const which of order) {
+    const name = `bench-${which}-${stamp}-${i}`;
+    if (which === 'k') k.push(await kubectlRun(name));
+    else p.push(await podtrace(name, true));
+    gone(name);
+  }
+}
+const full = [];
+for (let i = 0; i < 3; i++) full.push(await podtrace(`bench-full-${stamp}-${i}`, false));
+
+const sk = stats(k);
+const sp = stats(p);
+const sf = stats(full);
+console.log(
+  table(
+    ['command', 'n', 'median', 'p90', 'min', 'max', 'ratio of medians'],
+    [
+      ['kubectl run + kubectl wait (baseline)', sk.n, ms(sk.median), ms(sk.p90), ms(sk.min), ms(sk.max), '1.00'],
+      ['podtrace create nginx --keep', sp.n, ms(sp.median), ms(sp.p90), ms(sp.min), ms(sp.max), (sp.median / sk.median).toFixed(3)],
+      ['podtrace create nginx (default: + delete, teardown traced)', sf.n, ms(sf.median), ms(sf.p90), ms(sf.min), ms(sf.max), (sf.median / sk.median).toFixed(3)],
+    ],
+  ),
+);
+console.log(`\ntarget: podtrace --keep / kubectl at most 1.05; traces in ${path.relative(REPO, out)}/`);
