@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 // The Kubernetes client (undici) needs Node 22.22 or later; say so rather than fail deep inside it.
@@ -7,6 +8,14 @@ const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 22)) {
   process.stderr.write(`podtrace: needs Node.js 22.22 or later, and this is ${process.version}: install a newer Node (hack/setup.sh does)\n`);
   process.exit(1);
+}
+
+// V8 keeps the compiled bundle on disk (in the OS temp dir): later starts skip parsing the
+// Kubernetes client. Best effort: a read-only or missing cache only costs the parse.
+try {
+  module.enableCompileCache?.();
+} catch {
+  // no cache this time
 }
 
 const entry = new URL('../dist/cli.js', import.meta.url);
@@ -17,6 +26,8 @@ if (!existsSync(fileURLToPath(entry))) {
 
 const { main } = await import(entry.href);
 const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// Everything is written and the pod cleaned up by now; a lingering keep-alive socket must not hold the exit.
-setTimeout(() => process.exit(code), 2000).unref();
+// Everything is written and the pod cleaned up by now. Idle keep-alive sockets (undici keeps them
+// for seconds) must not hold the exit: once stdout and stderr have flushed what was written, exit.
+const flushed = (stream) => new Promise((resolve) => stream.write('', () => resolve()));
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

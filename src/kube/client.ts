@@ -1,15 +1,9 @@
-import {
-  ApiException,
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  CoreV1Api,
-  HttpMethod,
-  KubeConfig,
-  RequestContext,
-  VersionApi,
-  Watch,
-  createConfiguration,
-} from '@kubernetes/client-node';
+// Deep imports: the package root also loads every generated API class and model
+// (several MB), which podtrace never uses; its few typed calls are plain requests.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
+import { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { KubeconfigError } from '../errors.js';
 import { loadKubeconfig, type KubeTarget } from './kubeconfig.js';
 import { connectionFailure } from './network-errors.js';
@@ -76,10 +70,9 @@ export async function createKubeClient(request: KubeClientRequest): Promise<Kube
 
 class ClientNodeKubeClient implements KubeClient {
   readonly #kc: SharedConnectionKubeConfig;
-  readonly #http = createConfiguration().httpApi;
+  readonly #http = new IsomorphicFetchHttpLibrary();
   readonly #watch: Watch;
   readonly #openWatches = new Set<AbortController>();
-  #core?: CoreV1Api;
 
   constructor(
     kubeConfig: SharedConnectionKubeConfig,
@@ -103,17 +96,17 @@ class ClientNodeKubeClient implements KubeClient {
   }
 
   async serverVersion(): Promise<{ gitVersion: string; platform: string }> {
-    const info = await this.#typed(() => this.#kc.makeApiClient(VersionApi).getCode());
-    return { gitVersion: info.gitVersion, platform: info.platform };
+    const { body } = await this.request('GET', '/version');
+    const info = (body ?? {}) as { gitVersion?: string; platform?: string };
+    return { gitVersion: info.gitVersion ?? '', platform: info.platform ?? '' };
   }
 
   async selfSubjectReview(): Promise<SelfSubjectReviewResult> {
-    const review = await this.#typed(() =>
-      this.#kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-      }),
-    );
-    const info = review.status?.userInfo;
+    const { body } = await this.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    type UserInfo = { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+    const info = (body as { status?: { userInfo?: UserInfo } } | undefined)?.status?.userInfo;
     return {
       username: info?.username ?? '',
       ...(info?.uid ? { uid: info.uid } : {}),
@@ -123,26 +116,26 @@ class ClientNodeKubeClient implements KubeClient {
   }
 
   async accessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
-    const review = await this.#typed(() =>
-      this.#kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SelfSubjectAccessReview',
-          spec: { resourceAttributes: { verb: request.verb, resource: request.resource, namespace: request.namespace } },
-        },
-      }),
-    );
+    const { body } = await this.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb: request.verb, resource: request.resource, namespace: request.namespace } },
+      },
+    });
+    type Status = { allowed?: boolean; denied?: boolean; reason?: string; evaluationError?: string };
+    const review = body as { status?: Status } | undefined;
     return {
-      allowed: review.status?.allowed ?? false,
-      denied: review.status?.denied ?? false,
-      reason: review.status?.reason ?? '',
-      evaluationError: review.status?.evaluationError ?? '',
+      allowed: review?.status?.allowed ?? false,
+      denied: review?.status?.denied ?? false,
+      reason: review?.status?.reason ?? '',
+      evaluationError: review?.status?.evaluationError ?? '',
     };
   }
 
   async namespaceStatus(namespace: string): Promise<NamespaceStatus> {
     try {
-      await this.#typed(() => this.#coreApi().readNamespace({ name: namespace }));
+      await this.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}`);
       return 'exists';
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return 'not-found';
@@ -215,24 +208,6 @@ class ClientNodeKubeClient implements KubeClient {
     await this.#kc.closeConnections();
   }
 
-  #coreApi(): CoreV1Api {
-    this.#core ??= this.#kc.makeApiClient(CoreV1Api);
-    return this.#core;
-  }
-
-  /** Typed calls fail with ApiException (body: a JSON string) or a fetch TypeError; normalise both. */
-  async #typed<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof ApiException) {
-        const body = typeof error.body === 'string' ? parseBody(error.body) : error.body;
-        const apiError = KubeApiError.fromResponse(error.code, body);
-        throw connectionFailure(apiError, this.target.server) ?? apiError;
-      }
-      throw connectionFailure(error, this.target.server) ?? error;
-    }
-  }
 }
 
 /** client-node ends a watch refused by the server (403, 401, 410 ...) with a bare Error carrying statusCode. */

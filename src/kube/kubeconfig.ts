@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { Cluster, Context, User } from '@kubernetes/client-node/dist/config_types.js';
 import { KubeconfigError } from '../errors.js';
 
 export type AuthMethod = 'token' | 'client-certificate' | 'exec' | 'auth-provider' | 'basic' | 'none';
