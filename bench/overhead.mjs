@@ -7,7 +7,7 @@
 //   node bench/overhead.mjs
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { heading, kubectl, kubectlPath, KUBECONFIG, ms, PODTRACE, prepare, REPO, stats, table, timed } from './lib.mjs';
+import { heading, kubectl, kubectlPath, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, stats, table, timed } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 prepare();
@@ -46,6 +46,10 @@ for (let i = 0; i < RUNS; i++) {
   const order = i % 2 === 0 ? ['p', 'k'] : ['k', 'p'];
   for (const which of order) {
     const name = `bench-${which}-${stamp}-${i}`;
+    // The kubelet notices a started container on its next PLEG relist (every 1 s), and the
+    // previous pod's deletion ends on one: starting right after it phase-locks the run to that
+    // tick. A random pause spreads every run over the whole period, for both commands alike.
+    await sleep(Math.random() * 1000);
     if (which === 'k') k.push(await kubectlRun(name));
     else p.push(await podtrace(name, true));
     gone(name);
