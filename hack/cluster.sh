@@ -533,8 +533,18 @@ ensure_built() {
   "$HACK_DIR/build-images.sh" build
 }
 
+# The host tools `up` runs (hack/setup.sh installs them): say so at once, not deep in a build.
+need_tools() {
+  local missing=() t
+  for t in containerd docker-registry skopeo umoci openssl curl; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run bash hack/setup.sh first (it installs them)"
+}
+
 cmd_up() {
   need_root
+  need_tools
   local otlp=${PODTRACE_OTLP_ENDPOINT:-}
   while [ $# -gt 0 ]; do
     case "$1" in
