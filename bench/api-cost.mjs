@@ -7,49 +7,15 @@
 //      (the Deployment itself is created with the admin credentials, not counted).
 // kubectl run + wait is counted the same way, as the baseline.
 //   node bench/api-cost.mjs
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { heading, kubectl, kubectlPath, KUBECONFIG, PODTRACE, prepare, sleep, table, timed } from './lib.mjs';
+import { auditedKubeconfig, countRequests, heading, kubectl, kubectlPath, PODTRACE, prepare, sleep, table, timed } from './lib.mjs';
 
 const PODS = Number(process.env.BENCH_PODS ?? 20);
-const PKI = '/var/lib/podtrace-cluster/pki';
-const AUDIT = '/var/lib/podtrace-cluster/logs/audit.log';
 prepare();
 heading(`API cost: requests per traced pod, from the API server's audit log (1 pod; ${PODS} pods of a Deployment)`);
 
-const dir = mkdtempSync(path.join(tmpdir(), 'podtrace-api-cost-'));
-const quiet = { stdio: 'ignore' };
-execFileSync('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', `${dir}/u.key`, '-out', `${dir}/u.csr`, '-subj', '/O=system:masters/O=podtrace:audited/CN=podtrace-bench'], quiet);
-execFileSync('openssl', ['x509', '-req', '-in', `${dir}/u.csr`, '-CA', `${PKI}/ca.crt`, '-CAkey', `${PKI}/ca.key`, '-CAcreateserial', '-days', '1', '-out', `${dir}/u.crt`], quiet);
-const audited = path.join(dir, 'audited.kubeconfig');
-writeFileSync(
-  audited,
-  readFileSync(KUBECONFIG, 'utf8')
-    .replace(/client-certificate-data: \S+/, `client-certificate-data: ${readFileSync(`${dir}/u.crt`).toString('base64')}`)
-    .replace(/client-key-data: \S+/, `client-key-data: ${readFileSync(`${dir}/u.key`).toString('base64')}`),
-  { mode: 0o600 },
-);
-
-/** The audit entries written while `action` ran: one per request (watches counted once, when opened). */
-async function counted(action) {
-  const from = statSync(AUDIT, { throwIfNoEntry: false })?.size ?? 0;
-  await action();
-  await sleep(1500);
-  const text = readFileSync(AUDIT).subarray(from).toString('utf8');
-  const seen = new Map();
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const e = JSON.parse(line);
-    if (!e.user?.groups?.includes('podtrace:audited')) continue;
-    const resource = [e.objectRef?.resource, e.objectRef?.subresource].filter(Boolean).join('/') || e.requestURI.split('?')[0];
-    seen.set(e.auditID, `${e.verb} ${resource}`);
-  }
-  const byKind = new Map();
-  for (const kind of seen.values()) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
-  return byKind;
-}
+const { kubeconfig: audited, dir } = auditedKubeconfig();
+const counted = (action) => countRequests(action);
 
 const stamp = Date.now().toString(36);
 const create = await counted(async () => {

@@ -2,7 +2,7 @@
 // benchmarks print figures, ratios against a baseline measured in the same
 // run; they never fail on a number (CI does not run them).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,4 +94,46 @@ export function heading(title) {
 
 export function sleep(msToWait) {
   return new Promise((resolve) => setTimeout(resolve, msToWait));
+}
+
+const PKI = '/var/lib/podtrace-cluster/pki';
+const AUDIT = '/var/lib/podtrace-cluster/logs/audit.log';
+
+/**
+ * A kubeconfig whose user is in the group podtrace:audited, the only one the
+ * local API server audits (hack/cluster.sh): its requests can be counted.
+ */
+export function auditedKubeconfig() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'podtrace-audited-'));
+  const quiet = { stdio: 'ignore' };
+  execFileSync('openssl', ['req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-keyout', `${dir}/u.key`, '-out', `${dir}/u.csr`, '-subj', '/O=system:masters/O=podtrace:audited/CN=podtrace-bench'], quiet);
+  execFileSync('openssl', ['x509', '-req', '-in', `${dir}/u.csr`, '-CA', `${PKI}/ca.crt`, '-CAkey', `${PKI}/ca.key`, '-CAcreateserial', '-days', '1', '-out', `${dir}/u.crt`], quiet);
+  const kubeconfig = path.join(dir, 'audited.kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    readFileSync(KUBECONFIG, 'utf8')
+      .replace(/client-certificate-data: \S+/, `client-certificate-data: ${readFileSync(`${dir}/u.crt`).toString('base64')}`)
+      .replace(/client-key-data: \S+/, `client-key-data: ${readFileSync(`${dir}/u.key`).toString('base64')}`),
+    { mode: 0o600 },
+  );
+  return { kubeconfig, dir };
+}
+
+/** The audited requests made while `action` ran, by "verb resource": one per request (a watch once). */
+export async function countRequests(action) {
+  const from = statSync(AUDIT, { throwIfNoEntry: false })?.size ?? 0;
+  await action();
+  await sleep(1500);
+  const text = readFileSync(AUDIT).subarray(from).toString('utf8');
+  const seen = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const e = JSON.parse(line);
+    if (!e.user?.groups?.includes('podtrace:audited')) continue;
+    const resource = [e.objectRef?.resource, e.objectRef?.subresource].filter(Boolean).join('/') || e.requestURI.split('?')[0];
+    seen.set(e.auditID, `${e.verb} ${resource}`);
+  }
+  const byKind = new Map();
+  for (const kind of seen.values()) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+  return byKind;
 }
