@@ -51,3 +51,17 @@ export async function openKubeClient(flags: KubeFlags, ctx: CommandContext): Pro
     env: ctx.env,
   });
 }
+
+/** What the `kubeconfig-loaded` observation records of a client's target: where and as whom, never credentials. */
+export function kubeconfigLoaded(target: import('../kube/types.js').KubeTarget): Record<string, unknown> {
+  return {
+    context: target.context,
+    cluster: target.cluster,
+    user: target.user,
+    server: target.server,
+    namespace: target.namespace,
+    namespaceSource: target.namespaceSource,
+    authMethod: target.authMethod,
+    loadMs: target.loadMs,
+  };
+}

@@ -12,11 +12,11 @@ import { isTerminalFailure, reconstruct, serializeRecording, settledFailure } fr
 import { ObservationLog } from '../watchers/observation-log.js';
 import { PodWatchSet } from '../watchers/pod-watch-set.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { openKubeClient, type CommandContext, type StopSignal } from './context.js';
+import { kubeconfigLoaded, openKubeClient, type CommandContext, type StopSignal } from './context.js';
 import { planCreate, type CreateFlags, type CreatePlan } from './create-plan.js';
-import { parseQuantity } from './parse/quantity.js';
-import { printTrace, saveTrace, useColor } from './output.js';
+import { defaultRunSetPath, defaultTracePath, displayPath, printTrace, saveTrace, useColor } from './output.js';
 import { finalizeManifest, MANAGED_BY_LABEL, RUN_LABEL, type PodManifest } from './pod-manifest.js';
+import { usageFromMetricsApi, usageFromStatsSummary } from './usage.js';
 import { TOOL_VERSION } from './version.js';
 import { LiveTrace } from './live-trace.js';
 import { createProgress, type Progress } from './progress.js';
@@ -186,8 +186,8 @@ class CreateRun {
   #podMayExist = false;
   #deleteAllowed = true;
   #watchers: PodWatchSet | undefined;
-  /** --expose: the Service request, once sent; true when it was created. */
-  #service: Promise<boolean> | undefined;
+  /** --expose: the Service request, once sent (settles when answered). */
+  #service: Promise<void> | undefined;
   #serviceMayExist = false;
 
   constructor(
@@ -304,17 +304,7 @@ class CreateRun {
   }
 
   #recordKubeconfig(): void {
-    const t = this.kube.target;
-    this.log.client('kubeconfig-loaded', {
-      context: t.context,
-      cluster: t.cluster,
-      user: t.user,
-      server: t.server,
-      namespace: t.namespace,
-      namespaceSource: t.namespaceSource,
-      authMethod: t.authMethod,
-      loadMs: t.loadMs,
-    });
+    this.log.client('kubeconfig-loaded', kubeconfigLoaded(this.kube.target));
   }
 
   /** Version, identity, permissions and the namespace, in parallel; each recorded as it completes. */
@@ -453,7 +443,7 @@ class CreateRun {
    * whether the cluster runs a DNS Service that would give it a name. Runs
    * while the pod starts; its answers are observations like any other.
    */
-  async #expose(port: number): Promise<boolean> {
+  async #expose(port: number): Promise<void> {
     const { log, kube, namespace, podName } = this;
     const ns = encodeURIComponent(namespace);
     const labels = this.manifest.metadata.labels as Record<string, string>;
@@ -475,7 +465,6 @@ class CreateRun {
     try {
       const response = await kube.request('POST', `/api/v1/namespaces/${ns}/services`, { body });
       log.client('service-created', { status: response.status, service: response.body });
-      return true;
     } catch (error) {
       log.client('service-error', {
         status: error instanceof KubeApiError ? error.status : 0,
@@ -485,7 +474,6 @@ class CreateRun {
       // 409: a Service of that name exists and is not ours: never delete it.
       if (error instanceof KubeApiError) this.#serviceMayExist = false;
       this.progress.note(`warning: could not create the Service (${describe(error)}): the trace goes on without it`);
-      return false;
     } finally {
       await dns;
     }
@@ -517,35 +505,20 @@ class CreateRun {
     if (source === 'kubelet-stats' && nodeName !== undefined) {
       try {
         const { body } = await kube.request('GET', `/api/v1/nodes/${encodeURIComponent(nodeName)}/proxy/stats/summary`);
-        const pods = (body as { pods?: Array<{ podRef?: { name?: string; namespace?: string }; containers?: unknown[] }> }).pods ?? [];
-        const pod = pods.find((p) => p.podRef?.name === podName && p.podRef?.namespace === namespace);
-        const containers = (pod?.containers ?? []).map((c) => {
-          const s = c as { name?: string; cpu?: { usageNanoCores?: number }; memory?: { workingSetBytes?: number } };
-          return {
-            name: s.name,
-            ...(typeof s.cpu?.usageNanoCores === 'number' ? { cpuMillicores: s.cpu.usageNanoCores / 1e6 } : {}),
-            ...(typeof s.memory?.workingSetBytes === 'number' ? { memoryBytes: s.memory.workingSetBytes } : {}),
-          };
-        });
-        log.client('usage-sample', { source: 'kubelet-stats', containers });
+        log.client('usage-sample', { source: 'kubelet-stats', containers: usageFromStatsSummary(body, namespace, podName) });
         return 'kubelet-stats';
       } catch (error) {
-        if (connectionFailure(error, kube.target.server)) throw connectionFailure(error, kube.target.server);
+        this.#throwIfFatal(error);
         // No node proxy (RBAC nodes/proxy, a managed control plane): try the metrics API.
         if (!(error instanceof KubeApiError)) throw error;
       }
     }
     try {
       const { body } = await kube.request('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(podName)}`);
-      const containers = ((body as { containers?: Array<{ name?: string; usage?: { cpu?: string; memory?: string } }> }).containers ?? []).map((c) => ({
-        name: c.name,
-        ...(c.usage?.cpu !== undefined ? { cpuMillicores: parseQuantity(c.usage.cpu) * 1000 } : {}),
-        ...(c.usage?.memory !== undefined ? { memoryBytes: parseQuantity(c.usage.memory) } : {}),
-      }));
-      log.client('usage-sample', { source: 'metrics-api', containers });
+      log.client('usage-sample', { source: 'metrics-api', containers: usageFromMetricsApi(body) });
       return 'metrics-api';
     } catch (error) {
-      if (connectionFailure(error, kube.target.server)) throw connectionFailure(error, kube.target.server);
+      this.#throwIfFatal(error);
       log.client('usage-sample', {
         error: `no resource usage: neither the node's stats summary (nodes/proxy) nor metrics.k8s.io answered (${describe(error)})`,
       });
@@ -569,7 +542,7 @@ class CreateRun {
         if (all.at(-1) === '') all.pop();
         log.client('logs', { container, lines: all.slice(0, lines), truncated: all.length > lines });
       } catch (error) {
-        if (connectionFailure(error, kube.target.server)) throw connectionFailure(error, kube.target.server);
+        this.#throwIfFatal(error);
         log.client('logs', { container, error: describe(error) });
       }
     }
@@ -578,14 +551,13 @@ class CreateRun {
   /** Without --expose, or when the Service could not be made, Ready is enough; else its endpoint must be ready too. */
   #exposed(trace: Trace): boolean {
     if (this.plan.expose === undefined) return true;
-    if (this.log.observations.some((o) => o.source === 'client' && o.type === 'service-error')) return true;
-    return trace.milestones.some((m) => m.id === 'service.endpoint-ready');
+    return trace.service?.error !== undefined || trace.milestones.some((m) => m.id === 'service.endpoint-ready');
   }
 
   async #deleteService(): Promise<void> {
     if (this.#service === undefined) return;
-    const created = await this.#service;
-    if (!created && !this.#serviceMayExist) return;
+    await this.#service;
+    if (!this.#serviceMayExist) return;
     const { log, kube, namespace, podName } = this;
     try {
       const response = await kube.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(podName)}`);
@@ -680,6 +652,12 @@ class CreateRun {
     return this.#interrupt.signal.aborted;
   }
 
+  /** A cluster that cannot be reached or refuses the credentials ends the run; other errors are the caller's. */
+  #throwIfFatal(error: unknown): void {
+    const fatal = connectionFailure(error, this.kube.target.server);
+    if (fatal) throw fatal;
+  }
+
   /** Runs a step whose failure to reach the cluster must end the run with the right code. */
   async #guard<T>(step: () => Promise<T>): Promise<T> {
     try {
@@ -734,19 +712,6 @@ function allowedToCreateExit(doneReason: string): ExitCode | undefined {
   return doneReason === 'forbidden' ? EXIT.forbidden : undefined;
 }
 
-export function defaultTracePath(cwd: string, podName: string, startedAt: number): string {
-  const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return path.join(cwd, 'traces', `${podName}-${stamp}.json`);
-}
-
-export function defaultRunSetPath(cwd: string, podName: string, startedAt: number): string {
-  return defaultTracePath(cwd, podName, startedAt).replace(/\.json$/, '.runset.json');
-}
-
-export function displayPath(file: string, cwd: string): string {
-  const relative = path.relative(cwd, file);
-  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
-}
 
 function describe(error: unknown): string {
   if (error instanceof KubeApiError) return `${error.status} ${error.reason}: ${error.message}`;

@@ -15,7 +15,7 @@ import { RECORDING_KIND, RECORDING_VERSION, type RecordingHeader } from '../trac
 import { reconstruct, serializeRecording } from '../trace/index.js';
 import { ObservationLog } from '../watchers/observation-log.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { openKubeClient, type CommandContext } from './context.js';
+import { kubeconfigLoaded, openKubeClient, type CommandContext } from './context.js';
 import { printTrace, saveTrace } from './output.js';
 import { parseOutputFormat, validateNamespace, validatePodName } from './parse/flags.js';
 import { TOOL_VERSION } from './version.js';
@@ -77,16 +77,7 @@ async function read(podName: string, kube: KubeClient, ctx: CommandContext): Pro
     podName,
     options: { keep: true, timeoutMs: 0, inspect: true },
   };
-  log.client('kubeconfig-loaded', {
-    context: target.context,
-    cluster: target.cluster,
-    user: target.user,
-    server: target.server,
-    namespace,
-    namespaceSource: target.namespaceSource,
-    authMethod: target.authMethod,
-    loadMs: target.loadMs,
-  });
+  log.client('kubeconfig-loaded', kubeconfigLoaded(target));
   const fail = (error: unknown): never => {
     throw connectionFailure(error, target.server) ?? error;
   };

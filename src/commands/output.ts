@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { renderJson, renderTable, renderYaml } from '../report/index.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -31,4 +32,18 @@ export function printTrace(trace: Trace, format: OutputFormat, stdout: OutputStr
 export async function saveTrace(trace: Trace, file: string): Promise<void> {
   const json = renderJson(trace);
   await writeFileAtomic(file, json.endsWith('\n') ? json : `${json}\n`);
+}
+
+export function defaultTracePath(cwd: string, podName: string, startedAt: number): string {
+  const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return path.join(cwd, 'traces', `${podName}-${stamp}.json`);
+}
+
+export function defaultRunSetPath(cwd: string, podName: string, startedAt: number): string {
+  return defaultTracePath(cwd, podName, startedAt).replace(/\.json$/, '.runset.json');
+}
+
+export function displayPath(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }

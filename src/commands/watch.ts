@@ -19,9 +19,8 @@ import type { Trace } from '../trace/types.js';
 import { ObservationLog } from '../watchers/observation-log.js';
 import { ResilientWatch } from '../watchers/resilient-watch.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { openKubeClient, type CommandContext } from './context.js';
-import { displayPath } from './create.js';
-import { useColor } from './output.js';
+import { kubeconfigLoaded, openKubeClient, type CommandContext } from './context.js';
+import { defaultRunSetPath, displayPath, useColor } from './output.js';
 import { parseDuration, parseOutputFormat, validateNamespace } from './parse/flags.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -95,8 +94,7 @@ export async function run(flags: WatchFlags, ctx: CommandContext): Promise<numbe
         ? renderRunSetYaml(set)
         : renderRunSetSummary(set, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 });
   ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-  const stamp = new Date(traces[0]!.run.startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const savedTo = flags.out !== undefined ? path.resolve(cwd, flags.out) : path.join(cwd, 'traces', `watch-${stamp}.runset.json`);
+  const savedTo = flags.out !== undefined ? path.resolve(cwd, flags.out) : defaultRunSetPath(cwd, 'watch', traces[0]!.run.startedAt);
   await writeFileAtomic(savedTo, renderRunSetJson(set));
   ctx.stderr.write(`run set of ${traces.length} pod${traces.length === 1 ? '' : 's'} saved to ${displayPath(savedTo, cwd)}\n`);
   if (stoppedBy) return stoppedBy === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
@@ -136,8 +134,9 @@ class WatchRun {
     const { kube, log, ctx } = this;
     const namespace = kube.target.namespace;
     const ns = encodeURIComponent(namespace);
-    log.client('kubeconfig-loaded', { context: kube.target.context, server: kube.target.server, namespace });
     log.subscribe((o) => this.#route(o));
+    // every pod's trace says which cluster and context it came from
+    log.client('kubeconfig-loaded', kubeconfigLoaded(kube.target));
     const watches = [
       new ResilientWatch({ name: 'pod', source: 'pod', path: `/api/v1/namespaces/${ns}/pods`, labelSelector: this.selector }, kube, log),
       new ResilientWatch({ name: 'event', source: 'event', path: `/api/v1/namespaces/${ns}/events` }, kube, log),
@@ -229,7 +228,7 @@ class WatchRun {
       else if (!pod && this.#initialDone && o.type !== 'LIST') this.#keepEarly(r.name, o);
       return;
     }
-    if (o.source === 'client' && ['watch-gap', 'relist', 'watch-started', 'node-info'].includes(o.type)) this.#shared.push(o);
+    if (o.source === 'client' && ['kubeconfig-loaded', 'watch-gap', 'relist', 'watch-started', 'node-info'].includes(o.type)) this.#shared.push(o);
   }
 
   #keepEarly(name: string, o: Observation): void {

@@ -66,6 +66,7 @@ describe('podtrace watch', () => {
       expect(schemaErrors(trace)).toEqual([]);
       expect(trace.run.mode).toBe('watch');
       expect(trace.run.t0Source).toBe('first-seen');
+      expect(trace.cluster?.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(trace.pod.uid).toBe(uids.get(trace.pod.name));
       expect(trace.outcome.class).toBe('ready');
       const ids = trace.milestones.map((m) => m.id);
