@@ -42,6 +42,11 @@ export interface EndpointSlice {
   }>;
 }
 
+/** The pod's own endpoint in an EndpointSlice (matched by its targetRef), if the slice lists it. */
+export function podEndpoint(slice: EndpointSlice, podName: string): NonNullable<EndpointSlice['endpoints']>[number] | undefined {
+  return (slice.endpoints ?? []).find((e) => e.targetRef?.kind === 'Pod' && e.targetRef.name === podName);
+}
+
 export interface NodeSnapshot {
   node: Node;
   observedAt: number;

@@ -18,3 +18,8 @@ export function formatMs(ms: number): string {
 export function formatOffset(ms: number): string {
   return ms < 0 ? formatMs(ms) : `+${formatMs(ms)}`;
 }
+
+/** Offsets and durations to the µs: finer digits are float noise on epoch-ms arithmetic. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

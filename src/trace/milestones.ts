@@ -12,6 +12,7 @@ import {
   containerRefs,
   containerStatus,
   kubeletEvents,
+  podEndpoint,
   pullFailedEvents,
   schedulerEvents,
   type Context,
@@ -67,7 +68,7 @@ export interface MilestoneSpec {
 function sliceSighting(ctx: Context, podName: string, what: string, ok: (ready: boolean) => boolean): Candidate[] {
   for (const s of ctx.slices) {
     if (s.type === 'DELETED') continue;
-    const endpoint = (s.slice.endpoints ?? []).find((e) => e.targetRef?.kind === 'Pod' && e.targetRef.name === podName);
+    const endpoint = podEndpoint(s.slice, podName);
     if (!endpoint || !ok(endpoint.conditions?.ready === true)) continue;
     return [
       {

@@ -7,11 +7,8 @@
  */
 import type { Context } from './context.js';
 import { parseSecondsTime, PRECISION_MS } from './event-time.js';
+import { roundMs } from './format-ms.js';
 import type { ContainerInfo, Observed, ObservedRestart, UsageSample } from './types.js';
-
-function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
 
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;

@@ -5,11 +5,11 @@
  */
 import { diffAdmission } from './admission-diff.js';
 import { addObservedServerTime, estimateClockOffset, newOffsetBounds } from './clock.js';
-import { beforeTeardown, buildContext, containerRefs, containerStatus, kubeletEvents, schedulerEvents, type Context } from './context.js';
+import { beforeTeardown, buildContext, containerRefs, containerStatus, kubeletEvents, podEndpoint, schedulerEvents, type Context } from './context.js';
 import { PRECISION_MS, SOURCE_RANK, parseSecondsTime, type TimeSource } from './event-time.js';
 import { parseQuantity, type ContainerSpec, type Node, type NormalizedEvent, type Pod } from './kube-objects.js';
 import { parsePulledMessage, probeKind } from './messages.js';
-import { formatMs, formatOffset } from './format-ms.js';
+import { formatMs, formatOffset, roundMs } from './format-ms.js';
 import { milestoneTable, type Candidate, type MilestoneSpec } from './milestones.js';
 import { observedSection } from './observed.js';
 import type { Observation, RecordingHeader } from './observation.js';
@@ -42,11 +42,6 @@ import {
 
 /** A watch sighting this much later than the end of its 1-s field interval came late (gap, relist, backlog). */
 const LATE_OBSERVATION_MS = 500;
-
-/** Offsets and durations to the µs: finer digits are float noise on epoch-ms arithmetic. */
-export function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
-}
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -806,7 +801,7 @@ function serviceSection(ctx: Context): { service?: ServiceInfo } {
   // The endpoint as last seen before the teardown (the DELETE takes it out of the slice).
   const before = ctx.slices.filter((s) => s.type !== 'DELETED' && (ctx.deleteSentAt === undefined || s.observedAt < ctx.deleteSentAt));
   for (const s of before) {
-    const e = (s.slice.endpoints ?? []).find((x) => x.targetRef?.kind === 'Pod' && x.targetRef.name === podName);
+    const e = podEndpoint(s.slice, podName);
     if (e?.addresses?.[0]) service.endpoint = { address: e.addresses[0], ready: e.conditions?.ready === true };
   }
   if (failed) service.error = [num(failed.status), str(failed.reason)].filter((x) => x !== undefined).join(' ') + `: ${str(failed.message) ?? 'no message'}`;
