@@ -25,6 +25,13 @@ import { createProgress, type Progress } from './progress.js';
 export const SETTLED_FAILURE_GRACE_MS = 60_000;
 /** How long to wait for the pod to disappear after DELETE, beyond its termination grace period. */
 const TEARDOWN_EXTRA_MS = 30_000;
+/**
+ * How long a Ready run waits for events that an API server outage held back.
+ * The kubelet and scheduler retry a failed event write (client-go's event
+ * recorder: the first retry within 10 s, then every 10 s), so two retries land
+ * within this window when the server was back in time.
+ */
+export const DELAYED_EVENTS_WAIT_MS = 25_000;
 /** How long to keep tracing the deletion after the person interrupted the run. */
 const INTERRUPTED_TEARDOWN_MS = 5_000;
 
@@ -270,6 +277,7 @@ class CreateRun {
           const result = await this.#waitForOutcome(watchers);
           doneReason = result;
           outcomeAtStop = this.#outcomeAtStop;
+          if (result === 'ready') await this.#awaitDelayedEvents(watchers);
           if (result === 'ready' && plan.observeMs > 0) await this.#observe(watchers);
           if (plan.logLines !== undefined && (result === 'ready' || result === 'failed') && !this.#interrupted()) await this.#readLogs(plan.logLines);
           if (!plan.keep) {
@@ -477,6 +485,45 @@ class CreateRun {
     } finally {
       await dns;
     }
+  }
+
+  /**
+   * An event watch had a gap and some milestones are timed from status because
+   * their events are missing: the components may still be retrying those
+   * writes. Waits (bounded by DELAYED_EVENTS_WAIT_MS and --timeout) until the
+   * events arrive, so the trace keeps the components' own times.
+   */
+  async #awaitDelayedEvents(watchers: PodWatchSet): Promise<void> {
+    const { log, plan, ctx } = this;
+    const live = this.#live!;
+    const waitingFor = (trace: Trace): string[] =>
+      trace.gaps.some((g) => g.watch === 'event' || g.watch === 'eventsv1')
+        ? trace.anomalies.flatMap((a) => (a.kind === 'missing-event' && a.milestone !== undefined ? [a.milestone] : []))
+        : [];
+    const missing = waitingFor(live.refresh());
+    const postSentAt = log.observations.find((o) => o.source === 'client' && o.type === 'post-sent')?.observedAt ?? ctx.clock.now();
+    const maxMs = Math.min(DELAYED_EVENTS_WAIT_MS, postSentAt + plan.timeoutMs - ctx.clock.now());
+    if (missing.length === 0 || maxMs <= 0 || this.#interrupted()) return;
+    this.progress.step(`waiting up to ${Math.ceil(maxMs / 1000)}s for ${missing.length} event(s) held back by the API server outage`);
+    log.client('delayed-events-wait', { milestones: missing, maxMs });
+    let still = missing;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        stopListening();
+        clearTimeout(deadline);
+        clearInterval(ticker);
+        resolve();
+      };
+      const stopListening = live.onUpdate((trace) => {
+        still = waitingFor(trace);
+        if (still.length === 0 || watchers.podGone) done();
+      });
+      const deadline = setTimeout(done, maxMs);
+      const ticker = setInterval(() => {
+        if (this.#interrupted()) done();
+      }, 100);
+    });
+    log.client('delayed-events-ended', { arrived: missing.filter((id) => !still.includes(id)), missing: still });
   }
 
   /**

@@ -36,6 +36,7 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  * - cluster-dns: { service?: 'kube-system/kube-dns', found: boolean } | { error }
  * - service-deleted: { status } | { error }
  * - observe-started: { durationMs } / observe-ended: {}   (--observe: the window after Ready)
+ * - delayed-events-wait: { milestones, maxMs } / delayed-events-ended: { arrived, missing }   (after an event-watch gap)
  * - usage-sample: { source: 'kubelet-stats'|'metrics-api', containers: [{ name, cpuMillicores?, memoryBytes? }] } | { error }
  * - logs: { container, lines: string[], truncated } | { container, error }   (--logs N: the first N lines)
  * - timeout: { afterMs } / interrupted: { signal }
@@ -63,6 +64,8 @@ export type ClientObservationType =
   | 'service-error'
   | 'cluster-dns'
   | 'service-deleted'
+  | 'delayed-events-wait'
+  | 'delayed-events-ended'
   | 'observe-started'
   | 'observe-ended'
   | 'usage-sample'
