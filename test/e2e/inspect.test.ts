@@ -37,8 +37,13 @@ async function startedElsewhere(prefix: string, image: string, ready: boolean): 
   const name = uniqueName(prefix);
   leftovers.push(name);
   await createPod(simplePod(name, image));
-  await waitForPod(name, ready ? 'Ready' : 'crashing', 90_000, (pod) =>
-    ready ? condition(pod, 'Ready') === 'True' : pod.status?.containerStatuses?.some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff') === true,
+  // A crash-looping container runs (and is Ready) for a moment at each restart.
+  // After its second restart the kubelet backs off for 20 s: inspecting as soon
+  // as it is down again reads it between runs, not during one.
+  await waitForPod(name, ready ? 'Ready' : 'down after its second restart', 90_000, (pod) =>
+    ready
+      ? condition(pod, 'Ready') === 'True'
+      : pod.status?.containerStatuses?.some((c) => (c.restartCount ?? 0) >= 2 && c.state?.running === undefined) === true,
   );
   return name;
 }
