@@ -46,7 +46,14 @@ interface Tracked {
   uid?: string;
   observations: Observation[];
   done: boolean;
+  /** The trace built when the pod was done, and the input it was built from (own and shared observation counts). */
+  built?: { trace: Trace; own: number; shared: number };
+  /** Builds the trace once a done pod has been quiet for BUILD_WHEN_QUIET_MS. */
+  buildTimer?: NodeJS.Timeout;
 }
+
+/** Events about a pod keep arriving shortly after it is Ready (the scheduler's, on their own stream). */
+const BUILD_WHEN_QUIET_MS = 500;
 
 function meta(object: unknown): { name?: string; uid?: string; nodeName?: string } {
   const o = object as { metadata?: { name?: string; uid?: string }; spec?: { nodeName?: string } } | undefined;
@@ -87,15 +94,16 @@ export async function run(flags: WatchFlags, ctx: CommandContext): Promise<numbe
     return stoppedBy === 'SIGINT' ? EXIT.interrupted : stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.timeout;
   }
   const set = makeRunSet(traces, label, TOOL_VERSION);
+  const json = renderRunSetJson(set);
   const text =
     format === 'json'
-      ? renderRunSetJson(set)
+      ? json
       : format === 'yaml'
         ? renderRunSetYaml(set)
         : renderRunSetSummary(set, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 });
   ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   const savedTo = flags.out !== undefined ? path.resolve(cwd, flags.out) : defaultRunSetPath(cwd, 'watch', traces[0]!.run.startedAt);
-  await writeFileAtomic(savedTo, renderRunSetJson(set));
+  await writeFileAtomic(savedTo, json);
   ctx.stderr.write(`run set of ${traces.length} pod${traces.length === 1 ? '' : 's'} saved to ${displayPath(savedTo, cwd)}\n`);
   if (stoppedBy) return stoppedBy === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
   const firstFailure = traces.find((t) => t.outcome.exitCode !== EXIT.ok && t.outcome.exitCode !== null);
@@ -214,6 +222,7 @@ class WatchRun {
         void this.#readNode(nodeName);
       }
       if (!pod.done) this.#check(pod, o);
+      else this.#buildWhenQuiet(pod);
       return;
     }
     if (o.source === 'event' || o.source === 'eventsv1') {
@@ -224,7 +233,10 @@ class WatchRun {
       }
       if (r.name === undefined) return;
       const pod = this.#pods.get(r.name);
-      if (pod && (r.uid === undefined || pod.uid === undefined || r.uid === pod.uid)) pod.observations.push(o);
+      if (pod && (r.uid === undefined || pod.uid === undefined || r.uid === pod.uid)) {
+        pod.observations.push(o);
+        if (pod.done) this.#buildWhenQuiet(pod);
+      }
       else if (!pod && this.#initialDone && o.type !== 'LIST') this.#keepEarly(r.name, o);
       return;
     }
@@ -252,6 +264,8 @@ class WatchRun {
     this.#finished += 1;
     pod.observations.push(this.log.client('done', { reason: ready ? 'ready' : gone ? 'gone' : 'failed', pod: pod.name }));
     if (!this.quiet) this.ctx.stderr.write(`${pod.name}: ${ready ? 'Ready' : gone ? 'deleted' : 'failed'}\n`);
+    // Build its trace while others are still starting, rather than all at the end.
+    this.#buildWhenQuiet(pod);
     if (this.count !== undefined && this.#finished >= this.count) this.#wake?.();
   }
 
@@ -287,6 +301,23 @@ class WatchRun {
       else pod.observations.push(this.log.client('timeout', { afterMs: this.forMs }));
       pod.observations.push(this.log.client('done', { reason: stoppedBy ? 'interrupted' : 'timeout', pod: pod.name }));
     }
-    return reconstruct(this.#header(pod), this.#observationsOf(pod));
+    clearTimeout(pod.buildTimer);
+    const built = pod.built;
+    // reconstruct is a pure function of its input: a trace built from the same observations is the same trace
+    if (built && built.own === pod.observations.length && built.shared === this.#shared.length) return built.trace;
+    return this.#build(pod);
+  }
+
+  #buildWhenQuiet(pod: Tracked): void {
+    clearTimeout(pod.buildTimer);
+    pod.buildTimer = setTimeout(() => this.#build(pod), BUILD_WHEN_QUIET_MS);
+    pod.buildTimer.unref();
+  }
+
+  #build(pod: Tracked): Trace {
+    clearTimeout(pod.buildTimer);
+    const trace = reconstruct(this.#header(pod), this.#observationsOf(pod));
+    pod.built = { trace, own: pod.observations.length, shared: this.#shared.length };
+    return trace;
   }
 }

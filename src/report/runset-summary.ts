@@ -10,7 +10,7 @@ import { METRICS, traceMetrics } from '../trace/metrics.js';
 import type { RunSet } from '../trace/runset.js';
 import { summarize } from '../trace/stats.js';
 import type { Trace } from '../trace/types.js';
-import { renderJson } from './serialize.js';
+import { orderedTrace } from './serialize.js';
 import { painter, truncate } from './style.js';
 
 export interface RunSetSummaryOptions {
@@ -75,7 +75,7 @@ const RUNSET_KEY_ORDER = ['kind', 'schemaVersion', 'tool', 'toolVersion', 'label
 /** The run set with its keys, and each trace's, in schema order. */
 function ordered(set: RunSet): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of RUNSET_KEY_ORDER) out[key] = key === 'runs' ? set.runs.map((t) => JSON.parse(renderJson(t)) as unknown) : set[key];
+  for (const key of RUNSET_KEY_ORDER) out[key] = key === 'runs' ? set.runs.map(orderedTrace) : set[key];
   for (const [key, value] of Object.entries(set)) if (!(key in out)) out[key] = value;
   return out;
 }

@@ -28,7 +28,8 @@ export const TRACE_KEY_ORDER: readonly (keyof Trace)[] = [
   'anomalies',
 ];
 
-function ordered(trace: Trace): Record<string, unknown> {
+/** The trace with its top-level keys in schema order (the same object values). */
+export function orderedTrace(trace: Trace): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of TRACE_KEY_ORDER) if (key in trace) out[key] = trace[key];
   // Keys a newer podtrace added stay, after the known ones.
@@ -37,10 +38,10 @@ function ordered(trace: Trace): Record<string, unknown> {
 }
 
 export function renderJson(trace: Trace): string {
-  return `${JSON.stringify(ordered(trace), null, 2)}\n`;
+  return `${JSON.stringify(orderedTrace(trace), null, 2)}\n`;
 }
 
 export function renderYaml(trace: Trace): string {
   // lineWidth 0: component messages stay on one line, as they were written.
-  return stringify(ordered(trace), { lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(orderedTrace(trace), { lineWidth: 0, aliasDuplicateObjects: false });
 }
