@@ -7,7 +7,7 @@
  * line, exit 6, nothing created.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -22,7 +22,7 @@ const PKI = '/var/lib/podtrace-cluster/pki';
 
 interface KubeconfigDoc {
   clusters: Array<{ cluster: Record<string, string> }>;
-  users: Array<{ name: string; user: Record<string, string> }>;
+  users: Array<{ name: string; user: Record<string, unknown> }>;
 }
 
 /** Every secret string of a kubeconfig, and the base64 body of each PEM inside. */
@@ -32,7 +32,7 @@ function secretsOf(file: string): string[] {
   for (const { user } of doc.users) {
     for (const key of ['token', 'client-key-data', 'client-certificate-data']) {
       const value = user[key];
-      if (!value) continue;
+      if (typeof value !== 'string' || !value) continue;
       secrets.push(value);
       if (key !== 'token') secrets.push(Buffer.from(value, 'base64').toString('utf8').replace(/-----[A-Z ]+-----|\s/g, ''));
     }
@@ -81,7 +81,7 @@ afterAll(async () => {
 });
 
 /** A copy of the admin kubeconfig with the user's credentials replaced. */
-function kubeconfigWith(name: string, user: Record<string, string>): string {
+function kubeconfigWith(name: string, user: Record<string, unknown>): string {
   const doc = parseYaml(readFileSync(kubeconfigPath(), 'utf8')) as KubeconfigDoc;
   for (const u of doc.users) u.user = user;
   const file = path.join(cwd, name);
@@ -139,6 +139,34 @@ describe('credentials never written', () => {
     // the runs did use those credentials
     const trace = JSON.parse(readFileSync(path.join(cwd, 'b.json'), 'utf8')) as { identity: { username?: string } };
     expect(trace.identity.username).toBe(`system:serviceaccount:${NAMESPACE}:${SA}`);
+  });
+});
+
+describe('an exec credential plugin', () => {
+  it('is run once, timed as the credentials step, and the token it returns is never written', async () => {
+    const token = secretsOf(tokenKubeconfig)[0]!;
+    // what cloud plugins (aws, gke-gcloud-auth-plugin, kubelogin) do: think a while, print an ExecCredential
+    const plugin = path.join(cwd, 'slow-plugin.sh');
+    const calls = path.join(cwd, 'plugin-calls');
+    const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } };
+    writeFileSync(plugin, `#!/bin/sh\necho call >> '${calls}'\nsleep 0.4\necho '${JSON.stringify(credential)}'\n`, { mode: 0o700 });
+    chmodSync(plugin, 0o700);
+    const kubeconfig = kubeconfigWith('exec.kubeconfig', {
+      exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' },
+    });
+    const name = uniqueName('secrets-exec');
+    const result = await runPodtrace(['create', 'nginx', '--name', name, '--kubeconfig', kubeconfig, '--out', `${name}.json`, '--record', `${name}.ndjson`], cwd);
+    expect(result.code, result.stderr).toBe(EXIT.ok);
+    const text = readFileSync(path.join(cwd, `${name}.json`), 'utf8');
+    const trace = JSON.parse(text) as { cluster: { authMethod?: string; credentialsMs?: number }; identity: { username?: string }; milestones: Array<{ id: string }> };
+    expect(trace.cluster.authMethod).toBe('exec');
+    expect(trace.cluster.credentialsMs).toBeGreaterThanOrEqual(400);
+    expect(trace.identity.username).toBe(`system:serviceaccount:${NAMESPACE}:${SA}`);
+    expect(trace.milestones.map((m) => m.id)).toContain('pod.ready');
+    // the credential is cached for the run: one call, not one per request
+    expect(readFileSync(calls, 'utf8').trim().split('\n')).toHaveLength(1);
+    const written = [result.stdout, result.stderr, text, readFileSync(path.join(cwd, `${name}.ndjson`), 'utf8')];
+    expect(written.flatMap((t) => leaks(t, [token]))).toEqual([]);
   });
 });
 
