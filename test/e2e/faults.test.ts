@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
-import { clusterHook, kubeconfigPath, readPod, runPodtrace, uniqueName, waitFor, waitForSchedulerAfterRestart } from './harness.js';
+import { clusterHook, coreEvents, kubeconfigPath, readPod, runPodtrace, uniqueName, waitFor, waitForSchedulerAfterRestart } from './harness.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-faults-'));
 
@@ -22,8 +22,13 @@ async function traceThroughRestart(component: 'apiserver' | 'kubelet'): Promise<
     ['create', 'podtrace/big', '--name', name, '--kubeconfig', kubeconfigPath(), '-q', '--timeout', '3m', '--out', `${name}.json`],
     cwd,
   );
-  // the pull of 240 MB takes seconds: restart while the kubelet is at it
+  // the pull of 240 MB takes seconds: restart while the kubelet is at it. The
+  // kubelet's events about the pull are then written while the server is down
+  // and arrive late, with its retries: the trace must still hold them.
   await waitFor(`pod ${name} to be scheduled`, 30_000, async () => ((await readPod(name)).spec?.nodeName ? true : undefined));
+  if (component === 'apiserver') {
+    await waitFor(`the kubelet to start pulling for ${name}`, 30_000, async () => ((await coreEvents(name)).some((e) => e.reason === 'Pulling') ? true : undefined));
+  }
   await clusterHook('restart', component);
   const result = await running;
   return { code: result.code, trace: JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace };
