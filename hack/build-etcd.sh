@@ -4,6 +4,10 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
+if [ -n "${PODTRACE_ETCD_BIN:-}" ]; then
+  [ -x "$PODTRACE_ETCD_BIN" ] || die "PODTRACE_ETCD_BIN=$PODTRACE_ETCD_BIN is not an executable (apt-get install etcd-server gives /usr/bin/etcd)"
+  log "etcd: using $PODTRACE_ETCD_BIN ($("$PODTRACE_ETCD_BIN" --version | head -n 1)), not building"; exit 0
+fi
 if [ -x "$ETCD_BIN_DIR/etcd" ]; then log "etcd $ETCD_VERSION: already built in $ETCD_BIN_DIR"; exit 0; fi
 command -v go >/dev/null || die "go is not installed: it comes with the machine image"
 mkdir -p "$ETCD_BIN_DIR"

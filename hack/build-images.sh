@@ -18,7 +18,8 @@ DEBIAN_MIRROR=${DEBIAN_MIRROR:-$(awk '/^URIs:/ {print $2; exit} /^deb / {print $
 : "${DEBIAN_MIRROR:=http://deb.debian.org/debian}"
 
 recipe_key() { # name, extra files...
-  local fn=$1; shift
+  local fn=$1 f; shift
+  for f in "$@"; do [ -f "$f" ] || die "image recipe $fn: source $f is missing (run hack/build-kubernetes.sh first)"; done
   { declare -f "$fn"; [ $# -eq 0 ] || cat "$@"; } | sha256sum | cut -c1-12
 }
 
@@ -40,10 +41,12 @@ build_image() { # name, recipe function, extra files...
 unpack() { umoci unpack --image oci:img bundle >/dev/null; }
 repack() { umoci repack --refresh-bundle --image oci:img bundle; }
 
+# Inside the module hack/build-kubernetes.sh downloads: its content keys the image.
+PAUSE_SRC="$GOMODCACHE/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
+
 pause_recipe() {
-  local src="$GOMODCACHE/k8s.io/kubernetes@$K8S_VERSION/build/pause/linux/pause.c"
   unpack
-  gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_TAG" -o bundle/rootfs/pause "$src"
+  gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_TAG" -o bundle/rootfs/pause "$PAUSE_SRC"
   repack
   umoci config --image oci:img --config.entrypoint /pause --config.user 65535:65535
 }
@@ -107,7 +110,7 @@ IMAGE_TABLE=(
 
 layout_for() { # ref -> OCI layout dir (built when missing)
   local ref=$1 row name fn files
-  for row in "${IMAGE_TABLE[@]}" "pause:$PAUSE_TAG|pause_recipe|"; do
+  for row in "${IMAGE_TABLE[@]}" "pause:$PAUSE_TAG|pause_recipe|$PAUSE_SRC"; do
     IFS='|' read -r name fn files <<<"$row"
     [ "$name" = "$ref" ] || continue
     # shellcheck disable=SC2086
@@ -142,7 +145,7 @@ pause_archive() { # destination file
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   case "${1:-build}" in
-    build) for row in "${IMAGE_TABLE[@]}" "pause:$PAUSE_TAG|pause_recipe|"; do layout_for "${row%%|*}" >/dev/null; done ;;
+    build) for row in "${IMAGE_TABLE[@]}" "pause:$PAUSE_TAG|pause_recipe|$PAUSE_SRC"; do layout_for "${row%%|*}" >/dev/null; done ;;
     push) push_all "${2:?registry host:port}" "${3:?registry storage dir}" ;;
     pause-archive) pause_archive "${2:?destination file}" ;;
     *) die "usage: build-images.sh [build | push HOST:PORT STORAGE | pause-archive FILE]" ;;

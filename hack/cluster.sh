@@ -4,10 +4,11 @@
 # 127.0.0.1, except the kubelet, which needs a non-loopback node IP: it gets
 # 192.0.2.10 on a local interface with no ports (TEST-NET-1, never routed off
 # the machine). Pods live on a bridge without masquerading and without a
-# default route, so nothing the cluster runs can send traffic off the machine.
+# default route (only the pod subnet and the node address are routed), so
+# nothing the cluster runs can send traffic off the machine.
 #
 #   cluster.sh up [--otlp-endpoint HOST:PORT|none]  start (idempotent); prints the kubeconfig path;
-#                                               tracing applies to components (re)started after it
+#                                               a changed endpoint restarts the API server and kubelet
 #   cluster.sh down                             stop what up started, unmount, remove state
 #   cluster.sh status                           one line per component
 #   cluster.sh restart COMPONENT                registry|private-registry|etcd|containerd|apiserver|controller-manager|scheduler|kubelet
@@ -129,15 +130,34 @@ remove_network_devices() {
   for dev in "$POD_BRIDGE" "$NODE_IFACE"; do
     if ip link show "$dev" >/dev/null 2>&1; then ip link del "$dev"; fi
   done
-  # hostPort rules and chains the portmap plugin may have left behind
-  local rule chain
-  { iptables -t nat -S 2>/dev/null || true; } | { grep -E '^-A .*-j CNI-(HOSTPORT|DN-)' || true; } | sed 's/^-A //' | while read -r rule; do
-    # shellcheck disable=SC2086
-    iptables -t nat -D $rule 2>/dev/null || true
+  remove_portmap_rules
+}
+
+# Deletes, by number (comments hold spaces), the rules of a nat chain whose
+# text matches a pattern; prints the chain each deleted rule jumped to.
+delete_nat_rules() { # chain pattern
+  local lines i
+  mapfile -t lines < <(iptables -t nat -S "$1" 2>/dev/null | tail -n +2)
+  for (( i = ${#lines[@]}; i >= 1; i-- )); do
+    [[ ${lines[i-1]} == *"$2"* ]] || continue
+    iptables -t nat -D "$1" "$i" 2>/dev/null || true
+    sed -n 's/.* -j \([^ ]*\).*/\1/p' <<<"${lines[i-1]}"
   done
-  for chain in $(iptables -t nat -S 2>/dev/null | awk '/^-N CNI-(HOSTPORT|DN-)/ {print $2}'); do
-    iptables -t nat -F "$chain" 2>/dev/null || true
-    iptables -t nat -X "$chain" 2>/dev/null || true
+}
+
+# hostPort rules the portmap plugin leaves behind when pods die without a CNI
+# DEL: only those of our network ("podtrace"); the shared CNI-HOSTPORT-* chains
+# go only when nothing else is left in them.
+remove_portmap_rules() {
+  local chain top parent
+  for chain in $(delete_nat_rules CNI-HOSTPORT-DNAT 'dnat name: \"podtrace\"'); do
+    case "$chain" in CNI-DN-*) iptables -t nat -F "$chain" 2>/dev/null; iptables -t nat -X "$chain" 2>/dev/null || true ;; esac
+  done
+  for top in CNI-HOSTPORT-DNAT CNI-HOSTPORT-SETMARK CNI-HOSTPORT-MASQ; do
+    iptables -t nat -S "$top" >/dev/null 2>&1 || continue
+    [ "$(iptables -t nat -S "$top" | wc -l)" -eq 1 ] || continue
+    for parent in PREROUTING OUTPUT POSTROUTING; do delete_nat_rules "$parent" "-j $top" >/dev/null; done
+    iptables -t nat -X "$top" 2>/dev/null || true
   done
 }
 
@@ -309,10 +329,10 @@ EOF
         "type": "host-local",
         "dataDir": "$STATE/cni/ipam",
         "ranges": [[{ "subnet": "$POD_SUBNET" }]],
-        "routes": [{ "dst": "$POD_SUBNET" }]
+        "routes": [{ "dst": "$POD_SUBNET" }, { "dst": "$NODE_IP/32" }]
       }
     },
-    { "type": "portmap", "capabilities": { "portMappings": true } }
+    { "type": "portmap", "capabilities": { "portMappings": true }, "snat": false }
   ]
 }
 EOF
@@ -391,7 +411,7 @@ start_private_registry() {
 }
 
 start_etcd() {
-  start_process etcd "$ETCD_BIN_DIR/etcd" --name "$NODE_NAME" --data-dir "$STATE/etcd" \
+  start_process etcd "$ETCD_BIN" --name "$NODE_NAME" --data-dir "$STATE/etcd" \
     --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
     --initial-cluster "$NODE_NAME=http://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 \
@@ -561,10 +581,17 @@ cmd_up() {
   # a killed runtime leaves pods, shims, mounts and sockets behind
   running_pid containerd >/dev/null || clear_runtime_leftovers
   # remembered for restarts; 'none' switches tracing off again
+  local traced_before; traced_before=$(otlp_endpoint)
   if [ "$otlp" = none ]; then rm -f "$ETC/otlp-endpoint"; elif [ -n "$otlp" ]; then echo "$otlp" >"$ETC/otlp-endpoint"; fi
   ensure_node_interface
   ensure_pki
   write_configs
+  # a running API server and kubelet read their tracing settings at start only
+  if [ "$(otlp_endpoint)" != "$traced_before" ]; then
+    log "tracing endpoint changed to '$(otlp_endpoint)': restarting the API server and the kubelet"
+    stop_process kubelet
+    stop_process apiserver "$APISERVER_GRACE"
+  fi
   start_registry
   start_private_registry
   start_etcd

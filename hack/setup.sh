@@ -26,10 +26,18 @@ install_apt() {
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${absent[@]}" >/dev/null
   # Debian starts these as services; the cluster runs its own instances instead.
-  for s in containerd docker-registry; do
-    systemctl disable --now "$s" >/dev/null 2>&1 || true
-    pkill -x "$s" 2>/dev/null || true
-  done
+  # Stopped through their service manager, never by process name: a containerd
+  # or registry someone else runs on this machine is left alone.
+  for s in containerd docker-registry; do stop_debian_service "$s"; done
+}
+
+stop_debian_service() { # name
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now "$1" >/dev/null 2>&1 || true
+  elif [ -x "/etc/init.d/$1" ]; then
+    "/etc/init.d/$1" stop >/dev/null 2>&1 || true
+    update-rc.d "$1" disable >/dev/null 2>&1 || true
+  fi
 }
 
 install_node() {

@@ -15,6 +15,9 @@ NODE_MAJOR=24
 
 K8S_BIN_DIR="$PODTRACE_CACHE/bin/kubernetes-$K8S_VERSION"
 ETCD_BIN_DIR="$PODTRACE_CACHE/bin/etcd-$ETCD_VERSION"
+# The fallback when etcd cannot be built here: Debian's etcd-server 3.4
+# (apt-get install etcd-server; PODTRACE_ETCD_BIN=/usr/bin/etcd).
+ETCD_BIN=${PODTRACE_ETCD_BIN:-$ETCD_BIN_DIR/etcd}
 
 export GOMODCACHE="$PODTRACE_CACHE/go/mod"
 export GOCACHE="$PODTRACE_CACHE/go/build"

@@ -48,6 +48,48 @@ function listeningSockets(pids: string[]): string[] {
     .map((cols) => cols[7]!);
 }
 
+/** The pid of each running component, from the pid files `up` writes. */
+function componentPids(): Record<string, string> {
+  const pids: Record<string, string> = {};
+  for (const file of readdirSync(`${STATE}/run`).filter((f) => f.endsWith('.pid'))) {
+    pids[file.replace(/\.pid$/, '')] = readFileSync(`${STATE}/run/${file}`, 'utf8').split(' ')[0]!;
+  }
+  return pids;
+}
+
+/** A /proc/net/tcp{,6} address ("0100007F:1A0B", little-endian words) as "127.0.0.1:6667" or "[::1]:80". */
+function decodeAddress(hex: string): string {
+  const [ip, port] = hex.split(':') as [string, string];
+  const words = ip.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join(''));
+  const text =
+    words.length === 1
+      ? words[0]!.match(/../g)!.map((b) => parseInt(b, 16)).join('.')
+      : `[${words.join('').match(/.{4}/g)!.map((g) => parseInt(g, 16).toString(16)).join(':')}]`;
+  return `${text}:${parseInt(port, 16)}`;
+}
+
+/** The TCP addresses the given processes listen on. */
+function tcpListeners(pids: string[]): string[] {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }))?.[1];
+      if (inode) inodes.add(inode);
+    }
+  }
+  const found: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const cols of readFileSync(table, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/))) {
+      if (cols[3] === '0A' && inodes.has(cols[9]!)) found.push(decodeAddress(cols[1]!));
+    }
+  }
+  return [...new Set(found)].sort();
+}
+
+async function natRules(): Promise<string> {
+  return (await run('iptables', ['-t', 'nat', '-S'])).stdout;
+}
+
 function core(): CoreV1Api {
   const kc = new KubeConfig();
   kc.loadFromFile(`${STATE}/kubeconfig`);
@@ -64,34 +106,91 @@ async function waitReady(name: string): Promise<void> {
 }
 
 /** nodeName binds the pod without the scheduler, which backs off for a while after an API server restart. */
-async function runningPod(name: string): Promise<void> {
+async function runningPod(name: string, hostPort?: number): Promise<void> {
+  const ports = hostPort ? [{ containerPort: 80, hostPort }] : undefined;
   await core().createNamespacedPod({
     namespace: 'default',
-    body: { metadata: { name }, spec: { nodeName: 'podtrace-node', containers: [{ name: 'main', image: 'nginx' }] } },
+    body: { metadata: { name }, spec: { nodeName: 'podtrace-node', containers: [{ name: 'main', image: 'nginx', ports }] } },
   });
   await waitReady(name);
 }
 
+async function deletePod(name: string): Promise<void> {
+  await core().deleteNamespacedPod({ name, namespace: 'default', gracePeriodSeconds: 0 }).catch(() => undefined);
+}
+
 describe('cluster tracing', () => {
-  it('sends the API server’s and the kubelet’s spans to the OTLP endpoint given to up', async () => {
+  it('sends the API server’s and the kubelet’s spans to the OTLP endpoint given to up, restarting only those two', async () => {
     const collector = await startOtlpCollector();
     const traced = `traced-${process.pid}`;
+    await run('bash', [CLUSTER_SCRIPT, 'up'], { timeout: 3_600_000 });
+    const before = componentPids();
     try {
-      await run('bash', [CLUSTER_SCRIPT, 'up', '--otlp-endpoint', collector.endpoint], { timeout: 3_600_000 });
-      await run('bash', [CLUSTER_SCRIPT, 'restart', 'apiserver'], { timeout: 300_000 });
-      await run('bash', [CLUSTER_SCRIPT, 'restart', 'kubelet'], { timeout: 300_000 });
+      await run('bash', [CLUSTER_SCRIPT, 'up', '--otlp-endpoint', collector.endpoint], { timeout: 600_000 });
+      const after = componentPids();
+      for (const [component, pid] of Object.entries(before)) {
+        if (component === 'apiserver' || component === 'kubelet') expect(after[component], component).not.toBe(pid);
+        else expect(after[component], component).toBe(pid);
+      }
       await runningPod(traced);
       // audit-id is an attribute of the API server's request spans; the kubelet's spans
       // include its CRI calls, RunPodSandbox among them for the new pod
       await collector.waitFor(['audit-id', 'runtime.v1.RuntimeService', 'RunPodSandbox'], 60_000);
     } finally {
-      await core().deleteNamespacedPod({ name: traced, namespace: 'default', gracePeriodSeconds: 0 }).catch(() => undefined);
+      await deletePod(traced);
       await run('bash', [CLUSTER_SCRIPT, 'up', '--otlp-endpoint', 'none'], { timeout: 600_000 });
-      await run('bash', [CLUSTER_SCRIPT, 'restart', 'apiserver'], { timeout: 300_000 });
-      await run('bash', [CLUSTER_SCRIPT, 'restart', 'kubelet'], { timeout: 300_000 });
       await collector.close();
     }
     expect(readdirSync(`${STATE}/etc`)).not.toContain('apiserver-tracing.yaml');
+    // an up that changes nothing restarts nothing
+    const settled = componentPids();
+    await run('bash', [CLUSTER_SCRIPT, 'up'], { timeout: 600_000 });
+    expect(componentPids()).toEqual(settled);
+  });
+});
+
+describe('the local cluster’s settings, checked on the running processes', () => {
+  it('listens on 127.0.0.1 only, except the kubelet on the node address', async () => {
+    await run('bash', [CLUSTER_SCRIPT, 'up'], { timeout: 3_600_000 });
+    const pids = componentPids();
+    const all = tcpListeners(Object.values(pids));
+    expect(all).toContain('127.0.0.1:6443');
+    expect(all).toContain('127.0.0.1:5000');
+    expect(tcpListeners([pids.kubelet!])).toContain('192.0.2.10:10250');
+    expect(all.filter((address) => !address.startsWith('127.0.0.1:') && address !== '192.0.2.10:10250')).toEqual([]);
+  });
+
+  it('runs the kubelet with cgroupfs, swap tolerated and events never rate-limited (/configz)', async () => {
+    const raw: unknown = await core().connectGetNodeProxyWithPath({ name: 'podtrace-node', path: 'configz' });
+    const config = ((typeof raw === 'string' ? JSON.parse(raw) : raw) as { kubeletconfig: Record<string, unknown> }).kubeletconfig;
+    expect(config.cgroupDriver).toBe('cgroupfs');
+    expect(config.eventRecordQPS).toBe(0);
+    expect(config.failSwapOn).toBe(false);
+    expect(config.address).toBe('192.0.2.10');
+  });
+
+  it('serves podtrace/big with 200 MB or more of layers', async () => {
+    const response = await fetch('http://127.0.0.1:5000/v2/podtrace/big/manifests/latest', {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    expect(response.status).toBe(200);
+    const manifest = (await response.json()) as { layers: { size: number }[] };
+    expect(manifest.layers.reduce((sum, layer) => sum + layer.size, 0)).toBeGreaterThanOrEqual(200_000_000);
+  });
+
+  it('serves a hostPort through DNAT with no MASQUERADE rule anywhere', async () => {
+    const name = `hostport-${process.pid}`;
+    try {
+      await runningPod(name, 18080);
+      const rules = await natRules();
+      expect(rules).toMatch(/-A CNI-HOSTPORT-DNAT .*dnat name: \\"podtrace\\".* -j CNI-DN-/);
+      expect(rules).not.toMatch(/MASQUERADE/);
+      expect((await run('iptables', ['-S'])).stdout).not.toMatch(/MASQUERADE/);
+      const page = await fetch('http://192.0.2.10:18080/');
+      expect(await page.text()).toMatch(/served by podtrace local cluster/);
+    } finally {
+      await deletePod(name);
+    }
   });
 });
 
@@ -114,8 +213,14 @@ describe('cluster up', () => {
 describe('cluster down', () => {
   it('stops every process, unmounts everything and removes its devices', async () => {
     await run('bash', [CLUSTER_SCRIPT, 'up'], { timeout: 3_600_000 });
-    // a running pod gives down real work: shims, netns, overlay mounts, a veth
-    await runningPod(`lifecycle-${process.pid}`);
+    // a running pod gives down real work: shims, netns, overlay mounts, a veth, hostPort rules
+    await runningPod(`lifecycle-${process.pid}`, 18081);
+    // another CNI network's hostPort rule and chain on this machine: down must leave them alone
+    const foreign = 'CNI-DN-podtracetest';
+    await run('iptables', ['-t', 'nat', '-N', foreign]);
+    await run('iptables', ['-t', 'nat', '-A', foreign, '-p', 'tcp', '-j', 'DNAT', '--to-destination', '203.0.113.1:80']);
+    await run('iptables', ['-t', 'nat', '-A', 'CNI-HOSTPORT-DNAT', '-p', 'tcp', '-m', 'comment', '--comment', 'dnat name: "other" id: "x"', '-j', foreign]);
+    expect(await natRules()).toMatch(/dnat name: \\"podtrace\\"/);
     const processes = clusterProcesses();
     const shimPids = processes.filter((p) => p.includes('containerd-shim')).map((p) => p.split(' ')[0]!);
     expect(shimPids.length).toBeGreaterThan(0);
@@ -139,5 +244,20 @@ describe('cluster down', () => {
     });
     expect(cgroups).toEqual([]);
     expect(readdirSync(STATE)).toEqual(['logs']);
+    const rules = await natRules();
+    try {
+      expect(rules).not.toMatch(/dnat name: \\"podtrace\\"/);
+      expect(rules).toMatch(/-A CNI-HOSTPORT-DNAT .*dnat name: \\"other\\".* -j CNI-DN-podtracetest/);
+      expect(rules).toMatch(/-A CNI-DN-podtracetest .*203\.0\.113\.1:80/);
+      expect(rules.match(/^-N CNI-DN-\S+/gm)).toEqual(['-N CNI-DN-podtracetest']);
+    } finally {
+      const comment = ['-m', 'comment', '--comment', 'dnat name: "other" id: "x"'];
+      await run('iptables', ['-t', 'nat', '-D', 'CNI-HOSTPORT-DNAT', '-p', 'tcp', ...comment, '-j', foreign]).catch(() => undefined);
+      await run('iptables', ['-t', 'nat', '-F', foreign]).catch(() => undefined);
+      await run('iptables', ['-t', 'nat', '-X', foreign]).catch(() => undefined);
+    }
+    // with the other network's rule gone, a second down removes the then empty shared chains
+    await run('bash', [CLUSTER_SCRIPT, 'down'], { timeout: 180_000 });
+    expect(await natRules()).not.toMatch(/CNI-/);
   });
 });
