@@ -329,6 +329,21 @@ function reportedPhases(ctx: Context, milestones: Milestone[], containers: Conta
   if (credentials && credMs !== undefined) {
     out.push({ id: 'client.credentials-resolve', label: 'credential resolution (client-measured)', kind: 'reported', component: 'client', startOffsetMs: roundMs(credentials.offsetMs - credMs), durationMs: credMs });
   }
+  // The POST from send to the response (or the error): what the client waited,
+  // kept apart from api.accepted, which a watch sighting may time earlier.
+  const sent = ctx.client.get('post-sent')?.[0]?.observedAt;
+  const answer = ctx.client.get('post-response')?.[0] ?? ctx.client.get('post-error')?.[0];
+  if (sent !== undefined && answer !== undefined) {
+    const status = num(answer.data?.status);
+    out.push({
+      id: 'api.post-round-trip',
+      label: status ? `POST → ${status} response (client-measured)` : 'POST → connection failed (client-measured)',
+      kind: 'reported',
+      component: 'client',
+      startOffsetMs: roundMs(sent - t0),
+      durationMs: roundMs(Math.max(0, answer.observedAt - sent)),
+    });
+  }
   for (const c of containers) {
     if (c.pullMs === undefined) continue;
     const pulling = byId.get(`container.${c.name}.pulling`);

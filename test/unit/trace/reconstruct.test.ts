@@ -147,6 +147,18 @@ describe('ready-nginx (real recording)', () => {
     expect(trace.outcome.readyAfterMs).toBeCloseTo(byId.get('pod.ready')!.offsetMs, 6);
   });
 
+  it('keeps the POST round trip (send to response) as its own reported step, apart from "stored"', () => {
+    const sent = observations.find((o) => o.type === 'post-sent')!.observedAt;
+    const answered = observations.find((o) => o.type === 'post-response')!.observedAt;
+    const roundTrip = trace.phases.find((p) => p.id === 'api.post-round-trip');
+    expect(roundTrip).toMatchObject({ kind: 'reported', component: 'client', startOffsetMs: 0 });
+    expect(roundTrip!.label).toBe('POST → 201 response (client-measured)');
+    expect(roundTrip!.durationMs).toBeCloseTo(answered - sent, 2);
+    expect(roundTrip!.durationMs).toBeGreaterThan(0);
+    // "stored" is the earlier of the response and the first watch sighting: never after the response
+    expect(byId.get('api.accepted')!.offsetMs).toBeLessThanOrEqual(roundTrip!.durationMs + 0.001);
+  });
+
   it('bounds the watch-observed sandbox by the kubelet Pulling event that must follow it', () => {
     // The kubelet posts status in batches: the watch saw PodReadyToStartContainers only with Ready.
     const sandbox = byId.get('runtime.sandbox-ready')!;
@@ -370,6 +382,9 @@ describe('validation-rejected-invalid (real recording)', () => {
     expect(trace.admission).toMatchObject({ status: 'rejected', rejection: { status: 422, reason: 'Invalid', message: err.data?.message } });
     expect(isTerminalFailure(trace)).toBe(true);
     expect(trace.milestones.at(-1)!.id).toBe('api.post-sent');
+    const roundTrip = trace.phases.find((p) => p.id === 'api.post-round-trip')!;
+    expect(roundTrip.label).toBe('POST → 422 response (client-measured)');
+    expect(roundTrip.durationMs).toBeCloseTo(err.observedAt - observations.find((o) => o.type === 'post-sent')!.observedAt, 2);
   });
 });
 
@@ -527,5 +542,21 @@ describe('ready-webhook (real recording: a mutating webhook added a label and an
 
   it('the POST step holds the webhook delay (400 ms)', () => {
     expect(trace.phases.find((p) => p.id === 'api.post-sent->api.accepted')!.durationMs).toBeGreaterThanOrEqual(400);
+    expect(trace.phases.find((p) => p.id === 'api.post-round-trip')!.durationMs).toBeGreaterThanOrEqual(400);
+  });
+});
+
+describe('forbidden-nobody (real recording: a ServiceAccount with no RBAC at all)', () => {
+  const { header, observations } = loadFixture('forbidden-nobody.ndjson');
+  const trace = reconstruct(header, observations);
+
+  it('ends at the authorization step with the reviewer’s answer, before any POST', () => {
+    expect(trace.outcome).toMatchObject({ class: 'forbidden', exitCode: EXIT.forbidden, phase: 'api.post-sent' }); // the milestone not reached
+    expect(trace.outcome.message).toContain('system:serviceaccount:default:podtrace-e2e-nobody');
+    expect(trace.milestones.some((m) => m.id === 'api.post-sent')).toBe(false);
+    expect(trace.phases.some((p) => p.id === 'api.post-round-trip')).toBe(false);
+    expect(trace.accessReviews.find((r) => r.verb === 'create')).toMatchObject({ allowed: false, resource: 'pods', namespace: 'default' });
+    expect(trace.identity?.username).toBe('system:serviceaccount:default:podtrace-e2e-nobody');
+    expect(trace.cluster).toMatchObject({ context: 'podtrace-e2e-nobody', authMethod: 'token' });
   });
 });
