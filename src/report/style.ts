@@ -2,7 +2,7 @@
  * Terminal styling for the renderers: plain text unless color is on, so
  * piped output and `--no-color` never carry escape codes.
  */
-import type { Component, TimeSource } from '../trace/index.js';
+import { formatMs, type Component, type TimeSource } from '../trace/index.js';
 
 const CODES = {
   bold: [1, 22],
@@ -46,6 +46,25 @@ export const SOURCE_LABEL: Readonly<Record<TimeSource, string>> = {
   'client-clock': 'client clock',
   'bounded-by': 'bounded',
 };
+
+/** The kind of source, for a column that gives the precision beside it. */
+export const SOURCE_KIND: Readonly<Record<TimeSource, string>> = {
+  'event-name-ns': 'event name',
+  'event-time-us': 'eventTime',
+  'event-timestamp-s': 'event',
+  'status-field-s': 'status',
+  'condition-s': 'condition',
+  'watch-observed': 'watch',
+  'client-clock': 'client',
+  'bounded-by': 'bounded',
+};
+
+/** A precision as "±1ns", "±1µs", "±1.0ms", "±1s", "±438ms". */
+export function formatPrecision(ms: number): string {
+  if (ms > 0 && ms < 0.001) return `±${Math.max(1, Math.round(ms * 1e6))}ns`;
+  if (ms >= 1000 && ms % 1000 === 0) return `±${ms / 1000}s`;
+  return `±${formatMs(ms)}`;
+}
 
 /** Display width of plain text (no escape codes); wide characters are not used by the renderers. */
 export function truncate(text: string, width: number): string {

@@ -4,7 +4,7 @@
  */
 import Table from 'cli-table3';
 import { formatMs, formatOffset, type Milestone, type Outcome, type Trace } from '../trace/index.js';
-import { COMPONENT_STYLE, SOURCE_LABEL, painter, truncate, wrap, type Painter } from './style.js';
+import { COMPONENT_STYLE, SOURCE_KIND, formatPrecision, painter, truncate, wrap, type Painter } from './style.js';
 import { renderWaterfall } from './waterfall.js';
 import { gapSummary, observedLines } from './run-facts.js';
 
@@ -31,7 +31,7 @@ function header(trace: Trace, paint: Painter, width: number): string {
 function columnWidths(width: number): { widths: number[]; detail: boolean } {
   const start = 10;
   const duration = 10;
-  const source = 15;
+  const source = 18;
   const step = Math.min(42, Math.max(22, Math.floor(width * 0.32)));
   const detail = width - (step + start + duration + source) - 6;
   if (detail >= 14) return { widths: [step, start, duration, source, detail], detail: true };
@@ -43,7 +43,7 @@ function milestoneRows(trace: Trace, paint: Painter, withDetail: boolean): strin
   return trace.milestones.map((m: Milestone) => {
     const phase = durationTo.get(m.id);
     const duration = phase ? `${phase.clamped ? '!' : ''}${formatMs(phase.durationMs)}` : '';
-    const source = `${SOURCE_LABEL[m.source]}${m.fallback ? '*' : ''}`;
+    const source = `${SOURCE_KIND[m.source]} ${formatPrecision(m.precisionMs)}${m.fallback ? '*' : ''}`;
     const row = [
       paint(COMPONENT_STYLE[m.component], m.label),
       formatOffset(m.offsetMs),
@@ -135,6 +135,9 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
       out.push(paint('dim', fit(`${c.name}: ${c.image} already present on the node`)));
     }
   }
+  const roundTrip = trace.phases.find((p) => p.id === 'api.post-round-trip');
+  if (roundTrip) out.push(paint('dim', fit(`${roundTrip.label.replace(/ \(client-measured\)$/, '')} in ${formatMs(roundTrip.durationMs)} (client clock)`)));
+  if (trace.node) out.push(...nodeLines(trace, width).map((l) => paint('dim', l)));
   if (trace.service) out.push(...wrap(serviceLine(trace.service), width));
   if (trace.observed) {
     const { summary, logs } = observedLines(trace.observed);
@@ -150,6 +153,36 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
     }
   }
   return out;
+}
+
+/**
+ * The node the pod ran on: versions, its conditions when the run started and
+ * every change during it, allocatable beside the pod's requests, the QoS class.
+ */
+export function nodeLines(trace: Trace, width: number): string[] {
+  const n = trace.node!;
+  const versions = [
+    n.kubeletVersion && `kubelet ${n.kubeletVersion}`,
+    n.containerRuntimeVersion,
+    n.osImage,
+    n.kernelVersion && `kernel ${n.kernelVersion}`,
+    n.architecture,
+  ].filter(Boolean);
+  const lines = [`node ${n.name}${versions.length ? `: ${versions.join(', ')}` : ''}`];
+  if (n.conditionsAtStart.length) {
+    const conditions = n.conditionsAtStart.map((c) => `${c.type}=${c.status}`).join(' ');
+    lines.push(`  conditions at start: ${conditions}`);
+  }
+  for (const c of n.conditionChanges) {
+    lines.push(`  ${formatOffset(c.offsetMs)} ${c.type} ${c.previousStatus ?? '?'} → ${c.status}${c.reason ? ` (${c.reason})` : ''}`);
+  }
+  const fits = Object.entries(n.resources).map(([name, r]) => `${name} ${r.requested} of ${r.allocatable ?? '?'}`);
+  const qos = trace.pod.qosClass ? `QoS ${trace.pod.qosClass}` : '';
+  if (fits.length || qos) lines.push(`  requests vs allocatable: ${[fits.join(', ') || 'none', qos].filter(Boolean).join('; ')}`);
+  return lines.flatMap((l) => {
+    const inner = l.startsWith('  ');
+    return wrap(l.trim(), width - (inner ? 2 : 0)).map((w) => (inner ? `  ${w}` : w));
+  });
 }
 
 /** --expose: where the Service answers, and whether anything in the cluster can look its name up. */
@@ -179,7 +212,7 @@ export function renderTable(trace: Trace, options: TableOptions): string {
   const width = Math.max(50, options.width);
   const { widths, detail } = columnWidths(width);
   const table = new Table({
-    head: ['step', 'start', 'duration', 'source', ...(detail ? ['detail'] : [])],
+    head: ['step', 'start', 'duration', 'source/precision', ...(detail ? ['detail'] : [])],
     colWidths: widths,
     colAligns: ['left', 'right', 'right', 'left', 'left'].slice(0, widths.length) as Array<'left' | 'right'>,
     wordWrap: true,

@@ -83,7 +83,39 @@ describe('report notes', () => {
   it('shows a coarse time capped by a precise one as bounded', () => {
     const { header, observations } = loadFixture('ready-nginx.ndjson');
     const out = renderTable(reconstruct(header, observations), { color: false, width: 200 });
-    expect(out).toMatch(/pod sandbox and network ready\s*│\s*\+495ms\s*│.*│ bounded\s*│ podIP 198\.18\.0\.10; before container\.nginx\.pulling/);
+    expect(out).toMatch(/pod sandbox and network ready\s*│\s*\+495ms\s*│.*│ bounded ±\d+ms\s*│ podIP 198\.18\.0\.10; before container\.nginx\.pulling/);
     expect(out).not.toContain('negative-duration');
+  });
+
+  it('gives each step its source and that source’s precision', () => {
+    const { header, observations } = loadFixture('ready-nginx.ndjson');
+    const trace = reconstruct(header, observations);
+    const out = renderTable(trace, { color: false, width: 200 });
+    expect(out).toMatch(/│ source\/precision\s*│/);
+    expect(out).toMatch(/scheduled to a node\s*│.*│ event name ±1ns\s*│/);
+    expect(out).toMatch(/API server stored the pod\s*│.*│ watch ±1\.0ms\s*│/);
+    expect(out).toMatch(/POST pod sent\s*│.*│ client ±1µs\s*│/);
+    const sandbox = trace.milestones.find((m) => m.id === 'runtime.sandbox-ready')!;
+    expect(out).toContain(`bounded ±${Math.round(sandbox.precisionMs)}ms`);
+  });
+
+  it('says how long the POST took to answer, and what the node was', () => {
+    const { header, observations } = loadFixture('ready-nginx.ndjson');
+    const trace = reconstruct(header, observations);
+    const out = renderTable(trace, { color: false, width: 200 });
+    const roundTrip = trace.phases.find((p) => p.id === 'api.post-round-trip')!;
+    expect(out).toContain(`POST → 201 response in ${Math.round(roundTrip.durationMs)}ms (client clock)`);
+    expect(out).toContain('node podtrace-node: kubelet v1.34.12, containerd://1.6.20, Debian GNU/Linux 12 (bookworm), kernel 6.18.44-fc-v595, amd64');
+    expect(out).toContain('  conditions at start: MemoryPressure=False DiskPressure=False PIDPressure=False Ready=True');
+    expect(out).toContain('  requests vs allocatable: pods 1 of 110; QoS BestEffort');
+  });
+
+  it('lists the node’s condition changes during the run', () => {
+    const { header, observations } = loadFixture('ready-nginx.ndjson');
+    const trace = reconstruct(header, observations);
+    expect(trace.node!.conditionChanges).toEqual([]);
+    trace.node!.conditionChanges.push({ type: 'Ready', status: 'False', previousStatus: 'True', reason: 'KubeletNotReady', at: trace.run.t0 + 3200, offsetMs: 3200 });
+    const out = renderTable(trace, { color: false, width: 200 });
+    expect(out).toContain('  +3.20s Ready True → False (KubeletNotReady)');
   });
 });
