@@ -56,7 +56,9 @@ export class LiveTrace {
     table.forEach((spec, index) => {
       if (reached.has(spec.id)) last = index;
     });
-    const next = table.slice(last + 1).find((spec) => !reached.has(spec.id));
+    const next = table
+      .slice(last + 1)
+      .find((spec) => !reached.has(spec.id) && !spec.failure && !spec.exclusiveWith?.some((id) => reached.has(id)));
     if (!next) return undefined;
     const suspected = trace.outcome.suspected;
     return suspected ? `${next.stepLabel} (${suspected.reason ?? suspected.class})` : next.stepLabel;

@@ -31,13 +31,28 @@ export async function createProgress(stderr: OutputStream, enabled: boolean): Pr
   if (!enabled) return new SilentProgress(stderr);
   const { default: ora } = await import('ora');
   const spinner = ora({
-    stream: stderr as NodeJS.WritableStream,
+    stream: withColumns(stderr) as NodeJS.WritableStream,
     // Interactivity was decided by the caller; ora's own check would print plain lines instead on CI terminals.
     isEnabled: true,
     // Raw-mode stdin would turn Ctrl-C into a re-emitted event; keep the terminal's own SIGINT.
     discardStdin: false,
   }) as unknown as Spinner;
   return new SpinnerProgress(stderr, spinner);
+}
+
+/**
+ * A terminal that reports 0 columns (a pty nobody sized: `script`, `docker run
+ * -t` under CI) would make ora count every line as infinitely tall and clear
+ * without end: give it 80 columns then, as ora does when the width is unknown.
+ */
+function withColumns(stream: OutputStream): OutputStream {
+  return new Proxy(stream, {
+    get(target, key) {
+      if (key === 'columns') return target.columns || 80;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 class SilentProgress implements Progress {

@@ -59,6 +59,10 @@ export interface MilestoneSpec {
    * a watch sighting), so they are only upper bounds, like watch sightings.
    */
   timedWhenSeen?: boolean;
+  /** Reached only when something goes wrong: never announced as the step in progress. */
+  failure?: true;
+  /** Rows of another path that excludes this one (the image pulled, or found present). */
+  exclusiveWith?: string[];
   candidates(ctx: Context): Candidate[];
 }
 
@@ -226,6 +230,7 @@ function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
   });
   rows.push({
     id: `${base}.pull-failed`,
+    failure: true,
     label: `${kindLabel} ${name}: image pull failed`,
     stepLabel: 'image pull (failed)',
     component: 'runtime',
@@ -243,6 +248,7 @@ function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
   });
   rows.push({
     id: `${base}.pull-back-off`,
+    failure: true,
     label: `${kindLabel} ${name}: image pull backing off`,
     stepLabel: 'kubelet waits before pulling again (ImagePullBackOff)',
     component: 'kubelet',
@@ -279,6 +285,7 @@ function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
   });
   rows.push({
     id: `${base}.image-present`,
+    exclusiveWith: [`${base}.pulling`, `${base}.pulled`],
     label: `${kindLabel} ${name}: image already present`,
     stepLabel: 'kubelet gets to the container, image found on the node',
     component: 'kubelet',
@@ -319,6 +326,7 @@ function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
   });
   rows.push({
     id: `${base}.exited`,
+    failure: true,
     label: `${kindLabel} ${name}: exited`,
     stepLabel: 'container runs, then exits',
     component: 'runtime',
@@ -341,6 +349,7 @@ function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
   });
   rows.push({
     id: `${base}.crash-loop-back-off`,
+    failure: true,
     label: `${kindLabel} ${name}: CrashLoopBackOff`,
     stepLabel: 'kubelet restarts it, then backs off',
     component: 'kubelet',
@@ -516,6 +525,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
     },
     {
       id: 'scheduler.failed-scheduling',
+      failure: true,
       label: 'first scheduling attempt failed',
       stepLabel: 'scheduling queue, filter (no node fits)',
       component: 'scheduler',
@@ -559,6 +569,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
     },
     {
       id: 'runtime.sandbox-failed',
+      failure: true,
       label: 'pod sandbox creation failed',
       stepLabel: 'sandbox (pause container), CNI network setup (failed)',
       component: 'runtime',

@@ -50,6 +50,27 @@ describe('live progress', () => {
     expect(plain).toMatch(/creating the pod/);
   });
 
+  it('draws on a terminal that reports 0 columns (an unsized pty) as on an 80-column one', async () => {
+    const memory = memoryStream({ isTTY: true, columns: 0 });
+    const stderr = Object.assign(memory, {
+      cursorTo: () => memory.write('\r'),
+      moveCursor: () => true,
+      clearLine: () => true,
+      on: () => stderr,
+      removeListener: () => stderr,
+    });
+    const progress = await createProgress(stderr, true);
+    progress.step('creating the pod');
+    progress.update(traceWith(milestone('a', 'POST pod sent', 1000)), 'scheduler');
+    progress.update(traceWith(milestone('a', 'POST pod sent', 1000), milestone('c', 'pod Ready', 3500)));
+    progress.stop();
+    // ora divided by the width: with 0 it cleared lines without end
+    expect(stderr.text().length).toBeLessThan(2000);
+    // eslint-disable-next-line no-control-regex
+    const plain = stderr.text().replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(plain.split(/[\r\n]+/).filter((l) => l.startsWith('✔'))).toEqual(['✔   0.500s  POST pod sent', '✔   3.000s  pod Ready']);
+  });
+
   it('formats lines', () => {
     expect(milestoneLine(milestone('x', 'image pulled', 12_345.6, 'kubelet: 1.2s'), 0)).toBe(' 12.346s  image pulled  kubelet: 1.2s');
   });
