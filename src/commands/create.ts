@@ -308,6 +308,7 @@ class CreateRun {
     if (this.progress.enabled) live.refresh(); // the last steps, before the spinner goes
     live.close();
     this.progress.stop();
+    if (plan.keep && this.#podMayExist) this.ctx.stderr.write(`pod kept (--keep); delete it with: ${this.#cleanupCommand()}\n`);
     return this.#finish(allowedToCreateExit(doneReason));
   }
 

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
@@ -96,6 +96,8 @@ describe('podtrace create: a pod that becomes Ready', () => {
       'container.main.started',
       'pod.ready',
       'teardown.delete-sent',
+      'teardown.killing',
+      'teardown.containers-terminated',
       'teardown.pod-gone',
     ];
     const at = order.map((id) => {
@@ -104,6 +106,12 @@ describe('podtrace create: a pod that becomes Ready', () => {
       return m!.at;
     });
     for (let i = 1; i < at.length; i++) expect(at[i]!, `${order[i]} after ${order[i - 1]}`).toBeGreaterThanOrEqual(at[i - 1]!);
+    // the POST's own round trip, send to the 201 response, is a step of its own
+    const roundTrip = trace.phases.find((p) => p.id === 'api.post-round-trip');
+    expect(roundTrip).toMatchObject({ kind: 'reported', startOffsetMs: 0, label: 'POST → 201 response (client-measured)' });
+    expect(roundTrip!.durationMs).toBeGreaterThan(0);
+    expect(milestone(trace, 'api.accepted')!.offsetMs).toBeLessThanOrEqual(roundTrip!.durationMs + 0.001);
+    expect(milestone(trace, 'teardown.killing')!.source).toBe('event-name-ns');
     // identity and access reviews run in parallel, both before the POST
     for (const id of ['client.identity', 'client.authorized']) expect(milestone(trace, id)!.at).toBeLessThanOrEqual(at[2]!);
     for (const m of trace.milestones) {
@@ -126,6 +134,15 @@ describe('podtrace create: a pod that becomes Ready', () => {
     expect(container?.pullMs).toBeGreaterThan(500); // a cold pull unpacks 58 MB: never a few ms
     expect(trace.node?.name).toBe('podtrace-node');
     expect(trace.node?.kubeletVersion).toBe('v1.34.12');
+    // the node as it was when the pod was bound to it
+    expect(trace.node?.containerRuntimeVersion).toMatch(/^containerd:\/\/\d+\.\d+/);
+    expect(trace.node?.kernelVersion).toBe(release());
+    expect(trace.node?.osImage).toMatch(/\S/);
+    expect(trace.node?.architecture).toBe(process.arch === 'x64' ? 'amd64' : process.arch);
+    expect(trace.node?.conditionsAtStart).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
+    expect(trace.node?.conditionChanges).toEqual([]);
+    expect(trace.node?.resources.pods).toMatchObject({ requestedValue: 1, allocatableValue: 110 });
+    expect(trace.pod.qosClass).toBe('BestEffort');
     expect(trace.identity?.username).toBe('podtrace-admin');
 
     const warm = await traced('nginx-warm', ['nginx', '--pull-policy', 'IfNotPresent'], cwd);
@@ -309,8 +326,10 @@ describe('podtrace create: failures are classified results', () => {
 
   it('forbidden by RBAC: stops at the authorization step, exit 20', async () => {
     const kubeconfig = await serviceAccountKubeconfig(path.join(cwd, 'nobody.kubeconfig'), 'podtrace-e2e-nobody');
-    const result = await podtrace(['create', 'nginx', '--kubeconfig', kubeconfig, '-o', 'json', '--out', 'forbidden.json'], cwd);
+    const recording = path.join(cwd, 'forbidden.ndjson');
+    const result = await podtrace(['create', 'nginx', '--kubeconfig', kubeconfig, '-o', 'json', '--out', 'forbidden.json', '--record', recording], cwd);
     const trace = JSON.parse(result.stdout) as Trace;
+    keepRecording(recording, trace, 'nobody');
     expect(trace.outcome.class).toBe('forbidden');
     expect(result.code).toBe(EXIT.forbidden);
     expect(milestone(trace, 'api.post-sent')).toBeUndefined(); // nothing was sent
