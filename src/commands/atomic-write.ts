@@ -25,12 +25,17 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => {});
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new FileWriteError(
-      `cannot write ${file}: ${describeFsError(code, error)}; choose another path (--out / --record) or fix the directory's permissions`,
-      { cause: error },
-    );
+    throw fileWriteError(file, error);
   }
+}
+
+/** The one-line error for a file that could not be written, saying what to do. */
+export function fileWriteError(file: string, error: unknown): FileWriteError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new FileWriteError(
+    `cannot write ${file}: ${describeFsError(code, error)}; choose another path (--out / --record) or fix the directory's permissions`,
+    { cause: error },
+  );
 }
 
 function describeFsError(code: string | undefined, error: unknown): string {

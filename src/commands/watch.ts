@@ -19,6 +19,7 @@ import type { Trace } from '../trace/types.js';
 import { ObservationLog } from '../watchers/observation-log.js';
 import { ResilientWatch } from '../watchers/resilient-watch.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { renderRunElement, RunSetWriter } from './runset-writer.js';
 import { kubeconfigLoaded, openKubeClient, type CommandContext } from './context.js';
 import { defaultRunSetPath, displayPath, useColor } from './output.js';
 import { parseDuration, parseOutputFormat, validateNamespace } from './parse/flags.js';
@@ -50,6 +51,16 @@ interface Tracked {
   built?: { trace: Trace; own: number; shared: number };
   /** Builds the trace once a done pod has been quiet for BUILD_WHEN_QUIET_MS. */
   buildTimer?: NodeJS.Timeout;
+  /** The trace as appended to the run set file, when it was. */
+  written?: { trace: Trace; element: string };
+}
+
+interface WatchResult {
+  /** In the run set file's order: pods in the order their traces were final. */
+  traces: Trace[];
+  stoppedBy?: 'SIGINT' | 'SIGTERM';
+  /** Some trace changed after it was written: the file must be written again. */
+  rewrite: boolean;
 }
 
 /** Events about a pod keep arriving shortly after it is Ready (the scheduler's, on their own stream). */
@@ -80,30 +91,43 @@ export async function run(flags: WatchFlags, ctx: CommandContext): Promise<numbe
     count = Number(flags.count);
   }
   const kube = await openKubeClient(flags, ctx);
-  let traces: Trace[];
-  let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  const label = `${flags.selector} in ${kube.target.namespace}`;
+  const cwd = ctx.cwd ?? process.cwd();
+  const watch = new WatchRun(kube, ctx, flags.selector, forMs, count, flags.quiet);
+  const savedTo = flags.out !== undefined ? path.resolve(cwd, flags.out) : defaultRunSetPath(cwd, 'watch', watch.startedAt);
+  // Each pod's trace goes to the file once final, while the others still start.
+  const writer = new RunSetWriter(savedTo, { ...makeRunSet([], label, TOOL_VERSION), createdAt: watch.startedAt });
+  let result: WatchResult;
   try {
-    ({ traces, stoppedBy } = await new WatchRun(kube, ctx, flags.selector, forMs, count, flags.quiet).execute());
+    result = await watch.execute(writer);
+  } catch (error) {
+    await writer.abort();
+    throw error;
   } finally {
     await kube.close().catch(() => {});
   }
-  const label = `${flags.selector} in ${kube.target.namespace}`;
-  const cwd = ctx.cwd ?? process.cwd();
+  const { traces, stoppedBy, rewrite } = result;
   if (traces.length === 0) {
+    await writer.abort();
     ctx.stderr.write(`podtrace: no pod matching ${flags.selector} appeared in ${kube.target.namespace}${stoppedBy ? ` before ${stoppedBy}` : ` within --for ${flags.for}`}: nothing saved\n`);
     return stoppedBy === 'SIGINT' ? EXIT.interrupted : stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.timeout;
   }
-  const set = makeRunSet(traces, label, TOOL_VERSION);
-  const json = renderRunSetJson(set);
+  const set = { ...makeRunSet(traces, label, TOOL_VERSION), createdAt: watch.startedAt };
+  // A trace already written that changed afterwards (late events): the file is written again, whole.
+  const json = () => (rewrite ? renderRunSetJson(set) : writer.text());
   const text =
     format === 'json'
-      ? json
+      ? json()
       : format === 'yaml'
         ? renderRunSetYaml(set)
         : renderRunSetSummary(set, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 });
   ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-  const savedTo = flags.out !== undefined ? path.resolve(cwd, flags.out) : defaultRunSetPath(cwd, 'watch', traces[0]!.run.startedAt);
-  await writeFileAtomic(savedTo, json);
+  if (rewrite) {
+    await writer.abort();
+    await writeFileAtomic(savedTo, json());
+  } else {
+    await writer.finish();
+  }
   ctx.stderr.write(`run set of ${traces.length} pod${traces.length === 1 ? '' : 's'} saved to ${displayPath(savedTo, cwd)}\n`);
   if (stoppedBy) return stoppedBy === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
   const firstFailure = traces.find((t) => t.outcome.exitCode !== EXIT.ok && t.outcome.exitCode !== null);
@@ -119,7 +143,10 @@ class WatchRun {
   /** Events about pods not (yet) tracked: a Scheduled event can overtake the pod's ADDED on its own stream. */
   readonly #early = new Map<string, Observation[]>();
   #earlyCount = 0;
-  readonly #startedAt: number;
+  readonly startedAt: number;
+  #writer: RunSetWriter | undefined;
+  /** Pods whose trace is in the run set file, in file order. */
+  readonly #written: Tracked[] = [];
   /** Pods seen but not traced (they existed before the watch). */
   readonly #listed = new Set<string>();
   #initialDone = false;
@@ -135,11 +162,12 @@ class WatchRun {
     readonly quiet: boolean,
   ) {
     this.log = new ObservationLog(ctx.clock);
-    this.#startedAt = ctx.clock.now();
+    this.startedAt = ctx.clock.now();
   }
 
-  async execute(): Promise<{ traces: Trace[]; stoppedBy?: 'SIGINT' | 'SIGTERM' }> {
+  async execute(writer: RunSetWriter): Promise<WatchResult> {
     const { kube, log, ctx } = this;
+    this.#writer = writer;
     const namespace = kube.target.namespace;
     const ns = encodeURIComponent(namespace);
     log.subscribe((o) => this.#route(o));
@@ -174,7 +202,7 @@ class WatchRun {
         throw error;
       }
       if (!this.quiet) ctx.stderr.write(`watching pods ${this.selector} in ${namespace}${this.count ? ` until ${this.count} are done` : ''}, for at most ${Math.round(this.forMs / 1000)}s\n`);
-      const deadline = this.#startedAt + this.forMs;
+      const deadline = this.startedAt + this.forMs;
       while (stoppedBy === undefined && ctx.clock.now() < deadline && (this.count === undefined || this.#finished < this.count)) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(1000, Math.max(0, deadline - ctx.clock.now())));
@@ -188,8 +216,23 @@ class WatchRun {
       for (const w of watches) w.stop();
       for (const [s, h] of handlers) signals.off(s, h);
     }
-    const traces = [...this.#pods.values()].map((p) => this.#trace(p, stoppedBy));
-    return { traces, ...(stoppedBy ? { stoppedBy } : {}) };
+    const rest = [...this.#pods.values()].filter((p) => !p.written);
+    let rewrite = false;
+    const traces = [...this.#written, ...rest].map((pod) => {
+      const trace = this.#trace(pod, stoppedBy);
+      if (!pod.written) this.#write(pod, trace);
+      else if (pod.written.trace !== trace && renderRunElement(trace) !== pod.written.element) rewrite = true;
+      return trace;
+    });
+    return { traces, rewrite, ...(stoppedBy ? { stoppedBy } : {}) };
+  }
+
+  /** Appends a done pod's trace to the run set file. */
+  #write(pod: Tracked, trace: Trace): void {
+    const element = renderRunElement(trace);
+    pod.written = { trace, element };
+    this.#written.push(pod);
+    this.#writer!.append(element);
   }
 
   /** Gives each observation to the pod it is about, or to all of them. */
@@ -203,7 +246,7 @@ class WatchRun {
         // A pod first seen in a relist (after a gap) is traced when it was created after the start.
         if (this.#listed.has(name)) return;
         const created = Date.parse((o.object as { metadata?: { creationTimestamp?: string } }).metadata?.creationTimestamp ?? '');
-        const newInRelist = o.type === 'LIST' && this.#initialDone && created >= Math.floor(this.#startedAt / 1000) * 1000;
+        const newInRelist = o.type === 'LIST' && this.#initialDone && created >= Math.floor(this.startedAt / 1000) * 1000;
         if (o.type !== 'ADDED' && !newInRelist) {
           this.#listed.add(name);
           return;
@@ -283,7 +326,7 @@ class WatchRun {
       kind: RECORDING_KIND,
       version: RECORDING_VERSION,
       toolVersion: TOOL_VERSION,
-      startedAt: this.#startedAt,
+      startedAt: this.startedAt,
       namespace: this.kube.target.namespace,
       podName: pod.name,
       options: { keep: true, timeoutMs: this.forMs, watch: true },
@@ -297,11 +340,11 @@ class WatchRun {
 
   #trace(pod: Tracked, stoppedBy: 'SIGINT' | 'SIGTERM' | undefined): Trace {
     if (!pod.done) {
+      pod.done = true;
       if (stoppedBy) pod.observations.push(this.log.client('interrupted', { signal: stoppedBy }));
       else pod.observations.push(this.log.client('timeout', { afterMs: this.forMs }));
       pod.observations.push(this.log.client('done', { reason: stoppedBy ? 'interrupted' : 'timeout', pod: pod.name }));
     }
-    clearTimeout(pod.buildTimer);
     const built = pod.built;
     // reconstruct is a pure function of its input: a trace built from the same observations is the same trace
     if (built && built.own === pod.observations.length && built.shared === this.#shared.length) return built.trace;
@@ -310,7 +353,11 @@ class WatchRun {
 
   #buildWhenQuiet(pod: Tracked): void {
     clearTimeout(pod.buildTimer);
-    pod.buildTimer = setTimeout(() => this.#build(pod), BUILD_WHEN_QUIET_MS);
+    pod.buildTimer = setTimeout(() => {
+      const trace = this.#build(pod);
+      // quiet and done: final, unless a late event changes it (then the file is written again at the end)
+      if (!pod.written) this.#write(pod, trace);
+    }, BUILD_WHEN_QUIET_MS);
     pod.buildTimer.unref();
   }
 

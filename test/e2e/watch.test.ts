@@ -3,7 +3,7 @@
  * Deployment that appears while it watches gets its own trace, in one run set
  * that report and diff accept; a pod that existed before is not traced.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AppsV1Api } from '@kubernetes/client-node';
@@ -53,8 +53,11 @@ describe('podtrace watch', () => {
     const result = await run.done;
     expect(result.code, result.stderr).toBe(EXIT.ok);
 
-    const set = JSON.parse(readFileSync(path.join(cwd, 'set.json'), 'utf8')) as RunSet;
-    expect(JSON.parse(result.stdout)).toEqual(set);
+    const text = readFileSync(path.join(cwd, 'set.json'), 'utf8');
+    const set = JSON.parse(text) as RunSet;
+    // the file, written trace by trace as the pods finished, is exactly what -o json printed
+    expect(result.stdout).toBe(text);
+    expect(readdirSync(cwd).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(set.label).toBe(`app=${app} in ${NAMESPACE}`);
     expect(set.runs).toHaveLength(3);
     const live = await clients().core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${app},role=web` });
@@ -90,5 +93,6 @@ describe('podtrace watch', () => {
     expect(result.code).toBe(EXIT.timeout);
     expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(`podtrace: no pod matching app=podtrace-nothing-here appeared in ${NAMESPACE} within --for 2s: nothing saved`);
     expect(() => readFileSync(path.join(cwd, 'none.json'))).toThrow();
+    expect(readdirSync(cwd).filter((f) => f.includes('none.json'))).toEqual([]); // no temp file either
   });
 });

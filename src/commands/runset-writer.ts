@@ -1,0 +1,115 @@
+/**
+ * A run set written while its runs finish: `podtrace watch` over thousands of
+ * pods appends each pod's trace as soon as it is final, so that the end of
+ * the watch has only the last traces, the closing bracket and an fsync left
+ * to do, not 100 MB to render and write at once.
+ *
+ * The file is a temp file beside the target until finish() renames it over
+ * the target: readers never see half a run set, and abort() leaves nothing.
+ * The bytes are those of renderRunSetJson() for the same runs in the same
+ * order.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { orderedTrace } from '../report/serialize.js';
+import type { RunSet } from '../trace/runset.js';
+import type { Trace } from '../trace/types.js';
+import { fileWriteError } from './atomic-write.js';
+
+type RunSetHead = Omit<RunSet, 'runs'>;
+
+/** One trace as an element of the run set's "runs" array (two levels of 2-space indent). */
+export function renderRunElement(trace: Trace): string {
+  return `    ${JSON.stringify(orderedTrace(trace), null, 2).replaceAll('\n', '\n    ')}`;
+}
+
+function renderHead(head: RunSetHead): string {
+  const { kind, schemaVersion, tool, toolVersion, label, createdAt } = head;
+  const json = JSON.stringify({ kind, schemaVersion, tool, toolVersion, label, createdAt }, null, 2);
+  return `${json.slice(0, -2)},\n  "runs": [\n`;
+}
+
+const TAIL = '\n  ]\n}\n';
+
+export class RunSetWriter {
+  readonly #target: string;
+  readonly #temp: string;
+  readonly #head: RunSetHead;
+  /** Every element written (or to write), in file order: stdout may want the whole text. */
+  readonly #elements: string[] = [];
+  #handle: Promise<FileHandle> | undefined;
+  /** Writes run one after another, in the order they were asked for. */
+  #queue: Promise<void> = Promise.resolve();
+  #error: unknown;
+
+  constructor(target: string, head: RunSetHead) {
+    this.#target = path.resolve(target);
+    this.#temp = path.join(path.dirname(this.#target), `.${path.basename(this.#target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    this.#head = head;
+  }
+
+  get count(): number {
+    return this.#elements.length;
+  }
+
+  /** Appends a rendered run (renderRunElement); the temp file is made at the first one. */
+  append(element: string): void {
+    const first = this.#elements.length === 0;
+    this.#elements.push(element);
+    this.#enqueue(async (handle) => {
+      await handle.write(first ? renderHead(this.#head) + element : `,\n${element}`);
+    });
+  }
+
+  /** The whole run set as text, as the file holds it once finished. */
+  text(): string {
+    return `${renderHead(this.#head)}${this.#elements.join(',\n')}${TAIL}`;
+  }
+
+  /** Closes the array, syncs and renames the temp file over the target. */
+  async finish(): Promise<void> {
+    if (this.#elements.length === 0) throw new Error('a run set with no runs is never written');
+    this.#enqueue(async (handle) => {
+      await handle.write(TAIL);
+      await handle.sync();
+    });
+    await this.#queue;
+    await this.#close();
+    if (this.#error !== undefined) {
+      await rm(this.#temp, { force: true }).catch(() => {});
+      throw fileWriteError(this.#target, this.#error);
+    }
+    try {
+      await rename(this.#temp, this.#target);
+    } catch (error) {
+      await rm(this.#temp, { force: true }).catch(() => {});
+      throw fileWriteError(this.#target, error);
+    }
+  }
+
+  /** Drops the temp file: nothing is left behind. */
+  async abort(): Promise<void> {
+    await this.#queue;
+    await this.#close();
+    await rm(this.#temp, { force: true }).catch(() => {});
+  }
+
+  #enqueue(write: (handle: FileHandle) => Promise<void>): void {
+    this.#queue = this.#queue.then(async () => {
+      if (this.#error !== undefined) return;
+      try {
+        this.#handle ??= mkdir(path.dirname(this.#target), { recursive: true }).then(() => open(this.#temp, 'wx', 0o644));
+        await write(await this.#handle);
+      } catch (error) {
+        this.#error = error;
+      }
+    });
+  }
+
+  async #close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    if (handle) await (await handle.catch(() => undefined))?.close().catch(() => {});
+  }
+}

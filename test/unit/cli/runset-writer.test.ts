@@ -1,0 +1,62 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderRunElement, RunSetWriter } from '../../../src/commands/runset-writer.js';
+import { FileWriteError } from '../../../src/errors.js';
+import { renderRunSetJson } from '../../../src/report/runset-summary.js';
+import { reconstruct } from '../../../src/trace/reconstruct.js';
+import { makeRunSet, parseRunSetOrTrace } from '../../../src/trace/runset.js';
+import { loadFixture } from '../trace/recording-files.js';
+
+const traces = ['ready-nginx.ndjson', 'crash-loop-crash.ndjson', 'ready-multi.ndjson'].map((f) => {
+  const { header, observations } = loadFixture(f);
+  return reconstruct(header, observations);
+});
+const head = { ...makeRunSet([], 'app=web in default', '0.1.0'), createdAt: traces[0]!.run.startedAt };
+const dir = (): string => mkdtempSync(path.join(tmpdir(), 'podtrace-runset-'));
+
+describe('RunSetWriter', () => {
+  it('writes, run by run, the same bytes as rendering the whole run set at the end', async () => {
+    const root = dir();
+    const file = path.join(root, 'traces', 'watch.runset.json');
+    const writer = new RunSetWriter(file, head);
+    for (const t of traces) writer.append(renderRunElement(t));
+    const whole = renderRunSetJson(makeRunSet(traces, head.label, head.toolVersion));
+    expect(writer.text()).toBe(whole);
+    await writer.finish();
+    expect(readFileSync(file, 'utf8')).toBe(whole);
+    expect(readdirSync(path.dirname(file))).toEqual(['watch.runset.json']);
+    expect(parseRunSetOrTrace(readFileSync(file, 'utf8'), 'x').runs.map((r) => r.pod.name)).toEqual(traces.map((t) => t.pod.name));
+  });
+
+  it('shows nothing at the target until finished, and abort leaves nothing (not even the directory)', async () => {
+    const root = dir();
+    const file = path.join(root, 'out', 'set.json');
+    const untouched = new RunSetWriter(file, head);
+    await untouched.abort();
+    expect(readdirSync(root)).toEqual([]);
+
+    const writer = new RunSetWriter(file, head);
+    writer.append(renderRunElement(traces[0]!));
+    writer.append(renderRunElement(traces[1]!));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readdirSync(path.join(root, 'out')).filter((f) => f === 'set.json')).toEqual([]);
+    expect(readdirSync(path.join(root, 'out'))).toHaveLength(1); // the temp file
+    await writer.abort();
+    expect(readdirSync(path.join(root, 'out'))).toEqual([]);
+  });
+
+  it('fails with a one-line FileWriteError (exit 8) and removes its temp file', async () => {
+    const root = dir();
+    const target = path.join(root, 'is-a-dir');
+    mkdirSync(target);
+    const writer = new RunSetWriter(target, head);
+    writer.append(renderRunElement(traces[0]!));
+    const error = await writer.finish().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileWriteError);
+    expect((error as FileWriteError).exitCode).toBe(8);
+    expect((error as Error).message).toMatch(/cannot write .*is-a-dir/);
+    expect(readdirSync(root)).toEqual(['is-a-dir']);
+  });
+});
