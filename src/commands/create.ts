@@ -412,7 +412,7 @@ class CreateRun {
   #waitForOutcome(watchers: PodWatchSet): Promise<WaitResult> {
     const { log, plan, ctx } = this;
     const live = this.#live!;
-    const postSentAt = log.observations.find((o) => o.source === 'client' && o.type === 'post-sent')?.observedAt ?? ctx.clock.now();
+    const postSentAt = this.#postSentAt();
     return new Promise<WaitResult>((resolve) => {
       let finished = false;
       const finish = (result: WaitResult): void => {
@@ -502,8 +502,7 @@ class CreateRun {
         ? trace.anomalies.flatMap((a) => (a.kind === 'missing-event' && a.milestone !== undefined ? [a.milestone] : []))
         : [];
     const missing = waitingFor(live.refresh());
-    const postSentAt = log.observations.find((o) => o.source === 'client' && o.type === 'post-sent')?.observedAt ?? ctx.clock.now();
-    const maxMs = Math.min(DELAYED_EVENTS_WAIT_MS, postSentAt + plan.timeoutMs - ctx.clock.now());
+    const maxMs = Math.min(DELAYED_EVENTS_WAIT_MS, this.#postSentAt() + plan.timeoutMs - ctx.clock.now());
     if (missing.length === 0 || maxMs <= 0 || this.#interrupted()) return;
     this.progress.step(`waiting up to ${Math.ceil(maxMs / 1000)}s for ${missing.length} event(s) held back by the API server outage`);
     log.client('delayed-events-wait', { milestones: missing, maxMs });
@@ -512,7 +511,7 @@ class CreateRun {
       const done = (): void => {
         stopListening();
         clearTimeout(deadline);
-        clearInterval(ticker);
+        this.#interrupt.signal.removeEventListener('abort', done);
         resolve();
       };
       const stopListening = live.onUpdate((trace) => {
@@ -520,9 +519,7 @@ class CreateRun {
         if (still.length === 0 || watchers.podGone) done();
       });
       const deadline = setTimeout(done, maxMs);
-      const ticker = setInterval(() => {
-        if (this.#interrupted()) done();
-      }, 100);
+      this.#interrupt.signal.addEventListener('abort', done, { once: true });
     });
     log.client('delayed-events-ended', { arrived: missing.filter((id) => !still.includes(id)), missing: still });
   }
@@ -694,6 +691,11 @@ class CreateRun {
         : EXIT.terminated
       : (forcedExit ?? trace.outcome.exitCode ?? EXIT.internal);
     return { trace, header: this.header, observations: this.log.observations, exitCode, ...(signal ? { signal } : {}) };
+  }
+
+  /** When the POST went out (now, before it did): --timeout counts from it. */
+  #postSentAt(): number {
+    return this.log.observations.find((o) => o.source === 'client' && o.type === 'post-sent')?.observedAt ?? this.ctx.clock.now();
   }
 
   #interrupted(): boolean {
