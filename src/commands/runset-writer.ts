@@ -15,7 +15,7 @@ import path from 'node:path';
 import { orderedTrace } from '../report/serialize.js';
 import type { RunSet } from '../trace/runset.js';
 import type { Trace } from '../trace/types.js';
-import { fileWriteError } from './atomic-write.js';
+import { fileWriteError, writeFileAtomic } from './atomic-write.js';
 
 type RunSetHead = Omit<RunSet, 'runs'>;
 
@@ -42,6 +42,9 @@ export class RunSetWriter {
   /** Writes run one after another, in the order they were asked for. */
   #queue: Promise<void> = Promise.resolve();
   #error: unknown;
+  /** A run already written was replaced: finish() writes the whole file again. */
+  #replaced = false;
+  #text: string | undefined;
 
   constructor(target: string, head: RunSetHead) {
     this.#target = path.resolve(target);
@@ -53,23 +56,41 @@ export class RunSetWriter {
     return this.#elements.length;
   }
 
-  /** Appends a rendered run (renderRunElement); the temp file is made at the first one. */
-  append(element: string): void {
+  /** Appends a rendered run (renderRunElement); the temp file is made at the first one. Returns its index. */
+  append(element: string): number {
     const first = this.#elements.length === 0;
     this.#elements.push(element);
     this.#enqueue(async (handle) => {
       await handle.write(first ? renderHead(this.#head) + element : `,\n${element}`);
     });
+    return this.#elements.length - 1;
+  }
+
+  /**
+   * A run changed after it was appended (a late event): its new rendering
+   * replaces the old, and finish() writes the file again from the elements,
+   * the others as they were rendered.
+   */
+  replace(index: number, element: string): void {
+    if (this.#elements[index] === element) return;
+    this.#elements[index] = element;
+    this.#replaced = true;
   }
 
   /** The whole run set as text, as the file holds it once finished. */
   text(): string {
-    return `${renderHead(this.#head)}${this.#elements.join(',\n')}${TAIL}`;
+    this.#text ??= `${renderHead(this.#head)}${this.#elements.join(',\n')}${TAIL}`;
+    return this.#text;
   }
 
   /** Closes the array, syncs and renames the temp file over the target. */
   async finish(): Promise<void> {
     if (this.#elements.length === 0) throw new Error('a run set with no runs is never written');
+    if (this.#replaced) {
+      await this.abort();
+      await writeFileAtomic(this.#target, this.text());
+      return;
+    }
     this.#enqueue(async (handle) => {
       await handle.write(TAIL);
       await handle.sync();

@@ -11,14 +11,13 @@ import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { connectionFailure } from '../kube/network-errors.js';
 import { KubeApiError, type KubeClient } from '../kube/types.js';
-import { renderRunSetJson, renderRunSetSummary, renderRunSetYaml } from '../report/runset-summary.js';
+import { renderRunSetSummary, renderRunSetYaml } from '../report/runset-summary.js';
 import { isTerminalFailure, reconstruct } from '../trace/index.js';
 import { RECORDING_KIND, RECORDING_VERSION, type Observation, type RecordingHeader } from '../trace/observation.js';
 import { makeRunSet } from '../trace/runset.js';
 import type { Trace } from '../trace/types.js';
 import { ObservationLog } from '../watchers/observation-log.js';
 import { ResilientWatch } from '../watchers/resilient-watch.js';
-import { writeFileAtomic } from './atomic-write.js';
 import { renderRunElement, RunSetWriter } from './runset-writer.js';
 import { kubeconfigLoaded, openKubeClient, type CommandContext } from './context.js';
 import { defaultRunSetPath, displayPath, useColor } from './output.js';
@@ -52,15 +51,20 @@ interface Tracked {
   /** Builds the trace once a done pod has been quiet for BUILD_WHEN_QUIET_MS. */
   buildTimer?: NodeJS.Timeout;
   /** The trace as appended to the run set file, when it was. */
-  written?: { trace: Trace; element: string };
+  written?: { trace: Trace; index: number };
+  /**
+   * How many shared observations the trace takes in: all of them until it is
+   * written, then those up to that moment. A watch gap or a node event long
+   * after a pod was done is not part of its trace (and must not make all
+   * finished traces be rebuilt at the end).
+   */
+  sharedUntil?: number;
 }
 
 interface WatchResult {
   /** In the run set file's order: pods in the order their traces were final. */
   traces: Trace[];
   stoppedBy?: 'SIGINT' | 'SIGTERM';
-  /** Some trace changed after it was written: the file must be written again. */
-  rewrite: boolean;
 }
 
 /** Events about a pod keep arriving shortly after it is Ready (the scheduler's, on their own stream). */
@@ -106,28 +110,21 @@ export async function run(flags: WatchFlags, ctx: CommandContext): Promise<numbe
   } finally {
     await kube.close().catch(() => {});
   }
-  const { traces, stoppedBy, rewrite } = result;
+  const { traces, stoppedBy } = result;
   if (traces.length === 0) {
     await writer.abort();
     ctx.stderr.write(`podtrace: no pod matching ${flags.selector} appeared in ${kube.target.namespace}${stoppedBy ? ` before ${stoppedBy}` : ` within --for ${flags.for}`}: nothing saved\n`);
     return stoppedBy === 'SIGINT' ? EXIT.interrupted : stoppedBy === 'SIGTERM' ? EXIT.terminated : EXIT.timeout;
   }
   const set = { ...makeRunSet(traces, label, TOOL_VERSION), createdAt: watch.startedAt };
-  // A trace already written that changed afterwards (late events): the file is written again, whole.
-  const json = () => (rewrite ? renderRunSetJson(set) : writer.text());
   const text =
     format === 'json'
-      ? json()
+      ? writer.text()
       : format === 'yaml'
         ? renderRunSetYaml(set)
         : renderRunSetSummary(set, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 });
   ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-  if (rewrite) {
-    await writer.abort();
-    await writeFileAtomic(savedTo, json());
-  } else {
-    await writer.finish();
-  }
+  await writer.finish();
   ctx.stderr.write(`run set of ${traces.length} pod${traces.length === 1 ? '' : 's'} saved to ${displayPath(savedTo, cwd)}\n`);
   if (stoppedBy) return stoppedBy === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
   const firstFailure = traces.find((t) => t.outcome.exitCode !== EXIT.ok && t.outcome.exitCode !== null);
@@ -217,22 +214,21 @@ class WatchRun {
       for (const [s, h] of handlers) signals.off(s, h);
     }
     const rest = [...this.#pods.values()].filter((p) => !p.written);
-    let rewrite = false;
     const traces = [...this.#written, ...rest].map((pod) => {
       const trace = this.#trace(pod, stoppedBy);
+      // a late event about a written pod: its new trace replaces the old one in the file
       if (!pod.written) this.#write(pod, trace);
-      else if (pod.written.trace !== trace && renderRunElement(trace) !== pod.written.element) rewrite = true;
+      else if (pod.written.trace !== trace) this.#writer!.replace(pod.written.index, renderRunElement(trace));
       return trace;
     });
-    return { traces, rewrite, ...(stoppedBy ? { stoppedBy } : {}) };
+    return { traces, ...(stoppedBy ? { stoppedBy } : {}) };
   }
 
   /** Appends a done pod's trace to the run set file. */
   #write(pod: Tracked, trace: Trace): void {
-    const element = renderRunElement(trace);
-    pod.written = { trace, element };
+    pod.sharedUntil = pod.built?.trace === trace ? pod.built.shared : this.#shared.length;
+    pod.written = { trace, index: this.#writer!.append(renderRunElement(trace)) };
     this.#written.push(pod);
-    this.#writer!.append(element);
   }
 
   /** Gives each observation to the pod it is about, or to all of them. */
@@ -335,7 +331,11 @@ class WatchRun {
 
   /** The pod's own observations and the shared ones, in arrival order. */
   #observationsOf(pod: Tracked): Observation[] {
-    return [...pod.observations, ...this.#shared].sort((a, b) => a.seq - b.seq);
+    return [...pod.observations, ...this.#shared.slice(0, this.#sharedCount(pod))].sort((a, b) => a.seq - b.seq);
+  }
+
+  #sharedCount(pod: Tracked): number {
+    return pod.sharedUntil ?? this.#shared.length;
   }
 
   #trace(pod: Tracked, stoppedBy: 'SIGINT' | 'SIGTERM' | undefined): Trace {
@@ -347,7 +347,7 @@ class WatchRun {
     }
     const built = pod.built;
     // reconstruct is a pure function of its input: a trace built from the same observations is the same trace
-    if (built && built.own === pod.observations.length && built.shared === this.#shared.length) return built.trace;
+    if (built && built.own === pod.observations.length && built.shared === this.#sharedCount(pod)) return built.trace;
     return this.#build(pod);
   }
 
@@ -364,7 +364,7 @@ class WatchRun {
   #build(pod: Tracked): Trace {
     clearTimeout(pod.buildTimer);
     const trace = reconstruct(this.#header(pod), this.#observationsOf(pod));
-    pod.built = { trace, own: pod.observations.length, shared: this.#shared.length };
+    pod.built = { trace, own: pod.observations.length, shared: this.#sharedCount(pod) };
     return trace;
   }
 }

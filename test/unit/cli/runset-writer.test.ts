@@ -30,6 +30,20 @@ describe('RunSetWriter', () => {
     expect(parseRunSetOrTrace(readFileSync(file, 'utf8'), 'x').runs.map((r) => r.pod.name)).toEqual(traces.map((t) => t.pod.name));
   });
 
+  it('writes the file again when a run already written changed (a late event), the others as rendered', async () => {
+    const root = dir();
+    const file = path.join(root, 'set.json');
+    const writer = new RunSetWriter(file, head);
+    const indexes = traces.map((t) => writer.append(renderRunElement(t)));
+    expect(indexes).toEqual([0, 1, 2]);
+    const later = { ...traces[1]!, anomalies: [...traces[1]!.anomalies, { kind: 'missing-event' as const, explanation: 'arrived late' }] };
+    writer.replace(1, renderRunElement(traces[1]!)); // unchanged: nothing to do
+    writer.replace(1, renderRunElement(later));
+    await writer.finish();
+    expect(readFileSync(file, 'utf8')).toBe(renderRunSetJson(makeRunSet([traces[0]!, later, traces[2]!], head.label, head.toolVersion)));
+    expect(readdirSync(root)).toEqual(['set.json']);
+  });
+
   it('shows nothing at the target until finished, and abort leaves nothing (not even the directory)', async () => {
     const root = dir();
     const file = path.join(root, 'out', 'set.json');
