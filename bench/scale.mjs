@@ -67,6 +67,8 @@ spec:
       containers: [{ name: app, image: fake-image }]
 `,
 );
+// The pods of an earlier run are deleted asynchronously: their deletions would land in this run's watches.
+for (let i = 0; i < 600 && kubectl('get', 'pods', '-l', 'app=podtrace-scale', '-o', 'name').trim() !== ''; i++) await sleep(1000);
 kubectl('apply', '-f', path.join(work, 'node.yaml'));
 const kwokProcess = spawn(kwok, ['--kubeconfig', KUBECONFIG, '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', ...stageFiles.flatMap((f) => ['-c', f])], {
   env: { ...process.env, HOME: work },
@@ -80,7 +82,7 @@ try {
   let usage;
   let endedAt = 0;
   const requests = await countRequests(async () => {
-    const child = spawn(process.execPath, [PODTRACE, 'watch', '-l', 'app=podtrace-scale', '--count', String(PODS), '--for', '20m', '-q', '-o', 'json', '--out', out, '--kubeconfig', kubeconfig], {
+    const child = spawn(process.execPath, [PODTRACE, 'watch', '-l', 'app=podtrace-scale', '--count', String(PODS), '--for', '20m', '-q', '--out', out, '--kubeconfig', kubeconfig], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     // Peak memory from the kernel's own high-water mark, read just before the process ends.
