@@ -28,9 +28,9 @@ export interface ProvidedCluster {
   stop?: () => Promise<void>;
 }
 
-type Attempt = { cluster: ProvidedCluster } | { unavailable: string };
+export type Attempt = { cluster: ProvidedCluster } | { unavailable: string };
 
-async function fromEnv(): Promise<Attempt> {
+export async function fromEnv(): Promise<Attempt> {
   const path = process.env.PODTRACE_E2E_KUBECONFIG;
   if (!path) return { unavailable: 'PODTRACE_E2E_KUBECONFIG is not set' };
   if (!existsSync(path)) return { unavailable: `PODTRACE_E2E_KUBECONFIG names ${path}, which does not exist` };
@@ -54,7 +54,7 @@ function canConnect(socketPath: string): Promise<boolean> {
   });
 }
 
-async function fromK3s(): Promise<Attempt> {
+export async function fromK3s(): Promise<Attempt> {
   const socket = dockerSocket();
   if (!socket || !(await canConnect(socket))) {
     return { unavailable: `no Docker engine answers on ${process.env.DOCKER_HOST ?? socket}` };
@@ -89,13 +89,16 @@ async function fromLocalCluster(): Promise<Attempt> {
   return { cluster: { provider: 'local', kubeconfig, hooks: true } };
 }
 
-export async function provideCluster(log: (line: string) => void): Promise<ProvidedCluster> {
+/** The providers, in the order they are tried. */
+export const PROVIDERS: ReadonlyArray<readonly [string, () => Promise<Attempt>]> = [
+  ['kubeconfig from PODTRACE_E2E_KUBECONFIG', fromEnv],
+  ['K3s through testcontainers', fromK3s],
+  ['local cluster (hack/cluster.sh)', fromLocalCluster],
+];
+
+export async function provideCluster(log: (line: string) => void, providers = PROVIDERS): Promise<ProvidedCluster> {
   const reasons: string[] = [];
-  for (const [name, attempt] of [
-    ['kubeconfig from PODTRACE_E2E_KUBECONFIG', fromEnv],
-    ['K3s through testcontainers', fromK3s],
-    ['local cluster (hack/cluster.sh)', fromLocalCluster],
-  ] as const) {
+  for (const [name, attempt] of providers) {
     const result = await attempt();
     if ('cluster' in result) {
       log(`e2e cluster: ${name} (kubeconfig ${result.cluster.kubeconfig})`);
