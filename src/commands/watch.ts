@@ -59,6 +59,12 @@ interface Tracked {
    * finished traces be rebuilt at the end).
    */
   sharedUntil?: number;
+  /**
+   * The trace is final: written, and not waiting for an event it expects. What
+   * happens to the pod afterwards (its node going NotReady, say) is not part
+   * of its start, so later observations about it are dropped, with its own.
+   */
+  frozen?: boolean;
 }
 
 interface WatchResult {
@@ -229,6 +235,12 @@ class WatchRun {
     pod.sharedUntil = pod.built?.trace === trace ? pod.built.shared : this.#shared.length;
     pod.written = { trace, index: this.#writer!.append(renderRunElement(trace)) };
     this.#written.push(pod);
+    // An event still missing (held back by an outage, or just slow) may yet come: only then keep listening.
+    if (!trace.anomalies.some((a) => a.kind === 'missing-event')) {
+      pod.frozen = true;
+      pod.observations = [];
+      pod.built = undefined;
+    }
   }
 
   /** Gives each observation to the pod it is about, or to all of them. */
@@ -255,6 +267,7 @@ class WatchRun {
         }
         this.#early.delete(name);
       }
+      if (pod.frozen) return;
       pod.observations.push(o);
       if (nodeName && !this.#nodesRead.has(nodeName)) {
         this.#nodesRead.add(nodeName);
@@ -273,6 +286,7 @@ class WatchRun {
       if (r.name === undefined) return;
       const pod = this.#pods.get(r.name);
       if (pod && (r.uid === undefined || pod.uid === undefined || r.uid === pod.uid)) {
+        if (pod.frozen) return;
         pod.observations.push(o);
         if (pod.done) this.#buildWhenQuiet(pod);
       }
@@ -339,6 +353,7 @@ class WatchRun {
   }
 
   #trace(pod: Tracked, stoppedBy: 'SIGINT' | 'SIGTERM' | undefined): Trace {
+    if (pod.frozen) return pod.written!.trace;
     if (!pod.done) {
       pod.done = true;
       if (stoppedBy) pod.observations.push(this.log.client('interrupted', { signal: stoppedBy }));
