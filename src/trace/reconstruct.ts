@@ -444,7 +444,9 @@ function podInfo(ctx: Context): PodInfo {
   const info: PodInfo = { namespace: ctx.header.namespace, name: ctx.header.podName, images };
   const meta = pod?.metadata;
   if (ctx.podUid) info.uid = ctx.podUid;
-  if (meta?.resourceVersion) info.resourceVersion = meta.resourceVersion;
+  // the version the API server stored it at (the POST response); without one, the latest seen
+  const version = ctx.stored?.metadata?.resourceVersion ?? meta?.resourceVersion;
+  if (version) info.resourceVersion = version;
   const created = ctx.stored?.metadata?.creationTimestamp ?? meta?.creationTimestamp;
   if (created) info.creationTimestamp = created;
   if (pod?.status?.qosClass) info.qosClass = pod.status.qosClass;

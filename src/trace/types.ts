@@ -123,6 +123,7 @@ export interface PodInfo {
   namespace: string;
   name: string;
   uid?: string;
+  /** The version the API server stored the pod at (from the POST response); for watch and inspect, the latest seen. */
   resourceVersion?: string;
   creationTimestamp?: string;
   qosClass?: string;

@@ -83,11 +83,20 @@ describe('create, against an in-memory cluster', () => {
     expect(cluster.apiCalls).toContain('DELETE /api/v1/namespaces/default/pods/bad');
   }, 15_000);
 
-  it('--keep leaves the pod; a table goes to stdout', async () => {
-    const { code, stdout, cluster } = await create(['nginx', '--keep']);
+  it('--keep leaves the pod; a table goes to stdout; stderr, not a terminal, gets no spinner', async () => {
+    const { code, stdout, stderr, cluster } = await create(['nginx', '--keep']);
     expect(code).toBe(EXIT.ok);
     expect(cluster.apiCalls.some((c) => c.startsWith('DELETE'))).toBe(false);
     expect(stdout).toMatch(/podtrace-nginx-[a-z0-9]{5}/);
+    expect(stdout).toMatch(/│ source\/precision │/);
+    expect(stderr).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✔]|\u001b\[/);
+    expect(stderr).toMatch(/^pod kept \(--keep\); delete it with: kubectl delete pod -n default podtrace-nginx-[a-z0-9]{5}$/m);
+  });
+
+  it('--quiet: stderr is only where the trace went', async () => {
+    const { code, stderr } = await create(['nginx', '--name', 'quiet', '-q']);
+    expect(code).toBe(EXIT.ok);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^trace saved to traces\/quiet-\d{8}T\d{6}Z\.json$/)]);
   });
 
   it('times out', async () => {

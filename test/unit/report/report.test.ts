@@ -87,6 +87,17 @@ describe('report notes', () => {
     expect(out).not.toContain('negative-duration');
   });
 
+  it('puts the waterfall, a bar per step on one time axis, under the table', () => {
+    const { header, observations } = loadFixture('ready-nginx.ndjson');
+    const trace = reconstruct(header, observations);
+    const out = renderTable(trace, { color: false, width: 120 });
+    const waterfall = renderWaterfall(trace, { color: false, width: 120 });
+    expect(out).toContain(waterfall);
+    expect(out.indexOf(waterfall)).toBeGreaterThan(out.indexOf('└'));
+    expect(waterfall).toMatch(/^pod sandbox and network ready +█+/m);
+    expect(waterfall).toMatch(/t0 = POST sent/);
+  });
+
   it('gives each step its source and that source’s precision', () => {
     const { header, observations } = loadFixture('ready-nginx.ndjson');
     const trace = reconstruct(header, observations);

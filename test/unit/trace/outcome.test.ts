@@ -283,6 +283,17 @@ describe('the create review said no (SelfSubjectAccessReview, no POST)', () => {
     expect(schemaErrors(done)).toEqual([]);
   });
 
+  it('keeps the reviewer’s reason, in the trace and on the denied row', () => {
+    const reason = 'RBAC: no rule allows create on pods';
+    const withReason = preflight.map((o) =>
+      o.type === 'access-review' && o.data?.verb === 'create' ? { ...o, data: { ...o.data, reason, denied: true } } : o,
+    );
+    const done = reconstruct(header, continueWith(withReason, [{ after: 1, source: 'client', type: 'done', data: { reason: 'forbidden' } }]));
+    expect(done.accessReviews.find((r) => r.verb === 'create')).toMatchObject({ allowed: false, denied: true, reason });
+    expect(done.milestones.find((m) => m.id === 'client.authorized')?.detail).toContain(reason);
+    expect(done.outcome.class).toBe('forbidden');
+  });
+
   it('is forbidden from the `done` reason alone when the review left no answer in the recording', () => {
     const noReviews = preflight.filter((o) => o.type !== 'access-review');
     const done = reconstruct(header, continueWith(noReviews, [{ after: 1, source: 'client', type: 'done', data: { reason: 'forbidden' } }]));

@@ -6,6 +6,7 @@ import { milestoneTable } from '../../../src/trace/milestones.js';
 import type { Observation } from '../../../src/trace/observation.js';
 import { isTerminalFailure } from '../../../src/trace/outcome.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
+import { renderTable } from '../../../src/report/table.js';
 import { parseRecording } from '../../../src/trace/recording.js';
 import type { Milestone, Trace } from '../../../src/trace/types.js';
 import { fixtureRecordings, FIXTURE_DIR, loadFixture } from './recording-files.js';
@@ -48,11 +49,19 @@ function checkInvariants(trace: Trace, tableOrder: string[]): void {
     }
   }
 
-  // Steps follow time order: never negative, never clamped.
+  // Steps follow time order: never negative, never clamped; each is the interval between two consecutive milestones.
   for (const p of trace.phases) {
     expect(p.durationMs).toBeGreaterThanOrEqual(0);
     expect(p.clamped).toBeUndefined();
+    if (p.kind !== 'step') continue;
+    const from = byId.get(p.from ?? '');
+    const to = byId.get(p.to ?? '');
+    expect(from && to, `step ${p.id} between milestones of the trace`).toBeTruthy();
+    expect(ids.indexOf(to!.id)).toBe(ids.indexOf(from!.id) + 1);
+    expect(p.durationMs).toBeCloseTo(to!.at - from!.at, 2);
+    expect(p.startOffsetMs).toBeCloseTo(from!.offsetMs, 2);
   }
+  expect(trace.phases.filter((p) => p.kind === 'step')).toHaveLength(Math.max(0, trace.milestones.length - 1));
   for (const a of trace.anomalies) expect(a.explanation.length).toBeGreaterThan(0);
 
   expect(schemaErrors(trace)).toEqual([]);
@@ -147,6 +156,32 @@ describe('ready-nginx (real recording)', () => {
     expect(trace.outcome.readyAfterMs).toBeCloseTo(byId.get('pod.ready')!.offsetMs, 6);
   });
 
+  it('keeps the stored pod’s uid, resourceVersion and creationTimestamp from the POST response', () => {
+    const stored = observations.find((o) => o.type === 'post-response')!.data!.pod as { metadata: Record<string, string> };
+    expect(trace.pod).toMatchObject({
+      uid: stored.metadata.uid,
+      resourceVersion: stored.metadata.resourceVersion,
+      creationTimestamp: stored.metadata.creationTimestamp,
+    });
+    expect(trace.pod.uid).toMatch(/^[0-9a-f-]{36}$/);
+    // the kubelet's acknowledgement is read from status.startTime
+    expect(byId.get('kubelet.acknowledged')!.evidence).toMatch(/status\.startTime/);
+  });
+
+  it('records a node condition that changes during the run (the real node object, then NotReady)', () => {
+    const last = observations.filter((o) => o.source === 'node').at(-1)!;
+    const node = structuredClone(last.object) as { status: { conditions: Array<{ type: string; status: string; reason?: string }> } };
+    const ready = node.status.conditions.find((c) => c.type === 'Ready')!;
+    ready.status = 'False';
+    ready.reason = 'KubeletNotReady';
+    const at = observations.at(-1)!.observedAt + 10;
+    const changed = reconstruct(header, [...observations, { ...last, seq: observations.at(-1)!.seq + 1, type: 'MODIFIED', observedAt: at, object: node }]);
+    expect(changed.node!.conditionsAtStart).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
+    expect(changed.node!.conditionChanges).toEqual([
+      expect.objectContaining({ type: 'Ready', status: 'False', previousStatus: 'True', reason: 'KubeletNotReady', at }),
+    ]);
+  });
+
   it('keeps the POST round trip (send to response) as its own reported step, apart from "stored"', () => {
     const sent = observations.find((o) => o.type === 'post-sent')!.observedAt;
     const answered = observations.find((o) => o.type === 'post-response')!.observedAt;
@@ -209,6 +244,8 @@ describe('ready-nginx (real recording)', () => {
     expect(inversions.length).toBeGreaterThan(0);
     expect(inversions.some((a) => a.phase?.endsWith('->container.nginx.pulling'))).toBe(true);
     expect(t.phases.every((p) => p.durationMs >= 0)).toBe(true);
+    // never silently: the printed table says so too
+    expect(renderTable(t, { color: false, width: 200 })).toMatch(/^! negative-duration: /m);
   });
 
   it('picks the create review for "may create pods" although the delete review answered first', () => {
@@ -557,6 +594,37 @@ describe('forbidden-nobody (real recording: a ServiceAccount with no RBAC at all
     expect(trace.phases.some((p) => p.id === 'api.post-round-trip')).toBe(false);
     expect(trace.accessReviews.find((r) => r.verb === 'create')).toMatchObject({ allowed: false, resource: 'pods', namespace: 'default' });
     expect(trace.identity?.username).toBe('system:serviceaccount:default:podtrace-e2e-nobody');
-    expect(trace.cluster).toMatchObject({ context: 'podtrace-e2e-nobody', authMethod: 'token' });
+    expect(trace.identity?.groups).toEqual(expect.arrayContaining(['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated']));
+    expect(trace.cluster).toMatchObject({ context: 'podtrace-e2e-nobody', cluster: 'c', user: 'podtrace-e2e-nobody', server: 'https://127.0.0.1:6443', authMethod: 'token' });
+  });
+});
+
+describe('ready-multi (real recording: an init container, then two containers)', () => {
+  const { header, observations } = loadFixture('ready-multi.ndjson');
+  const trace = reconstruct(header, observations);
+  const byId = milestones(trace);
+
+  it('traces each container with its kind and pull policy, the init container first', () => {
+    expect(trace.containers.map((c) => [c.name, c.kind])).toEqual([
+      ['setup', 'init'],
+      ['web', 'app'],
+      ['probe', 'app'],
+    ]);
+    for (const c of trace.containers) expect(c.imagePullPolicy, c.name).toMatch(/^(Always|IfNotPresent|Never)$/);
+    const completed = byId.get('init.setup.completed') ?? byId.get('container.setup.completed');
+    expect(completed, 'the init container ran to completion').toBeDefined();
+    for (const name of ['web', 'probe']) expect(byId.get(`container.${name}.started`)!.at).toBeGreaterThan(completed!.at);
+    expect(byId.get('pod.initialized')!.at).toBeGreaterThanOrEqual(completed!.at);
+  });
+});
+
+describe('ready-nginx-warm (real recording: the image already on the node)', () => {
+  it('says "already present", with no pull step and no pull time', () => {
+    const { header, observations } = loadFixture('ready-nginx-warm.ndjson');
+    const trace = reconstruct(header, observations);
+    expect(trace.containers[0]).toMatchObject({ name: 'nginx', pull: 'present' });
+    expect(trace.containers[0]!.pullMs).toBeUndefined();
+    expect(trace.milestones.map((m) => m.id)).toContain('container.nginx.image-present');
+    expect(trace.milestones.map((m) => m.id)).not.toContain('container.nginx.pulling');
   });
 });
