@@ -86,6 +86,16 @@ describe('podtrace watch', () => {
     expect(JSON.parse(report.stdout).sets[0].metrics.ready.n).toBe(3);
     const diff = await runPodtrace(['diff', 'set.json', 'set.json'], cwd);
     expect(diff.code, diff.stderr).toBe(EXIT.ok);
+
+    // the cluster's garbage collector removes what the Deployment owned
+    const owned = await apps().listNamespacedReplicaSet({ namespace: NAMESPACE, labelSelector: `app=${app}` });
+    expect(owned.items).toHaveLength(1);
+    await apps().deleteNamespacedDeployment({ name: app, namespace: NAMESPACE, propagationPolicy: 'Background' });
+    await waitFor('the garbage collector to delete the ReplicaSet and its pods', 90_000, async () => {
+      const sets = await apps().listNamespacedReplicaSet({ namespace: NAMESPACE, labelSelector: `app=${app}` });
+      const pods = await clients().core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${app},role=web` });
+      return sets.items.length === 0 && pods.items.length === 0 ? true : undefined;
+    });
   });
 
   it('nothing appears within --for: one line, exit 21, nothing saved', async () => {
