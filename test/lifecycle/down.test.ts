@@ -86,6 +86,19 @@ function tcpListeners(pids: string[]): string[] {
   return [...new Set(found)].sort();
 }
 
+/** kubectl from the cluster's own build, with a kubeconfig of the caller's choosing. */
+function kubectlPath(): string {
+  const dir = readdirSync(`${CACHE}/bin`).find((d) => d.startsWith('kubernetes-'));
+  return `${CACHE}/bin/${dir}/kubectl`;
+}
+
+async function kubectlAs(kubeconfig: string, ...args: string[]): Promise<{ ok: boolean; output: string }> {
+  return run(kubectlPath(), ['--kubeconfig', kubeconfig, ...args]).then(
+    (r) => ({ ok: true, output: r.stdout + r.stderr }),
+    (e: { stdout?: string; stderr?: string }) => ({ ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+  );
+}
+
 async function natRules(): Promise<string> {
   return (await run('iptables', ['-t', 'nat', '-S'])).stdout;
 }
@@ -150,6 +163,57 @@ describe('cluster tracing', () => {
 });
 
 describe('the local cluster’s settings, checked on the running processes', () => {
+  it('up on a running cluster rebuilds nothing, prints the kubeconfig path last, and returns with the default ServiceAccount there', async () => {
+    const { stdout, stderr } = await run('bash', [CLUSTER_SCRIPT, 'up'], { timeout: 3_600_000 });
+    expect(stdout.trim().split('\n').at(-1)).toBe(`${STATE}/kubeconfig`);
+    expect(stderr).toMatch(/kubernetes v[\d.]+: already built/);
+    expect(stderr).toMatch(/etcd v[\d.]+: already built/);
+    expect(stderr).not.toMatch(/building|debootstrap|registry: pushing/);
+    expect((await core().readNamespacedServiceAccount({ name: 'default', namespace: 'default' })).metadata?.name).toBe('default');
+  });
+
+  it('gives the node address to podtrace-node only', async () => {
+    const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show', 'to', '192.0.2.10']);
+    expect(stdout.trim().split('\n').map((l) => l.split(/\s+/)[1])).toEqual(['podtrace-node']);
+  });
+
+  it('uses the pause image built from pause.c, imported into containerd, never pulled from the registry', async () => {
+    const ctr = await run('ctr', ['--address', `${STATE}/containerd/containerd.sock`, '--namespace', 'k8s.io', 'images', 'ls', '-q']);
+    expect(ctr.stdout.split('\n')).toContain('registry.k8s.io/pause:3.10.1');
+    expect(readFileSync(`${STATE}/etc/containerd.toml`, 'utf8')).toMatch(/sandbox_image = "registry\.k8s\.io\/pause:3\.10\.1"/);
+    const catalog = (await (await fetch('http://127.0.0.1:5000/v2/_catalog')).json()) as { repositories: string[] };
+    expect(catalog.repositories).toContain('library/nginx');
+    expect(catalog.repositories.filter((r) => r.includes('pause'))).toEqual([]);
+  });
+
+  it('authorizes the kubelet as a node (Node authorizer) and restricts what it may change (NodeRestriction)', async () => {
+    const kubelet = `${STATE}/etc/kubelet.kubeconfig`;
+    const admin = `${STATE}/kubeconfig`;
+    const secret = `lifecycle-secret-${process.pid}`;
+    const other = `lifecycle-node-${process.pid}`;
+    await kubectlAs(admin, 'create', 'secret', 'generic', secret, '--from-literal=k=v');
+    try {
+      const read = await kubectlAs(kubelet, 'get', 'secret', secret, '-o', 'name');
+      expect(read.ok).toBe(false);
+      expect(read.output).toMatch(/forbidden.*no relationship found between node 'podtrace-node' and this object/);
+      // its own Node, but a label only the control plane may set
+      const label = await kubectlAs(kubelet, 'label', 'node', 'podtrace-node', 'node-restriction.kubernetes.io/lifecycle=yes');
+      expect(label.ok).toBe(false);
+      expect(label.output).toMatch(/is not allowed to modify labels: node-restriction\.kubernetes\.io\/lifecycle/);
+      // another node's object
+      await core().createNode({ body: { metadata: { name: other } } });
+      const patch = await kubectlAs(kubelet, 'label', 'node', other, 'podtrace-test=yes');
+      expect(patch.ok).toBe(false);
+      expect(patch.output).toMatch(/forbidden/i);
+      // and its own node's ordinary labels it may set
+      expect((await kubectlAs(kubelet, 'label', 'node', 'podtrace-node', '--overwrite', 'podtrace-lifecycle=yes')).ok).toBe(true);
+    } finally {
+      await kubectlAs(admin, 'delete', 'secret', secret, '--ignore-not-found');
+      await kubectlAs(admin, 'delete', 'node', other, '--ignore-not-found');
+      await kubectlAs(admin, 'label', 'node', 'podtrace-node', 'podtrace-lifecycle-');
+    }
+  });
+
   it('listens on 127.0.0.1 only, except the kubelet on the node address', async () => {
     await run('bash', [CLUSTER_SCRIPT, 'up'], { timeout: 3_600_000 });
     const pids = componentPids();
@@ -188,6 +252,18 @@ describe('the local cluster’s settings, checked on the running processes', () 
       expect((await run('iptables', ['-S'])).stdout).not.toMatch(/MASQUERADE/);
       const page = await fetch('http://192.0.2.10:18080/');
       expect(await page.text()).toMatch(/served by podtrace local cluster/);
+      // the pod's own routes: its subnet and the node address, no default route off the machine
+      const netns = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m.startsWith(`${STATE}/`) && /\/netns\/cni-/.test(m));
+      expect(netns.length).toBeGreaterThan(0);
+      for (const ns of netns) {
+        const routes = (await run('nsenter', [`--net=${ns}`, 'ip', '-4', 'route'])).stdout;
+        expect(routes).toMatch(/^198\.18\.0\.0\/24 /m);
+        expect(routes).toMatch(/^192\.0\.2\.10 via 198\.18\.0\.1 /m);
+        expect(routes).not.toMatch(/^default/m);
+      }
     } finally {
       await deletePod(name);
     }
@@ -199,12 +275,19 @@ describe('cluster up', () => {
     await run('bash', [CLUSTER_SCRIPT, 'up'], { timeout: 3_600_000 });
     const name = `killed-${process.pid}`;
     await runningPod(name);
+    // what a killed runtime leaves: shims, their sockets
+    const shims = clusterProcesses().filter((p) => p.includes('containerd-shim')).map((p) => p.split(' ')[0]!);
+    const shimSockets = listeningSockets(shims).filter((p) => p.startsWith('/run/containerd/'));
+    expect(shims.length).toBeGreaterThan(0);
     for (const file of readdirSync(`${STATE}/run`).filter((f) => f.endsWith('.pid'))) {
       process.kill(Number(readFileSync(`${STATE}/run/${file}`, 'utf8').split(' ')[0]), 'SIGKILL');
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await run('bash', [CLUSTER_SCRIPT, 'status']).catch((error) => error as { stdout: string })).stdout).toMatch(/kubelet\s+stopped/);
     await run('bash', [CLUSTER_SCRIPT, 'up'], { timeout: 600_000 });
+    // the old shims are gone with their sockets, not left running beside the new runtime
+    expect(shims.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
+    expect(shimSockets.filter((p) => existsSync(p))).toEqual([]);
     // the pod (kept in etcd) gets a new sandbox on the restarted runtime
     await waitReady(name);
   });
