@@ -14,6 +14,19 @@ const milestone = (id: string, label: string, at: number, detail?: string): Mile
   ...(detail ? { detail } : {}),
 });
 
+/** An in-memory stream with what ora needs of a terminal. */
+function terminal(columns: number) {
+  const memory = memoryStream({ isTTY: true, columns });
+  const stream = Object.assign(memory, {
+    cursorTo: () => memory.write('\r'),
+    moveCursor: () => true,
+    clearLine: () => true,
+    on: () => stream,
+    removeListener: () => stream,
+  });
+  return stream;
+}
+
 const traceWith = (...milestones: Milestone[]) => ({ run: { startedAt: 500 }, milestones }) as unknown as Trace;
 
 describe('live progress', () => {
@@ -29,15 +42,7 @@ describe('live progress', () => {
   });
 
   it('prints each milestone once, in time order, as time since the run started', async () => {
-    const memory = memoryStream({ isTTY: true, columns: 100 });
-    // What ora needs of a terminal stream.
-    const stderr = Object.assign(memory, {
-      cursorTo: () => memory.write('\r'),
-      moveCursor: () => true,
-      clearLine: () => true,
-      on: () => stderr,
-      removeListener: () => stderr,
-    });
+    const stderr = terminal(100);
     const progress = await createProgress(stderr, true);
     progress.step('creating the pod');
     progress.update(traceWith(milestone('b', 'scheduled', 1250, 'node n1'), milestone('a', 'POST pod sent', 1000)), 'kubelet');
@@ -51,14 +56,7 @@ describe('live progress', () => {
   });
 
   it('draws on a terminal that reports 0 columns (an unsized pty) as on an 80-column one', async () => {
-    const memory = memoryStream({ isTTY: true, columns: 0 });
-    const stderr = Object.assign(memory, {
-      cursorTo: () => memory.write('\r'),
-      moveCursor: () => true,
-      clearLine: () => true,
-      on: () => stderr,
-      removeListener: () => stderr,
-    });
+    const stderr = terminal(0);
     const progress = await createProgress(stderr, true);
     progress.step('creating the pod');
     progress.update(traceWith(milestone('a', 'POST pod sent', 1000)), 'scheduler');
