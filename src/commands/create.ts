@@ -8,7 +8,7 @@ import { describeViolations, evaluateGates, type GateViolation } from '../trace/
 import { makeRunSet } from '../trace/runset.js';
 import type { Trace } from '../trace/types.js';
 import { renderRunSetJson, renderRunSetSummary, renderRunSetYaml, runLine } from '../report/runset-summary.js';
-import { isTerminalFailure, reconstruct, serializeRecording, settledFailure } from '../trace/index.js';
+import { eventsHeldBack, isTerminalFailure, reconstruct, serializeRecording, settledFailure } from '../trace/index.js';
 import { ObservationLog } from '../watchers/observation-log.js';
 import { PodWatchSet } from '../watchers/pod-watch-set.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -497,11 +497,7 @@ class CreateRun {
   async #awaitDelayedEvents(watchers: PodWatchSet): Promise<void> {
     const { log, plan, ctx } = this;
     const live = this.#live!;
-    const waitingFor = (trace: Trace): string[] =>
-      trace.gaps.some((g) => g.watch === 'event' || g.watch === 'eventsv1')
-        ? trace.anomalies.flatMap((a) => (a.kind === 'missing-event' && a.milestone !== undefined ? [a.milestone] : []))
-        : [];
-    const missing = waitingFor(live.refresh());
+    const missing = eventsHeldBack(live.refresh());
     const maxMs = Math.min(DELAYED_EVENTS_WAIT_MS, this.#postSentAt() + plan.timeoutMs - ctx.clock.now());
     if (missing.length === 0 || maxMs <= 0 || this.#interrupted()) return;
     this.progress.step(`waiting up to ${Math.ceil(maxMs / 1000)}s for ${missing.length} event(s) held back by the API server outage`);
@@ -515,7 +511,7 @@ class CreateRun {
         resolve();
       };
       const stopListening = live.onUpdate((trace) => {
-        still = waitingFor(trace);
+        still = eventsHeldBack(trace);
         if (still.length === 0 || watchers.podGone) done();
       });
       const deadline = setTimeout(done, maxMs);

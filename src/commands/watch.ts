@@ -12,7 +12,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { connectionFailure } from '../kube/network-errors.js';
 import { KubeApiError, type KubeClient } from '../kube/types.js';
 import { renderRunSetSummary, renderRunSetYaml } from '../report/runset-summary.js';
-import { isTerminalFailure, reconstruct } from '../trace/index.js';
+import { eventsHeldBack, isTerminalFailure, reconstruct } from '../trace/index.js';
 import { RECORDING_KIND, RECORDING_VERSION, type Observation, type RecordingHeader } from '../trace/observation.js';
 import { makeRunSet } from '../trace/runset.js';
 import type { Trace } from '../trace/types.js';
@@ -235,8 +235,8 @@ class WatchRun {
     pod.sharedUntil = pod.built?.trace === trace ? pod.built.shared : this.#shared.length;
     pod.written = { trace, index: this.#writer!.append(renderRunElement(trace)) };
     this.#written.push(pod);
-    // An event still missing (held back by an outage, or just slow) may yet come: only then keep listening.
-    if (!trace.anomalies.some((a) => a.kind === 'missing-event')) {
+    // An event held back by an API server outage may yet come: only then keep listening.
+    if (eventsHeldBack(trace).length === 0) {
       pod.frozen = true;
       pod.observations = [];
       pod.built = undefined;

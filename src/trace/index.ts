@@ -1,6 +1,7 @@
 /** The trace layer's public surface: pure functions from observations to a Trace. */
 export { reconstruct, reconstructRecording } from './reconstruct.js';
 export { roundMs } from './format-ms.js';
+export { eventsHeldBack } from './held-back.js';
 export { isTerminalFailure, settledFailure, classifyPostError, OUTCOME_EXIT, OUTCOME_HINT, type PostErrorClass } from './outcome.js';
 export { parseRecording, serializeRecording, type Recording } from './recording.js';
 export { parseTraceFile } from './trace-file.js';
