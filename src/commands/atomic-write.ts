@@ -12,7 +12,7 @@ import { FileWriteError } from '../errors.js';
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
   const target = path.resolve(file);
   const dir = path.dirname(target);
-  const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   try {
     await mkdir(dir, { recursive: true });
     const handle = await open(temp, 'wx', 0o644);
@@ -27,6 +27,11 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
     await rm(temp, { force: true }).catch(() => {});
     throw fileWriteError(file, error);
   }
+}
+
+/** A hidden temp file beside `target` (same filesystem, so a rename over it is atomic), unique to this write. */
+export function tempPathFor(target: string): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /** The one-line error for a file that could not be written, saying what to do. */

@@ -9,13 +9,12 @@
  * The bytes are those of renderRunSetJson() for the same runs in the same
  * order.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { orderedTrace } from '../report/serialize.js';
 import type { RunSet } from '../trace/runset.js';
 import type { Trace } from '../trace/types.js';
-import { fileWriteError, writeFileAtomic } from './atomic-write.js';
+import { fileWriteError, tempPathFor, writeFileAtomic } from './atomic-write.js';
 
 type RunSetHead = Omit<RunSet, 'runs'>;
 
@@ -48,12 +47,8 @@ export class RunSetWriter {
 
   constructor(target: string, head: RunSetHead) {
     this.#target = path.resolve(target);
-    this.#temp = path.join(path.dirname(this.#target), `.${path.basename(this.#target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    this.#temp = tempPathFor(this.#target);
     this.#head = head;
-  }
-
-  get count(): number {
-    return this.#elements.length;
   }
 
   /** Appends a rendered run (renderRunElement); the temp file is made at the first one. Returns its index. */
