@@ -45,6 +45,11 @@ CGROUP_PARENT=podtrace # the kubelet's cgroupRoot: every pod process lives below
 # The API server stops listening at once on SIGTERM but its process can linger
 # for many seconds after; everything it owns is in etcd by then.
 APISERVER_GRACE=3
+# The kubelet's event rate limit, in events per second and as a burst. Not 0: the kubelet hands
+# eventRecordQPS to client-go, which reads 0 as its default of 5 per second (eventBurst then
+# 100), so a node starting 100 pods sent its Pulling/Pulled/Created/Started events a minute late
+# (bench/peer.mjs). Far above what one node emits: in effect, never rate-limited.
+KUBELET_EVENT_QPS=1000
 
 COMPONENTS=(registry private-registry etcd containerd apiserver controller-manager scheduler kubelet)
 
@@ -375,7 +380,8 @@ cgroupRoot: /$CGROUP_PARENT
 failCgroupV1: false
 failSwapOn: false
 memorySwap: { swapBehavior: NoSwap }
-eventRecordQPS: 0
+eventRecordQPS: $KUBELET_EVENT_QPS
+eventBurst: $KUBELET_EVENT_QPS
 containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
 podLogsDir: $STATE/pod-logs
 resolvConf: $ETC/resolv.conf
@@ -585,12 +591,17 @@ cmd_up() {
   if [ "$otlp" = none ]; then rm -f "$ETC/otlp-endpoint"; elif [ -n "$otlp" ]; then echo "$otlp" >"$ETC/otlp-endpoint"; fi
   ensure_node_interface
   ensure_pki
+  local kubelet_config_before; kubelet_config_before=$(sha256sum <"$ETC/kubelet.yaml" 2>/dev/null || true)
   write_configs
   # a running API server and kubelet read their tracing settings at start only
   if [ "$(otlp_endpoint)" != "$traced_before" ]; then
     log "tracing endpoint changed to '$(otlp_endpoint)': restarting the API server and the kubelet"
     stop_process kubelet
     stop_process apiserver "$APISERVER_GRACE"
+  elif [ "$(sha256sum <"$ETC/kubelet.yaml")" != "$kubelet_config_before" ] && running_pid kubelet >/dev/null; then
+    # a newer checkout changed the kubelet's configuration: it reads it at start only
+    log "kubelet configuration changed: restarting the kubelet"
+    stop_process kubelet
   fi
   start_registry
   start_private_registry

@@ -228,7 +228,9 @@ describe('the local cluster’s settings, checked on the running processes', () 
     const raw: unknown = await core().connectGetNodeProxyWithPath({ name: 'podtrace-node', path: 'configz' });
     const config = ((typeof raw === 'string' ? JSON.parse(raw) : raw) as { kubeletconfig: Record<string, unknown> }).kubeletconfig;
     expect(config.cgroupDriver).toBe('cgroupfs');
-    expect(config.eventRecordQPS).toBe(0);
+    // 0 would be client-go's default of 5 per second (burst 100), not unlimited
+    expect(config.eventRecordQPS).toBe(1000);
+    expect(config.eventBurst).toBe(1000);
     expect(config.failSwapOn).toBe(false);
     expect(config.address).toBe('192.0.2.10');
   });

@@ -18,7 +18,8 @@ describe('project skeleton', () => {
     expect(config.kind).toBe('Cluster');
     expect(config.nodes.map((n) => n.role)).toEqual(['control-plane', 'worker']);
     const kubelet = config.kubeadmConfigPatches.map((p) => parse(p) as Record<string, unknown>).find((p) => p.kind === 'KubeletConfiguration');
-    expect(kubelet?.eventRecordQPS).toBe(0);
+    // not 0: the kubelet hands it to client-go, which reads 0 as 5 events per second
+    expect(kubelet).toMatchObject({ eventRecordQPS: 1000, eventBurst: 1000 });
     // uncommenting the example (indented YAML lines, not the prose around them) gives a config with tracing on
     const uncommented = text.replace(/^(\s{4,})# ?(\s*(?:- |[A-Za-z][\w.-]*:|\|).*)$/gm, '$1$2');
     const on = parse(uncommented) as {
@@ -29,7 +30,7 @@ describe('project skeleton', () => {
     expect(apiServer.apiServer.extraArgs['tracing-config-file']).toBe('/etc/kubernetes/tracing.yaml');
     expect(on.nodes[0]!.extraMounts![0]!.containerPath).toBe('/etc/kubernetes/tracing.yaml');
     const kubeletOn = on.kubeadmConfigPatches.map((p) => parse(p) as Record<string, unknown>).find((p) => p.kind === 'KubeletConfiguration');
-    expect(kubeletOn).toMatchObject({ eventRecordQPS: 0, tracing: { samplingRatePerMillion: 1000000 } });
+    expect(kubeletOn).toMatchObject({ eventRecordQPS: 1000, eventBurst: 1000, tracing: { samplingRatePerMillion: 1000000 } });
   });
 
   it('package.json: Node >= 22.22, the podtrace and kubectl-podtrace bins, the runtime dependencies the CLI uses', () => {
