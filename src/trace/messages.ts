@@ -112,6 +112,25 @@ export function classifyPullFailure(message: string): PullFailureKind {
   return 'other';
 }
 
+/**
+ * The cause in a pull failure's message, without what every one repeats:
+ * 'Failed to pull image "nginx": pull QPS exceeded' gives 'pull QPS exceeded'
+ * (the kubelet's own registryPullQPS limit). A longer chain of wrapped errors
+ * keeps its end, where the root cause is ("…dial tcp ...: connection refused"),
+ * cut at a ': ' to at most `max` characters.
+ */
+export function pullFailureCause(message: string, max = 120): string {
+  const cause = message
+    .replace(/^Failed to pull image "[^"]*":\s*/, '')
+    .replace(/^rpc error: code = \w+ desc = /, '')
+    .trim();
+  if (cause.length <= max) return cause;
+  const parts = cause.split(': ');
+  let tail = parts.pop()!;
+  while (parts.length > 0 && parts.at(-1)!.length + 2 + tail.length <= max - 1) tail = `${parts.pop()!}: ${tail}`;
+  return `…${tail.slice(-(max - 1))}`;
+}
+
 /** Which probe an `Unhealthy` event is about: only its message says so. */
 export function probeKind(message: string): 'readiness' | 'liveness' | 'startup' | undefined {
   const m = /^(Readiness|Liveness|Startup) probe/i.exec(message);

@@ -20,7 +20,7 @@ import {
   type PodSnapshot,
 } from './context.js';
 import type { NormalizedEvent, Pod, PodCondition } from './kube-objects.js';
-import { classifyPullFailure, nodeFromScheduledMessage, parsePulledMessage, probeKind } from './messages.js';
+import { classifyPullFailure, nodeFromScheduledMessage, parsePulledMessage, probeKind, pullFailureCause } from './messages.js';
 import type { Component } from './types.js';
 import { formatMs } from './format-ms.js';
 
@@ -242,7 +242,9 @@ function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
       if (!first) return [];
       const attempts = failed.reduce((n, e) => n + e.count, 0);
       const kind = classifyPullFailure(first.message);
-      const detail = `${kind === 'other' ? 'pull error' : kind}${attempts > 1 ? `, ${attempts} attempts` : ''}`;
+      const cause = pullFailureCause(first.message);
+      const what = kind !== 'other' ? kind : cause ? `pull error: ${cause}` : 'pull error';
+      const detail = `${what}${attempts > 1 ? `, ${attempts} attempts` : ''}`;
       return fromEvent(first, detail);
     },
   });

@@ -6,6 +6,7 @@ import {
   parseGoDuration,
   parsePulledMessage,
   probeKind,
+  pullFailureCause,
 } from '../../../src/trace/messages.js';
 
 describe('parseGoDuration (time.Duration.String)', () => {
@@ -99,5 +100,22 @@ describe('small message helpers', () => {
     expect(probeKind('Liveness probe failed: dial tcp 10.88.0.5:8080: connect: connection refused')).toBe('liveness');
     expect(probeKind('something else')).toBeUndefined();
     expect(nodeFromScheduledMessage('Successfully assigned default/web to node-1')).toBe('node-1');
+  });
+});
+
+describe('pullFailureCause', () => {
+  it('drops the prefix every failure repeats', () => {
+    expect(pullFailureCause('Failed to pull image "nginx": pull QPS exceeded')).toBe('pull QPS exceeded');
+    expect(pullFailureCause('Failed to pull image "x": rpc error: code = Unknown desc = too many requests')).toBe('too many requests');
+  });
+
+  it('keeps the end of a long chain of wrapped errors, cut at a segment', () => {
+    // the message of the recording image-pull-backoff-unreachable-registry
+    const message =
+      'Failed to pull image "127.0.0.1:1/podtrace/nothing-listens": failed to pull and unpack image "127.0.0.1:1/podtrace/nothing-listens:latest": failed to resolve reference "127.0.0.1:1/podtrace/nothing-listens:latest": failed to do request: Head "http://127.0.0.1:1/v2/podtrace/nothing-listens/manifests/latest": dial tcp 127.0.0.1:1: connect: connection refused';
+    const cause = pullFailureCause(message);
+    expect(cause).toBe('…dial tcp 127.0.0.1:1: connect: connection refused');
+    expect(pullFailureCause(message, 130)).toBe('…Head "http://127.0.0.1:1/v2/podtrace/nothing-listens/manifests/latest": dial tcp 127.0.0.1:1: connect: connection refused');
+        expect(pullFailureCause(message, 40)).toBe('…connect: connection refused');
   });
 });

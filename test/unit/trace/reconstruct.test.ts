@@ -345,6 +345,14 @@ describe('image-pull-not-found-doesnotexist (real recording)', () => {
   });
 });
 
+describe('image-pull-backoff-unreachable-registry (real recording)', () => {
+  it('names the cause of a pull error that is neither not-found nor unauthorized in the failed pull milestone', () => {
+    const trace = reconstruct(...parts(loadFixture('image-pull-backoff-unreachable-registry.ndjson')));
+    const failed = trace.milestones.find((m) => m.id.endsWith('.pull-failed'))!;
+    expect(failed.detail).toMatch(/^pull error: …dial tcp 127\.0\.0\.1:1: connect: connection refused(, \d+ attempts)?$/);
+  });
+});
+
 describe('ready-slow-ready (real recording)', () => {
   const { header, observations } = loadFixture('ready-slow-ready.ndjson');
   const trace = reconstruct(header, observations);
