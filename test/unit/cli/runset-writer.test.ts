@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
 import { renderRunElement, RunSetWriter } from '../../../src/commands/runset-writer.js';
 import { FileWriteError } from '../../../src/errors.js';
 import { renderRunSetJson } from '../../../src/report/runset-summary.js';
@@ -28,6 +29,29 @@ describe('RunSetWriter', () => {
     expect(readFileSync(file, 'utf8')).toBe(whole);
     expect(readdirSync(path.dirname(file))).toEqual(['watch.runset.json']);
     expect(parseRunSetOrTrace(readFileSync(file, 'utf8'), 'x').runs.map((r) => r.pod.name)).toEqual(traces.map((t) => t.pod.name));
+  });
+
+  it('flushes to disk as the file grows, so the last fsync has little left; the bytes stay the same', async () => {
+    const root = dir();
+    const file = path.join(root, 'set.json');
+    const probe = await open(path.join(root, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const datasync = vi.spyOn(proto, 'datasync');
+    try {
+      const sizes = traces.map((t) => renderRunElement(t).length);
+      // a flush once two runs' worth is written: after the second append only
+      expect(sizes[2]).toBeLessThan(sizes[0]! + sizes[1]!);
+      const writer = new RunSetWriter(file, head, { syncEveryBytes: sizes[0]! + sizes[1]! + 2 });
+      writer.append(renderRunElement(traces[0]!));
+      writer.append(renderRunElement(traces[1]!));
+      writer.append(renderRunElement(traces[2]!));
+      await writer.finish();
+      expect(datasync).toHaveBeenCalledTimes(1);
+      expect(readFileSync(file, 'utf8')).toBe(renderRunSetJson(makeRunSet(traces, head.label, head.toolVersion)));
+    } finally {
+      datasync.mockRestore();
+    }
   });
 
   it('writes the file again when a run already written changed (a late event), the others as rendered', async () => {
