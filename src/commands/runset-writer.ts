@@ -65,6 +65,7 @@ export class RunSetWriter {
   append(element: string): number {
     const first = this.#elements.length === 0;
     this.#elements.push(element);
+    this.#text = undefined;
     const text = first ? renderHead(this.#head) + element : `,\n${element}`;
     this.#unsynced += text.length;
     const flush = this.#unsynced >= this.#syncEvery;
@@ -84,6 +85,7 @@ export class RunSetWriter {
   replace(index: number, element: string): void {
     if (this.#elements[index] === element) return;
     this.#elements[index] = element;
+    this.#text = undefined;
     this.#replaced = true;
   }
 

@@ -44,8 +44,11 @@ describe('RunSetWriter', () => {
       expect(sizes[2]).toBeLessThan(sizes[0]! + sizes[1]!);
       const writer = new RunSetWriter(file, head, { syncEveryBytes: sizes[0]! + sizes[1]! + 2 });
       writer.append(renderRunElement(traces[0]!));
+      // asking for the text on the way does not freeze it
+      expect(parseRunSetOrTrace(writer.text(), 'x').runs).toHaveLength(1);
       writer.append(renderRunElement(traces[1]!));
       writer.append(renderRunElement(traces[2]!));
+      expect(writer.text()).toBe(renderRunSetJson(makeRunSet(traces, head.label, head.toolVersion)));
       await writer.finish();
       expect(datasync).toHaveBeenCalledTimes(1);
       expect(readFileSync(file, 'utf8')).toBe(renderRunSetJson(makeRunSet(traces, head.label, head.toolVersion)));
