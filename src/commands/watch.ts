@@ -194,7 +194,8 @@ class WatchRun {
         // The pod watch first: what it lists is what existed before, and is not traced.
         await watches[0]!.start();
         this.#initialDone = true;
-        await Promise.all(watches.slice(1).map((w) => w.start()));
+        // Events from there on, without listing the namespace's old ones: only new pods are traced.
+        await Promise.all(watches.slice(1).map((w) => w.start(watches[0]!.resourceVersion)));
       } catch (error) {
         for (const w of watches) w.stop();
         const fatal = connectionFailure(error, kube.target.server);

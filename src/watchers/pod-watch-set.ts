@@ -64,9 +64,11 @@ export class PodWatchSet {
         labelSelector: `kubernetes.io/service-name=${this.options.serviceName}`,
       });
     }
-    const watches = targets.map((target) => this.#add(target));
+    const [podWatch, ...others] = targets.map((target) => this.#add(target));
     try {
-      await Promise.all(watches.map((watch) => watch.start()));
+      // The others watch from the pod LIST's resourceVersion: nothing about the pod exists before its POST.
+      await podWatch!.start();
+      await Promise.all(others.map((watch) => watch.start(podWatch!.resourceVersion)));
     } catch (error) {
       this.stop();
       throw error;

@@ -83,8 +83,23 @@ export class ResilientWatch {
     return this.#resourceVersion;
   }
 
-  /** Initial LIST, then the first watch connection. Rejects if either fails: the caller decides. */
-  async start(): Promise<void> {
+  /**
+   * Initial LIST, then the first watch connection. Rejects if either fails: the caller decides.
+   * With `from`, a resourceVersion another watch just listed at, it watches from there without a
+   * LIST of its own, when what exists already does not matter (the events of a pod not created
+   * yet): a LIST of events with a field selector makes the API server scan every event in the
+   * namespace, a second on a namespace with 50,000. Too old a `from` (410): the LIST after all.
+   */
+  async start(from?: string): Promise<void> {
+    if (from !== undefined && from !== '') {
+      this.#resourceVersion = from;
+      try {
+        if (await this.#connect()) return this.#markStarted();
+      } catch (error) {
+        if (!(error instanceof GoneError || (error instanceof KubeApiError && error.status === 410))) throw error;
+      }
+      if (this.#stopped) return;
+    }
     await this.#list();
     const connected = await this.#connect();
     if (!connected) throw new Error(`watch ${this.target.name} could not be opened`);

@@ -4,9 +4,9 @@ import { PodWatchSet } from '../../../src/watchers/pod-watch-set.js';
 import { FakeTransport, settle } from './fake-transport.js';
 
 describe('PodWatchSet', () => {
-  it('opens pod, core/v1 event and events.k8s.io watches before resolving start()', async () => {
+  it('opens pod, core/v1 event and events.k8s.io watches before resolving start(); only the pods are listed', async () => {
     const transport = new FakeTransport();
-    transport.list('10').list('11').list('12');
+    transport.list('10');
     const log = new ObservationLog();
     const set = new PodWatchSet(transport, log, { namespace: 'demo', podName: 'web' });
     await set.start();
@@ -15,13 +15,16 @@ describe('PodWatchSet', () => {
       ['/api/v1/namespaces/demo/events', 'involvedObject.name=web'],
       ['/apis/events.k8s.io/v1/namespaces/demo/events', 'regarding.name=web'],
     ]);
+    // the event watches start where the pod LIST was: no LIST of the namespace's events
+    expect(transport.requests.map((r) => r.path)).toEqual(['/api/v1/namespaces/demo/pods']);
+    expect(transport.streams.map((s) => s.query['resourceVersion'])).toEqual(['10', '10', '10']);
     expect(log.observations.filter((o) => o.type === 'watch-started').map((o) => o.data!['watch'])).toEqual(['pod', 'event', 'eventsv1']);
     set.stop();
   });
 
   it('follows the node once the pod is bound, and reads it once', async () => {
     const transport = new FakeTransport();
-    transport.list('10').list('11').list('12');
+    transport.list('10');
     const log = new ObservationLog();
     const set = new PodWatchSet(transport, log, { namespace: 'demo', podName: 'web' });
     await set.start();
@@ -45,7 +48,7 @@ describe('PodWatchSet', () => {
 
   it('reports the pod gone when the watch sees DELETED', async () => {
     const transport = new FakeTransport();
-    transport.list('10').list('11').list('12');
+    transport.list('10');
     const log = new ObservationLog();
     const set = new PodWatchSet(transport, log, { namespace: 'demo', podName: 'web' });
     await set.start();

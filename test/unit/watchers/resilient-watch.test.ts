@@ -46,6 +46,33 @@ describe('ResilientWatch', () => {
     watch.stop();
   });
 
+  it('start(from) watches from a resourceVersion listed elsewhere, without a LIST of its own', async () => {
+    const { transport, watch, summary } = setup();
+    await watch.start('500');
+    expect(transport.requests).toEqual([]);
+    expect(transport.lastStream.query).toEqual({ fieldSelector: 'metadata.name=p', allowWatchBookmarks: true, resourceVersion: '500' });
+    expect(summary()).toEqual(['client:watch-started']);
+    watch.stop();
+  });
+
+  it('start(from) lists after all when the server says that resourceVersion is too old (410)', async () => {
+    const { transport, watch, summary } = setup();
+    transport.watchFailures.push(new KubeApiError(410, 'Expired', 'too old resource version: 5 (90)', undefined, undefined));
+    transport.list('100');
+    await watch.start('5');
+    expect(transport.requests.map((r) => r.verb)).toEqual(['GET']);
+    expect(transport.lastStream.query['resourceVersion']).toBe('100');
+    expect(summary()).toEqual(['client:watch-started']);
+    watch.stop();
+  });
+
+  it('start(from) rejects on any other error, so the caller decides', async () => {
+    const { transport, watch } = setup();
+    transport.watchFailures.push(new KubeApiError(403, 'Forbidden', 'events is forbidden', undefined, undefined));
+    await expect(watch.start('5')).rejects.toMatchObject({ status: 403 });
+    expect(transport.requests).toEqual([]);
+  });
+
   it('resumes from the last resourceVersion (bookmarks too) after the stream ends, recording a gap', async () => {
     const { transport, watch, log, summary, sleeps } = setup();
     transport.list('100');
