@@ -5,7 +5,7 @@
 // printed for information). Target: ratio of medians at most 1.05.
 // The traces are kept in bench/out/overhead/ for the precision benchmark.
 //   node bench/overhead.mjs
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { heading, kubectl, kubectlPath, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, stats, table, timed } from './lib.mjs';
 
@@ -26,10 +26,32 @@ const kubectlRun = async (name) => {
   if (wait.code !== 0) throw new Error(`kubectl wait: ${wait.stderr}`);
   return performance.now() - started;
 };
+// Where podtrace's time goes, from its own recording: each stage ends at a client observation.
+const STAGES = [
+  ['node and the CLI bundle loaded', (rec) => rec.header.startedAt],
+  ['Kubernetes client loaded, kubeconfig read', (rec) => at(rec, 'kubeconfig-loaded')],
+  ['version, identity and access reviews', (rec) => Math.max(...['server-version', 'self-subject-review', 'access-review'].map((t) => at(rec, t, 'last')))],
+  ['pod and event watches open', (rec) => at(rec, 'watch-started', 'last', 3)],
+  ['POST sent', (rec) => at(rec, 'post-sent')],
+  ['Ready seen (pod watch)', (rec) => rec.observations.filter((o) => o.source === 'pod').at(-1).observedAt],
+  ['process ended (trace written)', (rec) => rec.endedAt],
+];
+function at(rec, type, which = 'first', limit = Infinity) {
+  const found = rec.observations.filter((o) => o.source === 'client' && o.type === type).slice(0, limit);
+  return (which === 'first' ? found[0] : found.at(-1))?.observedAt ?? NaN;
+}
+const stageRuns = [];
 const podtrace = async (name, keep) => {
   const args = [PODTRACE, 'create', 'nginx', '--name', name, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', path.join(out, `${name}.json`)];
-  const r = await timed(process.execPath, keep ? [...args, '--keep'] : args);
+  const recordTo = path.join(out, `${name}.ndjson`);
+  const spawnedAt = performance.timeOrigin + performance.now();
+  const r = await timed(process.execPath, keep ? [...args, '--keep', '--record', recordTo] : args);
   if (r.code !== 0) throw new Error(`podtrace exited ${r.code}: ${r.stderr}`);
+  if (keep) {
+    const [header, ...observations] = readFileSync(recordTo, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rec = { header, observations, endedAt: spawnedAt + r.ms };
+    stageRuns.push(STAGES.map(([, end]) => end(rec) - spawnedAt));
+  }
   return r.ms;
 };
 
@@ -38,6 +60,7 @@ await kubectlRun(`bench-warm-k-${stamp}`);
 gone(`bench-warm-k-${stamp}`);
 await podtrace(`bench-warm-p-${stamp}`, true);
 gone(`bench-warm-p-${stamp}`);
+stageRuns.length = 0;
 
 const k = [];
 const p = [];
@@ -71,4 +94,17 @@ console.log(
     ],
   ),
 );
-console.log(`\ntarget: podtrace --keep / kubectl at most 1.05; traces in ${path.relative(REPO, out)}/`);
+console.log(`\ntarget: podtrace --keep / kubectl at most 1.05; traces and recordings in ${path.relative(REPO, out)}/`);
+
+// podtrace --keep, stage by stage, from its recordings (medians over the runs; "since start" from the spawn).
+console.log('\npodtrace create nginx --keep, stage by stage (medians)');
+console.log(
+  table(
+    ['stage ends when', 'since start', 'stage'],
+    STAGES.map(([label], i) => {
+      const since = stats(stageRuns.map((r) => r[i])).median;
+      const stage = stats(stageRuns.map((r) => r[i] - (i === 0 ? 0 : r[i - 1]))).median;
+      return [label, ms(since), ms(stage)];
+    }),
+  ),
+);

@@ -81,8 +81,9 @@ if (COLD) execFileSync('bash', [path.join(REPO, 'hack', 'cluster.sh'), 'rmi', 'n
 
 const out = path.join(work, 'set.json');
 let kubeBurnerLog = '';
+let watch;
 try {
-  const watch = spawn(process.execPath, [PODTRACE, 'watch', '-n', NAMESPACE, '-l', 'app=podtrace-peer', '--count', String(PODS), '--for', '10m', '-q', '--out', out, '--kubeconfig', KUBECONFIG], {
+  watch = spawn(process.execPath, [PODTRACE, 'watch', '-n', NAMESPACE, '-l', 'app=podtrace-peer', '--count', String(PODS), '--for', '10m', '-q', '--out', out, '--kubeconfig', KUBECONFIG], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const watchDone = new Promise((resolve) => watch.on('close', resolve));
@@ -99,6 +100,7 @@ try {
   const watchCode = await watchDone;
   if (watchCode !== 0) throw new Error(`podtrace watch exited ${watchCode}`);
 } finally {
+  if (watch && watch.exitCode === null) watch.kill();
   kubectl('delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=false');
 }
 

@@ -55,7 +55,7 @@ writeFileSync(
   path.join(work, 'deploy.yaml'),
   `apiVersion: apps/v1
 kind: Deployment
-metadata: { name: podtrace-scale, namespace: default }
+metadata: { name: podtrace-scale, namespace: podtrace-scale }
 spec:
   replicas: ${PODS}
   selector: { matchLabels: { app: podtrace-scale } }
@@ -67,8 +67,10 @@ spec:
       containers: [{ name: app, image: fake-image }]
 `,
 );
-// The pods of an earlier run are deleted asynchronously: their deletions would land in this run's watches.
-for (let i = 0; i < 600 && kubectl('get', 'pods', '-l', 'app=podtrace-scale', '-o', 'name').trim() !== ''; i++) await sleep(1000);
+// Its own namespace, deleted at the end with its tens of thousands of events: left in default, they
+// slowed every LIST of events there for an hour. An earlier run's is deleted asynchronously: wait.
+kubectl('delete', 'namespace', 'podtrace-scale', '--ignore-not-found', '--wait=true', '--timeout=600s');
+kubectl('create', 'namespace', 'podtrace-scale');
 kubectl('apply', '-f', path.join(work, 'node.yaml'));
 const kwokProcess = spawn(kwok, ['--kubeconfig', KUBECONFIG, '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', ...stageFiles.flatMap((f) => ['-c', f])], {
   env: { ...process.env, HOME: work },
@@ -82,7 +84,7 @@ try {
   let usage;
   let endedAt = 0;
   const requests = await countRequests(async () => {
-    const child = spawn(process.execPath, [PODTRACE, 'watch', '-l', 'app=podtrace-scale', '--count', String(PODS), '--for', '20m', '-q', '--out', out, '--kubeconfig', kubeconfig], {
+    const child = spawn(process.execPath, [PODTRACE, 'watch', '-n', 'podtrace-scale', '-l', 'app=podtrace-scale', '--count', String(PODS), '--for', '20m', '-q', '--out', out, '--kubeconfig', kubeconfig], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     // Peak memory from the kernel's own high-water mark, read just before the process ends.
@@ -133,11 +135,12 @@ try {
   console.log('CPU time and peak RSS: the podtrace process, up to its last 50 ms (it ends writing the run set).');
 } finally {
   try {
-    kubectl('delete', 'deployment', 'podtrace-scale', '--ignore-not-found', '--wait=false');
-    kubectl('delete', 'pods', '-l', 'app=podtrace-scale', '--grace-period=0', '--force', '--wait=false');
+    kubectl('delete', 'deployment', 'podtrace-scale', '-n', 'podtrace-scale', '--ignore-not-found', '--wait=false');
+    kubectl('delete', 'pods', '-n', 'podtrace-scale', '-l', 'app=podtrace-scale', '--grace-period=0', '--force', '--wait=false');
   } finally {
     await sleep(3000);
     kwokProcess.kill();
     kubectl('delete', 'node', 'kwok-node-0', '--ignore-not-found');
+    kubectl('delete', 'namespace', 'podtrace-scale', '--ignore-not-found', '--wait=false');
   }
 }
