@@ -192,10 +192,10 @@ class WatchRun {
     try {
       try {
         // The pod watch first: what it lists is what existed before, and is not traced.
-        await watches[0]!.start();
+        const listedAt = await watches[0]!.start();
         this.#initialDone = true;
-        // Events from there on, without listing the namespace's old ones: only new pods are traced.
-        await Promise.all(watches.slice(1).map((w) => w.start(watches[0]!.resourceVersion)));
+        // Events from the pod LIST on, without listing the namespace's old ones: only new pods are traced.
+        await Promise.all(watches.slice(1).map((w) => w.start(listedAt)));
       } catch (error) {
         for (const w of watches) w.stop();
         const fatal = connectionFailure(error, kube.target.server);

@@ -67,8 +67,8 @@ export class PodWatchSet {
     const [podWatch, ...others] = targets.map((target) => this.#add(target));
     try {
       // The others watch from the pod LIST's resourceVersion: nothing about the pod exists before its POST.
-      await podWatch!.start();
-      await Promise.all(others.map((watch) => watch.start(podWatch!.resourceVersion)));
+      const listedAt = await podWatch!.start();
+      await Promise.all(others.map((watch) => watch.start(listedAt)));
     } catch (error) {
       this.stop();
       throw error;

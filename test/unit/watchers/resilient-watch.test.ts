@@ -46,9 +46,19 @@ describe('ResilientWatch', () => {
     watch.stop();
   });
 
+  it('start() resolves to the resourceVersion it listed at, not where the watch has got to since', async () => {
+    const { transport, watch } = setup();
+    transport.list('100');
+    const at = watch.start();
+    expect(await at).toBe('100');
+    transport.lastStream.send('ADDED', pod('130'));
+    expect(watch.resourceVersion).toBe('130');
+    watch.stop();
+  });
+
   it('start(from) watches from a resourceVersion listed elsewhere, without a LIST of its own', async () => {
     const { transport, watch, summary } = setup();
-    await watch.start('500');
+    expect(await watch.start('500')).toBe('500');
     expect(transport.requests).toEqual([]);
     expect(transport.lastStream.query).toEqual({ fieldSelector: 'metadata.name=p', allowWatchBookmarks: true, resourceVersion: '500' });
     expect(summary()).toEqual(['client:watch-started']);
@@ -64,6 +74,32 @@ describe('ResilientWatch', () => {
     expect(transport.lastStream.query['resourceVersion']).toBe('100');
     expect(summary()).toEqual(['client:watch-started']);
     watch.stop();
+  });
+
+  it('start(from): a 410 ERROR as the stream\'s first event lists after all, with no gap', async () => {
+    const { transport, watch, summary } = setup();
+    await watch.start('5');
+    transport.list('100', [pod('90')]);
+    transport.lastStream.send('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 5 (90)' });
+    await settle();
+    expect(transport.requests.map((r) => r.verb)).toEqual(['GET']);
+    expect(transport.streams).toHaveLength(2);
+    expect(transport.streams[0]!.aborted).toBe(true);
+    expect(transport.lastStream.query['resourceVersion']).toBe('100');
+    expect(summary()).toEqual(['client:watch-started', 'pod:LIST', 'client:relist']);
+    watch.stop();
+    expect(summary()).not.toContain('client:watch-gap');
+  });
+
+  it('a 410 ERROR after the stream has delivered something is a gap as always', async () => {
+    const { transport, watch, summary } = setup();
+    await watch.start('5');
+    transport.lastStream.send('ADDED', pod('6'));
+    transport.list('100');
+    transport.lastStream.send('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' });
+    await settle();
+    watch.stop();
+    expect(summary()).toContain('client:watch-gap');
   });
 
   it('start(from) rejects on any other error, so the caller decides', async () => {
