@@ -8,7 +8,8 @@
 # nothing the cluster runs can send traffic off the machine.
 #
 #   cluster.sh up [--otlp-endpoint HOST:PORT|none]  start (idempotent); prints the kubeconfig path;
-#                                               a changed endpoint restarts the API server and kubelet
+#                                               a changed endpoint restarts the API server and kubelet,
+#                                               a changed kubelet configuration the kubelet
 #   cluster.sh down                             stop what up started, unmount, remove state
 #   cluster.sh status                           one line per component
 #   cluster.sh restart COMPONENT                registry|private-registry|etcd|containerd|apiserver|controller-manager|scheduler|kubelet
@@ -591,7 +592,8 @@ cmd_up() {
   if [ "$otlp" = none ]; then rm -f "$ETC/otlp-endpoint"; elif [ -n "$otlp" ]; then echo "$otlp" >"$ETC/otlp-endpoint"; fi
   ensure_node_interface
   ensure_pki
-  local kubelet_config_before; kubelet_config_before=$(sha256sum <"$ETC/kubelet.yaml" 2>/dev/null || true)
+  local kubelet_config_before=""
+  [ -f "$ETC/kubelet.yaml" ] && kubelet_config_before=$(sha256sum <"$ETC/kubelet.yaml")
   write_configs
   # a running API server and kubelet read their tracing settings at start only
   if [ "$(otlp_endpoint)" != "$traced_before" ]; then
