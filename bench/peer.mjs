@@ -158,7 +158,7 @@ for (const phase of PHASES) {
   rows.push([
     phase.kb,
     phase.notComputed ? 'not computed (all 0)' : kb ? `${ms(kb.P50)} / ${ms(kb.P95)} / ${ms(kb.P99)} / ${ms(kb.max)}` : 'n/a',
-    '±1s',
+    phase.notComputed ? '' : '±1s',
     `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.p99)} / ${ms(p.max)}`,
     `±${ms(median(precision))}`,
     `${p.n}`,
