@@ -104,7 +104,7 @@ export class ResilientWatch {
           return from;
         }
       } catch (error) {
-        if (!(error instanceof GoneError || (error instanceof KubeApiError && error.status === 410))) throw error;
+        if (!isGone(error)) throw error;
       }
       this.#fromUnconfirmed = false;
       if (this.#stopped) return from;
@@ -208,10 +208,7 @@ export class ResilientWatch {
       if (gone && this.#fromUnconfirmed) {
         // The resourceVersion given to start() is too old for this resource: list after all, no gap.
         this.#fromUnconfirmed = false;
-        const handle = this.#handle;
-        this.#handle = undefined;
-        this.#generation++;
-        handle?.abort();
+        this.#dropConnection();
         this.#resourceVersion = undefined;
         void this.#reconnect(false);
         return;
@@ -230,11 +227,16 @@ export class ResilientWatch {
 
   /** Ends the current connection ourselves (after an ERROR event) and goes through the normal done path. */
   #disconnect(error: unknown): void {
+    this.#dropConnection();
+    this.#onDone(error);
+  }
+
+  /** Aborts the current connection; whatever it still delivers is ignored. */
+  #dropConnection(): void {
     const handle = this.#handle;
     this.#handle = undefined;
     this.#generation++;
     handle?.abort();
-    this.#onDone(error);
   }
 
   #onDone(error: unknown): void {
@@ -273,7 +275,7 @@ export class ResilientWatch {
         needsBackoff = true;
       } catch (error) {
         if (this.#stopped) return;
-        if (error instanceof GoneError || (error instanceof KubeApiError && error.status === 410)) {
+        if (isGone(error)) {
           if (this.#gap) this.#gap.reason = '410-gone';
           this.#resourceVersion = undefined;
         } else if (this.#gap && this.#gap.error === undefined) {
@@ -305,6 +307,11 @@ export class ResilientWatch {
       ...(atStop ? { unresolved: true } : {}),
     });
   }
+}
+
+/** The server said the resourceVersion is too old: as a watch ERROR event, or as the answer's status. */
+function isGone(error: unknown): boolean {
+  return error instanceof GoneError || (error instanceof KubeApiError && error.status === 410);
 }
 
 function classify(error: unknown): { reason: GapReason; error?: string } {
