@@ -10,7 +10,16 @@ import { fileURLToPath } from 'node:url';
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const PODTRACE = path.join(REPO, 'bin', 'podtrace.js');
 export const KUBECONFIG = process.env.PODTRACE_BENCH_KUBECONFIG ?? '/var/lib/podtrace-cluster/kubeconfig';
-const CACHE = process.env.PODTRACE_CACHE ?? '/var/cache/podtrace';
+export const CACHE = process.env.PODTRACE_CACHE ?? '/var/cache/podtrace';
+/** The environment the benchmarks build their Go tools in (kwok, kube-burner): caches outside the repo, this Go. */
+export const GOENV = {
+  ...process.env,
+  GOMODCACHE: path.join(CACHE, 'go', 'mod'),
+  GOCACHE: path.join(CACHE, 'go', 'build'),
+  GOTOOLCHAIN: 'local',
+  CGO_ENABLED: '0',
+  GOFLAGS: '-buildvcs=false',
+};
 
 /** The kubectl built with the cluster (same version), else the one on PATH. */
 export function kubectlPath() {

@@ -12,14 +12,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, table } from './lib.mjs';
+import { CACHE, GOENV, heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, table } from './lib.mjs';
 
 const PODS = Number(process.env.BENCH_PODS ?? 100);
 const COLD = process.env.BENCH_COLD !== '0';
 const KUBE_BURNER_VERSION = 'v1.13.0';
 const NAMESPACE = 'podtrace-peer';
-const CACHE = process.env.PODTRACE_CACHE ?? '/var/cache/podtrace';
-const GOENV = { ...process.env, GOMODCACHE: path.join(CACHE, 'go', 'mod'), GOCACHE: path.join(CACHE, 'go', 'build'), GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' };
 prepare();
 heading(`Peer: kube-burner ${KUBE_BURNER_VERSION} podLatency and podtrace watch on the same ${PODS} pods (image ${COLD ? 'pulled' : 'present'})`);
 

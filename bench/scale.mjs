@@ -11,12 +11,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { auditedKubeconfig, countRequests, heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, sleep, table } from './lib.mjs';
+import { CACHE, GOENV, auditedKubeconfig, countRequests, heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, sleep, table } from './lib.mjs';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const KWOK_VERSION = 'v0.8.0';
-const CACHE = process.env.PODTRACE_CACHE ?? '/var/cache/podtrace';
-const GOENV = { ...process.env, GOMODCACHE: path.join(CACHE, 'go', 'mod'), GOCACHE: path.join(CACHE, 'go', 'build'), GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
 prepare();
 heading(`Scale: podtrace watch over ${PODS} pods of a Deployment on a kwok node`);
 
