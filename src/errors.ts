@@ -54,20 +54,8 @@ export class ForbiddenError extends PodtraceError {
   readonly exitCode = EXIT.forbidden;
 }
 
-/** Corrupt, truncated, wrong-version or unrelated recording/trace file (the trace core's own class). */
-export { TraceFileError } from './trace/trace-file-error.js';
-
 export class FileWriteError extends PodtraceError {
   readonly exitCode = EXIT.fileWrite;
-}
-
-/** A run that ended by a signal: the partial trace is saved before this is thrown. */
-export class InterruptedError extends PodtraceError {
-  readonly exitCode: ExitCode;
-  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
-    super(`interrupted by ${signal}`);
-    this.exitCode = signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
-  }
 }
 
 export interface ExitReport {

@@ -16,7 +16,8 @@ import {
 import { imageBasename, parseImageReference } from './parse/image-reference.js';
 import { checkRequestsWithinLimits, parseResourceList } from './parse/quantity.js';
 import { loadManifestFile, manifestFromFlags, primaryImage, type PodManifest } from './pod-manifest.js';
-import { parseFailOn, type Gate } from '../trace/gates.js';
+import type { Gate } from '../analysis/gates.js';
+import { parseGates } from './parse/rules.js';
 import { generatePodName, generateRunId, nameFromGenerateName, type RandomIndex } from './pod-name.js';
 
 /** `podtrace create` flags as commander hands them over (strings, unvalidated). */
@@ -129,7 +130,7 @@ export function planCreate(flags: CreateFlags, random: { index?: RandomIndex; no
   }
   const intervalMs = flags.interval !== undefined ? parseDuration(flags.interval, '--interval') : 0;
   if (flags.interval !== undefined && runs < 2) throw new UsageError('--interval goes with --runs N (N >= 2): it is the pause between runs');
-  const gates = flags.failOn !== undefined && flags.failOn.length > 0 ? parseFailOn(flags.failOn) : [];
+  const gates = parseGates(flags.failOn ?? []);
   const timeoutMs = parseDuration(flags.timeout, '--timeout');
   if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`--timeout ${flags.timeout}: at most 24h`);
   if (flags.namespace !== undefined) validateNamespace(flags.namespace);

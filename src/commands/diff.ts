@@ -1,7 +1,8 @@
 import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { renderDiffJson, renderDiffMarkdown, renderDiffTable, regressionSummary } from '../report/diff.js';
-import { diff, parseThresholds } from '../trace/diff.js';
+import { diff } from '../analysis/diff.js';
+import { parseThresholdRules } from './parse/rules.js';
 import type { CommandContext } from './context.js';
 import { loadRunSet } from './load-runset.js';
 import { useColor } from './output.js';
@@ -33,7 +34,7 @@ export function parseDiffFormat(text: string): DiffFormat {
 export async function run(flags: DiffFlags, ctx: CommandContext): Promise<number> {
   // Flags first: a typo must not wait for (or be hidden by) a file error.
   const format = parseDiffFormat(flags.output);
-  const thresholds = parseThresholds(flags.thresholds);
+  const thresholds = parseThresholdRules(flags.thresholds);
   const cwd = ctx.cwd ?? process.cwd();
   const a = await loadRunSet(flags.a, cwd);
   const b = await loadRunSet(flags.b, cwd);

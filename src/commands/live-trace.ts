@@ -1,7 +1,8 @@
 import { buildContext } from '../trace/context.js';
 import { milestoneTable } from '../trace/milestones.js';
 import type { RecordingHeader } from '../trace/observation.js';
-import { reconstruct, type Trace } from '../trace/index.js';
+import { reconstruct } from '../trace/reconstruct.js';
+import type { Trace } from '../trace/types.js';
 import type { ObservationLog } from '../watchers/observation-log.js';
 
 export type TraceListener = (trace: Trace) => void;

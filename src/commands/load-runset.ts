@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RECORDING_KIND } from '../trace/observation.js';
-import { parseRunSetOrTrace, RUNSET_KIND, type RunSet } from '../trace/runset.js';
+import { parseRunSetOrTrace, RUNSET_KIND, type RunSet } from '../analysis/runset.js';
 import { TraceFileError } from '../trace/trace-file-error.js';
 
 function firstLineKind(text: string): unknown {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { renderJson, renderTable, renderYaml } from '../report/index.js';
+import { renderJson, renderYaml } from '../report/serialize.js';
+import { renderTable } from '../report/table.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { OutputStream } from './context.js';

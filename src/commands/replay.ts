@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TraceFileError } from '../errors.js';
+import { TraceFileError } from '../trace/trace-file-error.js';
 import { EXIT } from '../exit-codes.js';
-import { parseRecording, reconstruct } from '../trace/index.js';
+import { parseRecording } from '../trace/recording.js';
+import { reconstruct } from '../trace/reconstruct.js';
 import type { CommandContext } from './context.js';
 import { printTrace, saveTrace } from './output.js';
 import { parseOutputFormat } from './parse/flags.js';

@@ -3,10 +3,11 @@ import { FileWriteError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { renderDiffTable } from '../report/diff.js';
 import { renderReport, REPORT_FORMATS, type ReportFormat } from '../report/render-report.js';
-import { diff, parseThresholds } from '../trace/diff.js';
-import type { TraceDiff } from '../trace/diff-types.js';
-import { describeViolations, evaluateGates, parseFailOn, type Gate } from '../trace/gates.js';
-import type { RunSet } from '../trace/runset.js';
+import { diff } from '../analysis/diff.js';
+import type { TraceDiff } from '../analysis/diff-types.js';
+import { describeViolations, evaluateGates, type Gate } from '../analysis/gates.js';
+import { parseGates, parseThresholdRules } from './parse/rules.js';
+import type { RunSet } from '../analysis/runset.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext } from './context.js';
 import { loadRunSet } from './load-runset.js';
@@ -75,8 +76,8 @@ const WITH_DIFF: ReadonlySet<ReportFormat> = new Set(['table', 'json', 'markdown
 export async function run(flags: ReportFlags, ctx: CommandContext): Promise<number> {
   // Flags first: a typo must not wait for (or be hidden by) a file error.
   const format = flags.output !== undefined ? parseReportFormat(flags.output) : ((flags.out !== undefined ? formatFromPath(flags.out) : undefined) ?? 'table');
-  const gates: Gate[] = flags.failOn.length > 0 ? parseFailOn(flags.failOn) : [];
-  const thresholds = parseThresholds(flags.thresholds);
+  const gates: Gate[] = parseGates(flags.failOn);
+  const thresholds = parseThresholdRules(flags.thresholds);
   if (flags.files.length === 0) throw new UsageError('give at least one trace or run set file (see podtrace report --help)');
 
   const cwd = ctx.cwd ?? process.cwd();

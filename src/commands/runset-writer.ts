@@ -15,7 +15,7 @@
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { orderedTrace } from '../report/serialize.js';
-import type { RunSet } from '../trace/runset.js';
+import type { RunSet } from '../analysis/runset.js';
 import type { Trace } from '../trace/types.js';
 import { fileWriteError, tempPathFor, writeFileAtomic } from './atomic-write.js';
 

@@ -3,10 +3,10 @@
  * Summary per named metric (METRICS). The json format is this object as is
  * (schema/report.schema.json); table, markdown and html show it. Pure.
  */
-import type { TraceDiff } from '../trace/diff-types.js';
-import { METRICS, traceMetrics } from '../trace/metrics.js';
-import type { RunSet } from '../trace/runset.js';
-import { summarize, type Summary } from '../trace/stats.js';
+import type { TraceDiff } from '../analysis/diff-types.js';
+import { METRICS, traceMetrics } from '../analysis/metrics.js';
+import type { RunSet } from '../analysis/runset.js';
+import { summarize, type Summary } from '../analysis/stats.js';
 import type { OutcomeClass, Trace } from '../trace/types.js';
 
 export const REPORT_KIND = 'podtrace-report';

@@ -10,7 +10,7 @@
  * which Perfetto requires. Both ends of a step are rounded on their own, so
  * consecutive steps on a track never overlap by a rounding error.
  */
-import type { RunSet } from '../trace/runset.js';
+import type { RunSet } from '../analysis/runset.js';
 import type { Component, Trace } from '../trace/types.js';
 import { failingStep, milestoneIndex, runName, steps } from './run-facts.js';
 

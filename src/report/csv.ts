@@ -15,8 +15,8 @@
  *   precision_ms step: the interval's uncertainty (the precision of both milestones, added); empty otherwise
  *   outcome      the run's outcome class (ready, image-pull-backoff, ...)
  */
-import { METRICS, traceMetrics } from '../trace/metrics.js';
-import type { RunSet } from '../trace/runset.js';
+import { METRICS, traceMetrics } from '../analysis/metrics.js';
+import type { RunSet } from '../analysis/runset.js';
 import { milestoneIndex, stepPrecisionMs } from './run-facts.js';
 
 export const CSV_COLUMNS = [

@@ -3,7 +3,7 @@
  * Markdown (for a pull-request comment). Strings only; the command writes.
  */
 import Table from 'cli-table3';
-import type { ContextDifference, MetricDiff, TraceDiff } from '../trace/diff-types.js';
+import type { ContextDifference, MetricDiff, TraceDiff } from '../analysis/diff-types.js';
 import { formatMs } from '../trace/format-ms.js';
 import { painter, truncate, wrap, type Painter } from './style.js';
 

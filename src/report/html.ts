@@ -6,11 +6,11 @@
  * of two sets, then a waterfall per run. data-testid attributes name the
  * parts for end-to-end tests.
  */
-import type { MetricDiff, TraceDiff } from '../trace/diff-types.js';
+import type { MetricDiff, TraceDiff } from '../analysis/diff-types.js';
 import { formatMs, formatOffset } from '../trace/format-ms.js';
-import { METRICS } from '../trace/metrics.js';
-import type { RunSet } from '../trace/runset.js';
-import { quantile, type Summary } from '../trace/stats.js';
+import { METRICS } from '../analysis/metrics.js';
+import type { RunSet } from '../analysis/runset.js';
+import { quantile, type Summary } from '../analysis/stats.js';
 import type { Component, Trace } from '../trace/types.js';
 import { describeOutcomes, metricValues, type ReportAggregate } from './aggregate.js';
 import { verdictText } from './diff.js';

@@ -3,7 +3,7 @@
  * per set (metric, n, median, p90, p99) and, for two sets, the diff table.
  */
 import { formatMs } from '../trace/format-ms.js';
-import { METRICS } from '../trace/metrics.js';
+import { METRICS } from '../analysis/metrics.js';
 import { AFTER_READY_HEAD, afterReadyCells, describeOutcomes, type ReportAggregate } from './aggregate.js';
 import { renderDiffMarkdown } from './diff.js';
 

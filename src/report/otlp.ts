@@ -10,7 +10,7 @@
  * (before the POST) to the end of the run.
  */
 import { createHash } from 'node:crypto';
-import type { RunSet } from '../trace/runset.js';
+import type { RunSet } from '../analysis/runset.js';
 import type { Milestone, Trace } from '../trace/types.js';
 import { failed, failingStep, milestoneIndex, runSpan, steps } from './run-facts.js';
 

@@ -3,8 +3,8 @@
  * The diff of two sets is computed by the caller (it has the options) and
  * passed in, so this stays a pure function of its arguments.
  */
-import type { TraceDiff } from '../trace/diff-types.js';
-import type { RunSet } from '../trace/runset.js';
+import type { TraceDiff } from '../analysis/diff-types.js';
+import type { RunSet } from '../analysis/runset.js';
 import { aggregate, renderReportJson } from './aggregate.js';
 import { renderChromeTrace } from './chrome-trace.js';
 import { renderCsv } from './csv.js';

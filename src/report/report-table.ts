@@ -4,7 +4,7 @@
  */
 import Table from 'cli-table3';
 import { formatMs } from '../trace/format-ms.js';
-import { METRICS } from '../trace/metrics.js';
+import { METRICS } from '../analysis/metrics.js';
 import { afterReadyCells, describeOutcomes, type ReportAggregate, type SetAggregate } from './aggregate.js';
 import { painter, truncate, type Painter } from './style.js';
 

@@ -2,7 +2,7 @@
  * What several export formats read from a trace the same way: its steps,
  * the step a failed run stopped in, the facts a report header shows.
  */
-import type { RunSet } from '../trace/runset.js';
+import type { RunSet } from '../analysis/runset.js';
 import { formatMs, formatOffset } from '../trace/format-ms.js';
 import type { Gap, Milestone, Phase, Trace } from '../trace/types.js';
 

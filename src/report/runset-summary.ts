@@ -6,9 +6,9 @@
 import Table from 'cli-table3';
 import { stringify } from 'yaml';
 import { formatMs } from '../trace/format-ms.js';
-import { METRICS, traceMetrics } from '../trace/metrics.js';
-import type { RunSet } from '../trace/runset.js';
-import { summarize } from '../trace/stats.js';
+import { METRICS, traceMetrics } from '../analysis/metrics.js';
+import type { RunSet } from '../analysis/runset.js';
+import { summarize } from '../analysis/stats.js';
 import type { Trace } from '../trace/types.js';
 import { orderedTrace } from './serialize.js';
 import { painter, truncate } from './style.js';

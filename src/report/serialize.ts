@@ -3,7 +3,7 @@
  * (whatever order a loaded trace file had), so two runs diff cleanly.
  */
 import { stringify } from 'yaml';
-import type { Trace } from '../trace/index.js';
+import type { Trace } from '../trace/types.js';
 
 export const TRACE_KEY_ORDER: readonly (keyof Trace)[] = [
   'schemaVersion',

@@ -2,7 +2,9 @@
  * Terminal styling for the renderers: plain text unless color is on, so
  * piped output and `--no-color` never carry escape codes.
  */
-import { formatMs, type Component, type TimeSource } from '../trace/index.js';
+import { formatMs } from '../trace/format-ms.js';
+import type { Component } from '../trace/types.js';
+import type { TimeSource } from '../trace/event-time.js';
 
 const CODES = {
   bold: [1, 22],

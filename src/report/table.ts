@@ -3,7 +3,8 @@
  * the outcome with its hint, then the notes (anomalies, gaps, admission).
  */
 import Table from 'cli-table3';
-import { formatMs, formatOffset, type Milestone, type Outcome, type Trace } from '../trace/index.js';
+import { formatMs, formatOffset } from '../trace/format-ms.js';
+import type { Milestone, Outcome, Trace } from '../trace/types.js';
 import { COMPONENT_STYLE, SOURCE_KIND, formatPrecision, painter, truncate, wrap, type Painter } from './style.js';
 import { renderWaterfall } from './waterfall.js';
 import { gapSummary, observedLines } from './run-facts.js';

@@ -3,7 +3,8 @@
  * slow step is visible at a glance. Eighth-block characters give sub-cell
  * resolution; a zero-length phase still gets a thin tick.
  */
-import { formatMs, formatOffset, type Phase, type Trace } from '../trace/index.js';
+import { formatMs, formatOffset } from '../trace/format-ms.js';
+import type { Phase, Trace } from '../trace/types.js';
 import { COMPONENT_STYLE, painter, truncate } from './style.js';
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];

@@ -825,7 +825,3 @@ function serviceSection(ctx: Context): { service?: ServiceInfo } {
   return { service };
 }
 
-/** For callers holding a recording's parts in one object. */
-export function reconstructRecording(recording: { header: RecordingHeader; observations: readonly Observation[] }): Trace {
-  return reconstruct(recording.header, recording.observations);
-}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
-import type { RunSet } from '../../src/trace/runset.js';
+import type { RunSet } from '../../src/analysis/runset.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
 import { clients, createPod, deletePod, kubeconfigPath, NAMESPACE, runPodtrace, simplePod, startPodtrace, uniqueName, waitFor, waitForPodGone } from './harness.js';
 

@@ -1,3 +1,4 @@
+import { DURATION_EXAMPLES, parseDuration as parseDurationText } from '../../analysis/duration.js';
 import { UsageError } from '../../errors.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -18,29 +19,16 @@ export function parsePullPolicy(text: string): PullPolicy {
   throw new UsageError(`--pull-policy ${text}: use one of ${PULL_POLICIES.join(', ')}`);
 }
 
-const DURATION_PART = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/y;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Go-style durations (`90s`, `5m`, `1m30s`, `1h`); a bare number means seconds. Returns milliseconds. */
+/** A flag's duration: the one grammar (analysis/duration.ts), more than zero, in whole ms. */
 export function parseDuration(text: string, flag: string): number {
   const trimmed = text.trim();
-  let ms = 0;
   if (/^[0-9]+(?:\.[0-9]+)?$/.test(trimmed)) {
-    ms = Number(trimmed) * 1000;
-  } else {
-    DURATION_PART.lastIndex = 0;
-    let consumed = 0;
-    let match: RegExpExecArray | null;
-    while ((match = DURATION_PART.exec(trimmed)) !== null) {
-      ms += Number(match[1]) * UNIT_MS[match[2]!]!;
-      consumed = DURATION_PART.lastIndex;
-    }
-    if (consumed === 0 || consumed !== trimmed.length) {
-      throw new UsageError(`${flag} ${text}: not a duration; write e.g. 90s, 5m, 1m30s or 1h`);
-    }
+    throw new UsageError(`${flag} ${text}: a duration needs a unit, e.g. ${trimmed}s or ${trimmed}ms`);
   }
+  const ms = parseDurationText(trimmed);
+  if (ms === undefined) throw new UsageError(`${flag} ${text}: not a duration; write e.g. ${DURATION_EXAMPLES}`);
   if (!(ms > 0)) throw new UsageError(`${flag} ${text}: must be more than zero`);
-  return Math.round(ms);
+  return Math.max(1, Math.round(ms));
 }
 
 export function parsePort(text: string, flag: string): number {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli.js';
 import { EXIT } from '../../../src/exit-codes.js';
 import { UnreachableError } from '../../../src/errors.js';
-import { parseRecording } from '../../../src/trace/index.js';
+import { parseRecording } from '../../../src/trace/recording.js';
 import type { Trace } from '../../../src/trace/types.js';
 import { createInMemory, FakeCluster, memoryStream, type FakeClusterOptions } from './fake-kube.js';
 

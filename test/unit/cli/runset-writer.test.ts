@@ -7,7 +7,7 @@ import { renderRunElement, RunSetWriter } from '../../../src/commands/runset-wri
 import { FileWriteError } from '../../../src/errors.js';
 import { renderRunSetJson } from '../../../src/report/runset-summary.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
-import { makeRunSet, parseRunSetOrTrace } from '../../../src/trace/runset.js';
+import { makeRunSet, parseRunSetOrTrace } from '../../../src/analysis/runset.js';
 import { loadFixture } from '../trace/recording-files.js';
 
 const traces = ['ready-nginx.ndjson', 'crash-loop-crash.ndjson', 'ready-multi.ndjson'].map((f) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapMedianDifference, hashSeed, mulberry32 } from '../../../src/trace/bootstrap.js';
-import { traceMetrics } from '../../../src/trace/metrics.js';
+import { bootstrapMedianDifference, hashSeed, mulberry32 } from '../../../src/analysis/bootstrap.js';
+import { traceMetrics } from '../../../src/analysis/metrics.js';
 import { traceOf } from './fixtures.js';
 
 describe('mulberry32', () => {

@@ -6,7 +6,7 @@ import { createCLI, main } from '../../../src/cli.js';
 import { EXIT } from '../../../src/exit-codes.js';
 import { renderJson } from '../../../src/report/serialize.js';
 import { renderRunSetJson } from '../../../src/report/runset-summary.js';
-import type { TraceDiff } from '../../../src/trace/diff-types.js';
+import type { TraceDiff } from '../../../src/analysis/diff-types.js';
 import { FIXTURE_DIR } from '../trace/recording-files.js';
 import { memoryStream } from '../cli/fake-kube.js';
 import { setOf, traceOf } from './fixtures.js';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/errors.js';
+import { RuleSyntaxError } from '../../../src/analysis/rule-error.js';
 import { renderDiffJson, renderDiffMarkdown, renderDiffTable, regressionSummary, verdictText } from '../../../src/report/diff.js';
-import { allowedChangeMs, contextDifferences, DEFAULT_THRESHOLDS, diff, parseThresholds } from '../../../src/trace/diff.js';
-import type { MetricDiff, TraceDiff } from '../../../src/trace/diff-types.js';
-import { METRIC_NAMES, traceMetrics } from '../../../src/trace/metrics.js';
-import { quantile } from '../../../src/trace/stats.js';
+import { allowedChangeMs, contextDifferences, DEFAULT_THRESHOLDS, diff, parseThresholds } from '../../../src/analysis/diff.js';
+import type { MetricDiff, TraceDiff } from '../../../src/analysis/diff-types.js';
+import { METRIC_NAMES, traceMetrics } from '../../../src/analysis/metrics.js';
+import { quantile } from '../../../src/analysis/stats.js';
 import { recordedSet, setOf, traceOf } from './fixtures.js';
 
 const byMetric = (d: TraceDiff): Record<string, MetricDiff> => Object.fromEntries(d.metrics.map((m) => [m.metric, m]));
@@ -36,7 +36,7 @@ describe('parseThresholds', () => {
     ['pull=fast', /"fast" is neither/],
     ['pul=1s', /unknown metric "pul"; use one of client, api, schedule, kubelet, sandbox, pull, start, readiness, ready, teardown/],
   ])('%j is a usage error', (spec, message) => {
-    expect(() => parseThresholds([spec])).toThrow(UsageError);
+    expect(() => parseThresholds([spec])).toThrow(RuleSyntaxError);
     expect(() => parseThresholds([spec])).toThrow(message);
   });
 

@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { makeRunSet, type RunSet } from '../../../src/trace/runset.js';
+import { makeRunSet, type RunSet } from '../../../src/analysis/runset.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
 import { parseRecording } from '../../../src/trace/recording.js';
 import type { Trace } from '../../../src/trace/types.js';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/errors.js';
-import { describeViolations, evaluateGates, parseDurationMs, parseFailOn } from '../../../src/trace/gates.js';
-import { METRIC_NAMES, traceMetrics } from '../../../src/trace/metrics.js';
+import { RuleSyntaxError } from '../../../src/analysis/rule-error.js';
+import { parseDuration } from '../../../src/analysis/duration.js';
+import { describeViolations, evaluateGates, parseFailOn } from '../../../src/analysis/gates.js';
+import { METRIC_NAMES, traceMetrics } from '../../../src/analysis/metrics.js';
 import { setOf, traceOf } from './fixtures.js';
 
-describe('parseDurationMs', () => {
+describe('the one duration grammar (parseDuration)', () => {
   it.each([
     ['5s', 5000],
     ['200ms', 200],
@@ -13,9 +14,9 @@ describe('parseDurationMs', () => {
     ['1m30s', 90_000],
     ['0ms', 0],
     [' 2s ', 2000],
-  ])('%s is %i ms', (text, ms) => expect(parseDurationMs(text)).toBe(ms));
+  ])('%s is %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['5', 's', '5 s', '-1s', '5sec', '1d', ''])('%j is not a duration', (text) => expect(parseDurationMs(text)).toBeUndefined());
+  it.each(['5', 's', '5 s', '-1s', '5sec', '1d', ''])('%j is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
 });
 
 describe('parseFailOn', () => {
@@ -33,7 +34,7 @@ describe('parseFailOn', () => {
 
   it.each([
     ['redy>5s', /unknown metric "redy"; use one of client, api, schedule, kubelet, sandbox, pull, start, readiness, ready, teardown/],
-    ['ready>5', /"5" is not a duration; write e.g. 5s, 200ms/],
+    ['ready>5', /"5" is not a duration; write e.g. 200ms, 1.5s/],
     ['ready>soon', /"soon" is not a duration/],
     ['ready<5s', /write METRIC>DURATION, e.g. ready>5s/],
     ['ready=5s', /write METRIC>DURATION/],
@@ -42,7 +43,7 @@ describe('parseFailOn', () => {
     ['', /--fail-on is empty/],
     [' , ', /--fail-on is empty/],
   ])('%j is a usage error', (text, message) => {
-    expect(() => parseFailOn(text)).toThrow(UsageError);
+    expect(() => parseFailOn(text)).toThrow(RuleSyntaxError);
     expect(() => parseFailOn(text)).toThrow(message);
   });
 

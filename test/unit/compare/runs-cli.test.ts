@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createCLI, main } from '../../../src/cli.js';
 import { UnreachableError } from '../../../src/errors.js';
 import { EXIT } from '../../../src/exit-codes.js';
-import { parseRunSetOrTrace, type RunSet } from '../../../src/trace/runset.js';
+import { parseRunSetOrTrace, type RunSet } from '../../../src/analysis/runset.js';
 import { parseRecording } from '../../../src/trace/recording.js';
 import type { Trace } from '../../../src/trace/types.js';
 import { createInMemory, FakeCluster, memoryStream } from '../cli/fake-kube.js';

@@ -77,7 +77,7 @@ describe('golden outputs of run sets', () => {
 
 describe('golden output of the run set summary (create --runs, watch)', () => {
   it.each(['big-warm', 'big-cold'])('%s', async (name) => {
-    const { parseRunSetOrTrace } = await import('../../../src/trace/runset.js');
+    const { parseRunSetOrTrace } = await import('../../../src/analysis/runset.js');
     const { renderRunSetSummary, renderRunSetYaml } = await import('../../../src/report/runset-summary.js');
     const set = parseRunSetOrTrace(readFileSync(path.join(INPUTS, `${name}.runset.json`), 'utf8'), name);
     expectGolden(`runsets/summary-${name}.table.txt`, { code: 0, stdout: renderRunSetSummary(set, { color: false, width: 100 }) });

@@ -4,7 +4,7 @@
  */
 import { reconstruct } from '../../../src/trace/reconstruct.js';
 import { parseRecording } from '../../../src/trace/recording.js';
-import { makeRunSet, type RunSet } from '../../../src/trace/runset.js';
+import { makeRunSet, type RunSet } from '../../../src/analysis/runset.js';
 import type { Trace } from '../../../src/trace/types.js';
 import { fixtureRecordings, loadFixture } from '../trace/recording-files.js';
 

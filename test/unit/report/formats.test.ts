@@ -8,10 +8,10 @@ import { otlpTraces, renderOtlp, ROOT_SPAN_NAME, unixNanos, type OtlpTraces } fr
 import { renderReport, REPORT_FORMATS } from '../../../src/report/render-report.js';
 import { renderReportTable } from '../../../src/report/report-table.js';
 import { failingStep, steps } from '../../../src/report/run-facts.js';
-import { diff } from '../../../src/trace/diff.js';
-import { METRICS, traceMetrics } from '../../../src/trace/metrics.js';
-import { makeRunSet, type RunSet } from '../../../src/trace/runset.js';
-import { quantile } from '../../../src/trace/stats.js';
+import { diff } from '../../../src/analysis/diff.js';
+import { METRICS, traceMetrics } from '../../../src/analysis/metrics.js';
+import { makeRunSet, type RunSet } from '../../../src/analysis/runset.js';
+import { quantile } from '../../../src/analysis/stats.js';
 import type { Trace } from '../../../src/trace/types.js';
 import { ALL_TRACES, fixtureSets, parseCsv, reportSchemaErrors, traceOf } from './fixture-sets.js';
 

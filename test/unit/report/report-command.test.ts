@@ -6,7 +6,7 @@ import { main } from '../../../src/cli.js';
 import { formatFromPath, parseReportFormat } from '../../../src/commands/report.js';
 import { EXIT } from '../../../src/exit-codes.js';
 import { renderJson } from '../../../src/report/serialize.js';
-import { makeRunSet } from '../../../src/trace/runset.js';
+import { makeRunSet } from '../../../src/analysis/runset.js';
 import { memoryStream } from '../cli/fake-kube.js';
 import { loadFixture } from '../trace/recording-files.js';
 import { fixtureSets, parseCsv, reportSchemaErrors, traceOf } from './fixture-sets.js';

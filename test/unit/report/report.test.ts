@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { renderJson, renderTable, renderWaterfall, renderYaml, TRACE_KEY_ORDER } from '../../../src/report/index.js';
+import { renderJson, renderYaml, TRACE_KEY_ORDER } from '../../../src/report/serialize.js';
+import { renderTable } from '../../../src/report/table.js';
+import { renderWaterfall } from '../../../src/report/waterfall.js';
 import { truncate } from '../../../src/report/style.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
 import { parseRecording } from '../../../src/trace/recording.js';

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseRecording, serializeRecording } from '../../../src/trace/recording.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
-import { parseRunSetOrTrace } from '../../../src/trace/runset.js';
+import { parseRunSetOrTrace } from '../../../src/analysis/runset.js';
 import { parseTraceFile } from '../../../src/trace/trace-file.js';
 import { TraceFileError } from '../../../src/trace/trace-file-error.js';
 import { fixtureRecordings, loadFixture } from './recording-files.js';

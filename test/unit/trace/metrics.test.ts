@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { METRIC_NAMES, traceMetrics } from '../../../src/trace/metrics.js';
+import { METRIC_NAMES, traceMetrics } from '../../../src/analysis/metrics.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
 import { loadFixture } from './recording-files.js';
 

@@ -4,7 +4,7 @@
  * `--threshold pull=1s`). Step phases ('from->to') follow time order and
  * differ between runs; these do not. Pure.
  */
-import type { ContainerInfo, Milestone, Trace } from './types.js';
+import type { ContainerInfo, Milestone, Trace } from '../trace/types.js';
 
 export interface MetricSpec {
   /** Short name used on the command line and as a column/key in reports. */

@@ -3,9 +3,9 @@
  * saved as one JSON file. diff and report accept a run set or a single trace
  * file anywhere; a single trace is a run set of one.
  */
-import { parseTraceFile } from './trace-file.js';
-import { TraceFileError } from './trace-file-error.js';
-import { TOOL_NAME, type Trace } from './types.js';
+import { parseTraceFile } from '../trace/trace-file.js';
+import { TraceFileError } from '../trace/trace-file-error.js';
+import { TOOL_NAME, type Trace } from '../trace/types.js';
 
 export const RUNSET_KIND = 'podtrace-runset';
 export const RUNSET_SCHEMA_VERSION = 1;

@@ -2,15 +2,16 @@
  * CI gates: `--fail-on 'ready>5s,pull>2s'` on `podtrace create` and
  * `podtrace report`. A gate compares one statistic of one METRICS value over
  * the runs (the median unless written `ready.p90>5s`; for a single trace the
- * median is the value) with a limit. Parsing throws UsageError; evaluation is
+ * median is the value) with a limit. Parsing throws RuleSyntaxError; evaluation is
  * pure.
  */
-import { UsageError } from '../errors.js';
-import { formatMs } from './format-ms.js';
+import { formatMs } from '../trace/format-ms.js';
+import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 import { METRIC_NAMES, traceMetrics } from './metrics.js';
 import type { RunSet } from './runset.js';
+import { RuleSyntaxError } from './rule-error.js';
 import { quantile } from './stats.js';
-import type { Trace } from './types.js';
+import type { Trace } from '../trace/types.js';
 
 /** 'median', 'mean', 'min', 'max' or a percentile 'p1'..'p99' (p50 is the median). */
 export type GateStat = string;
@@ -31,19 +32,6 @@ export interface GateViolation {
   valueMs?: number;
   /** How many runs had a value. */
   runs: number;
-}
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-
-/** '5s', '200ms', '1.5s', '1m', '1m30s' in ms; undefined when the text is not such a duration. Zero is allowed. */
-export function parseDurationMs(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!DURATION.test(trimmed)) return undefined;
-  let ms = 0;
-  for (const match of trimmed.matchAll(DURATION_PART)) ms += Number(match[1]) * UNIT_MS[match[2]!]!;
-  return ms;
 }
 
 const STAT = /^(median|mean|min|max|p(\d{1,2}))$/;
@@ -69,33 +57,33 @@ function metricList(): string {
 
 /**
  * `METRIC>DURATION[,METRIC.STAT>DURATION...]`; several texts (a repeated flag)
- * are one list. Throws UsageError naming the bad part and the valid metric names.
+ * are one list. Throws RuleSyntaxError naming the bad part and the valid metric names.
  */
 export function parseFailOn(text: string | readonly string[], flag = '--fail-on'): Gate[] {
   const texts = typeof text === 'string' ? [text] : text;
   const gates: Gate[] = [];
   for (const whole of texts) {
     const parts = whole.split(',').map((p) => p.trim());
-    if (parts.every((p) => p === '')) throw new UsageError(`${flag} is empty: write e.g. ${flag} 'ready>5s,pull>2s'`);
+    if (parts.every((p) => p === '')) throw new RuleSyntaxError(`${flag} is empty: write e.g. ${flag} 'ready>5s,pull>2s'`);
     for (const part of parts) {
       if (part === '') continue;
       const match = /^([A-Za-z][\w-]*)(?:\.([A-Za-z0-9]+))?\s*>\s*(.+)$/.exec(part);
       if (!match) {
-        throw new UsageError(`${flag} ${JSON.stringify(part)}: write METRIC>DURATION, e.g. ready>5s or pull.p90>2s (metrics: ${metricList()})`);
+        throw new RuleSyntaxError(`${flag} ${JSON.stringify(part)}: write METRIC>DURATION, e.g. ready>5s or pull.p90>2s (metrics: ${metricList()})`);
       }
       const metric = match[1]!.toLowerCase();
       if (!METRIC_NAMES.includes(metric)) {
-        throw new UsageError(`${flag} ${JSON.stringify(part)}: unknown metric "${match[1]}"; use one of ${metricList()}`);
+        throw new RuleSyntaxError(`${flag} ${JSON.stringify(part)}: unknown metric "${match[1]}"; use one of ${metricList()}`);
       }
       const stat = (match[2] ?? 'median').toLowerCase().replace(/^p50$/, 'median');
       const statMatch = STAT.exec(stat);
       if (!statMatch || (statMatch[2] !== undefined && Number(statMatch[2]) < 1)) {
-        throw new UsageError(`${flag} ${JSON.stringify(part)}: unknown statistic "${match[2]}"; use median, mean, min, max or p1..p99`);
+        throw new RuleSyntaxError(`${flag} ${JSON.stringify(part)}: unknown statistic "${match[2]}"; use median, mean, min, max or p1..p99`);
       }
       const limitText = match[3]!.trim();
-      const limitMs = parseDurationMs(limitText);
+      const limitMs = parseDuration(limitText);
       if (limitMs === undefined) {
-        throw new UsageError(`${flag} ${JSON.stringify(part)}: "${limitText}" is not a duration; write e.g. 5s, 200ms, 1.5s or 1m`);
+        throw new RuleSyntaxError(`${flag} ${JSON.stringify(part)}: "${limitText}" is not a duration; write e.g. ${DURATION_EXAMPLES}`);
       }
       const name = stat === 'median' ? metric : `${metric}.${stat}`;
       gates.push({ metric, stat, limitMs, limitText, text: `${name}>${limitText}` });

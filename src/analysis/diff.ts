@@ -19,14 +19,14 @@
  * it without them (run by run) is not a regression: a cold pull then makes one
  * regression, 'pull', not two.
  */
-import { UsageError } from '../errors.js';
 import { bootstrapMedianDifference, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, hashSeed, type Interval } from './bootstrap.js';
 import type { ContextDifference, MetricDiff, TraceDiff } from './diff-types.js';
 import { METRIC_NAMES, METRICS, traceMetrics } from './metrics.js';
 import type { RunSet } from './runset.js';
-import { parseDurationMs } from './gates.js';
+import { parseDuration } from './duration.js';
+import { RuleSyntaxError } from './rule-error.js';
 import { quantile, summarize, type Summary } from './stats.js';
-import type { Trace } from './types.js';
+import type { Trace } from '../trace/types.js';
 
 export interface ThresholdRule {
   /** Percent of median(A). */
@@ -68,18 +68,18 @@ function parseLimit(text: string, flag: string, whole: string): { pct?: number; 
   const trimmed = text.trim();
   const pct = /^(\d+(?:\.\d+)?)\s*%$/.exec(trimmed);
   if (pct) return { pct: Number(pct[1]) };
-  const ms = parseDurationMs(trimmed);
+  const ms = parseDuration(trimmed);
   if (ms !== undefined) return { ms };
-  throw new UsageError(`${flag} ${JSON.stringify(whole)}: "${trimmed}" is neither a percentage (10%) nor a duration (200ms, 1s)`);
+  throw new RuleSyntaxError(`${flag} ${JSON.stringify(whole)}: "${trimmed}" is neither a percentage (10%) nor a duration (200ms, 1s)`);
 }
 
 function merge(into: { pct?: number; ms?: number }, add: { pct?: number; ms?: number }, flag: string, what: string): void {
   if (add.pct !== undefined) {
-    if (into.pct !== undefined) throw new UsageError(`${flag}: two percentages for ${what}; give one (a percentage and a duration may be combined)`);
+    if (into.pct !== undefined) throw new RuleSyntaxError(`${flag}: two percentages for ${what}; give one (a percentage and a duration may be combined)`);
     into.pct = add.pct;
   }
   if (add.ms !== undefined) {
-    if (into.ms !== undefined) throw new UsageError(`${flag}: two durations for ${what}; give one (a percentage and a duration may be combined)`);
+    if (into.ms !== undefined) throw new RuleSyntaxError(`${flag}: two durations for ${what}; give one (a percentage and a duration may be combined)`);
     into.ms = add.ms;
   }
 }
@@ -109,7 +109,7 @@ export function parseThresholds(specs: readonly string[], flag = '--threshold'):
     }
     const metric = spec.slice(0, eq).trim().toLowerCase();
     if (!METRIC_NAMES.includes(metric)) {
-      throw new UsageError(`${flag} ${JSON.stringify(spec)}: unknown metric "${spec.slice(0, eq).trim()}"; use one of ${METRIC_NAMES.join(', ')}`);
+      throw new RuleSyntaxError(`${flag} ${JSON.stringify(spec)}: unknown metric "${spec.slice(0, eq).trim()}"; use one of ${METRIC_NAMES.join(', ')}`);
     }
     const limit = parseLimit(spec.slice(eq + 1), flag, spec);
     perMetric[metric] ??= {};
