@@ -8,11 +8,9 @@
 import type { Context } from './context.js';
 import { parseSecondsTime, PRECISION_MS } from './event-time.js';
 import { roundMs } from './format-ms.js';
+import { num } from './kube-objects.js';
 import type { ContainerInfo, Observed, ObservedRestart, UsageSample } from './types.js';
 
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
 
 export function observedSection(ctx: Context, offsetMs: number, t0: number, containers: readonly ContainerInfo[]): Observed | undefined {
   const started = ctx.client.get('observe-started')?.[0];

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../../src/exit-codes.js';
 import type { Observation } from '../../../src/trace/observation.js';
-import { admissionDenier, classifyPostError, isTerminalFailure, settledFailure } from '../../../src/trace/outcome.js';
+import { admissionDenier, classifyPostError } from '../../../src/trace/diagnose.js';
+import { isTerminalFailure, settledFailure } from '../../../src/trace/outcome.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
 import { loadFixture } from './recording-files.js';
 import { schemaErrors } from './schema-validator.js';

@@ -1,0 +1,178 @@
+/**
+ * What a milestone row is (MilestoneSpec) and where its times can come from
+ * (Candidate), with the builders every row uses: a client step, an event, a
+ * watch sighting, a 1-s status field, a condition. Pure.
+ */
+import { PRECISION_MS, parseSecondsTime, type TimeSource } from './event-time.js';
+import { podEndpoint, type Context, type PodSnapshot } from './context.js';
+import type { NormalizedEvent, Pod, PodCondition } from './kube-objects.js';
+import type { Component } from './types.js';
+
+export interface Candidate {
+  kind: 'event' | 'status' | 'client';
+  source: TimeSource;
+  precisionMs: number;
+  /** A server-clock time, moved onto the client timeline with the clock offset. */
+  serverMs?: number;
+  /** A client-clock time. */
+  clientMs?: number;
+  /** When the client saw the evidence: nothing is placed after the moment it was seen. */
+  observedAt?: number;
+  evidence: string;
+  detail?: string;
+  fallback?: string;
+}
+
+export interface MilestoneSpec {
+  id: string;
+  label: string;
+  /** What happens in the step that ends at this milestone. */
+  stepLabel: string;
+  component: Component;
+  container?: string;
+  /** The event this row is normally timed from; used to say so when it is missing. */
+  expects?: string;
+  /**
+   * Rows that causally happen before this one (a sandbox is ready before the
+   * kubelet pulls the first image). reconstruct() uses them to bound coarse
+   * times by precise ones and to flag real inversions (clock skew).
+   */
+  after?: string[];
+  /**
+   * Its client-clock candidates are when the client learned of it (a response,
+   * a watch sighting), so they are only upper bounds, like watch sightings.
+   */
+  timedWhenSeen?: boolean;
+  /** Reached only when something goes wrong: never announced as the step in progress. */
+  failure?: true;
+  /** Rows of another path that excludes this one (the image pulled, or found present). */
+  exclusiveWith?: string[];
+  candidates(ctx: Context): Candidate[];
+}
+
+
+/** The first sighting of the pod's address in the Service's EndpointSlices that passes `ok`. */
+export function sliceSighting(ctx: Context, podName: string, what: string, ok: (ready: boolean) => boolean): Candidate[] {
+  for (const s of ctx.slices) {
+    if (s.type === 'DELETED') continue;
+    const endpoint = podEndpoint(s.slice, podName);
+    if (!endpoint || !ok(endpoint.conditions?.ready === true)) continue;
+    return [
+      {
+        kind: 'status',
+        source: 'watch-observed',
+        precisionMs: PRECISION_MS['watch-observed'],
+        clientMs: s.observedAt,
+        evidence: `EndpointSlice ${s.slice.metadata?.name ?? ''} ${s.type}: ${what}`,
+        detail: endpoint.addresses?.[0],
+        ...(s.type === 'LIST' ? { fallback: 'first seen in a relist after a watch gap: the change happened earlier' } : {}),
+      },
+    ];
+  }
+  return [];
+}
+
+export function clientStep(ctx: Context, type: string, detail?: (data: Record<string, unknown>) => string | undefined): Candidate[] {
+  const o = ctx.client.get(type)?.[0];
+  if (!o) return [];
+  return [
+    {
+      kind: 'client',
+      source: 'client-clock',
+      precisionMs: PRECISION_MS['client-clock'],
+      clientMs: o.observedAt,
+      evidence: `client ${type}`,
+      detail: detail?.(o.data ?? {}),
+    },
+  ];
+}
+
+export function fromEvent(e: NormalizedEvent | undefined, detail?: string): Candidate[] {
+  if (!e?.first) return [];
+  return [
+    {
+      kind: 'event',
+      source: e.first.source,
+      precisionMs: e.first.precisionMs,
+      serverMs: e.first.ms,
+      observedAt: e.firstObservedAt,
+      evidence: `${e.api === 'core/v1' ? 'event' : 'events.k8s.io event'} ${e.name} (${e.reason}${e.count > 1 ? `, count ${e.count}` : ''})`,
+      detail,
+      fallback: e.first.fallbackReason,
+    },
+  ];
+}
+
+export function firstEvent(events: NormalizedEvent[]): NormalizedEvent | undefined {
+  return events[0]; // podEvents are sorted by first occurrence
+}
+
+export function firstSnapshot(ctx: Context, test: (pod: Pod) => boolean, after?: number): PodSnapshot | undefined {
+  return ctx.snapshots.find((s) => (after === undefined || s.observedAt >= after) && s.type !== 'DELETED' && test(s.pod));
+}
+
+export function watched(s: PodSnapshot | undefined, what: string, detail?: string): Candidate[] {
+  if (!s) return [];
+  return [
+    {
+      kind: 'status',
+      source: 'watch-observed',
+      precisionMs: PRECISION_MS['watch-observed'],
+      clientMs: s.observedAt,
+      evidence: `pod ${s.type === 'POST' ? 'create response' : `${s.type} #${s.seq}`}: ${what}`,
+      detail,
+      fallback: s.type === 'LIST' ? 'first seen in a relist after a watch gap: the change happened earlier' : undefined,
+    },
+  ];
+}
+
+export function field(
+  s: PodSnapshot | undefined,
+  value: string | undefined,
+  source: 'status-field-s' | 'condition-s',
+  what: string,
+  detail?: string,
+): Candidate[] {
+  const t = parseSecondsTime(value, source);
+  if (!s || !t) return [];
+  return [{ kind: 'status', source, precisionMs: t.precisionMs, serverMs: t.ms, observedAt: s.observedAt, evidence: `${what} ${t.raw}`, detail }];
+}
+
+export function condition(pod: Pod | undefined, type: string): PodCondition | undefined {
+  return pod?.status?.conditions?.find((c) => c.type === type);
+}
+
+export function conditionTrue(ctx: Context, type: string, detail?: (pod: Pod) => string | undefined): Candidate[] {
+  const s = firstSnapshot(ctx, (p) => condition(p, type)?.status === 'True');
+  if (!s) return [];
+  const d = detail?.(s.pod);
+  return [
+    ...watched(s, `${type}=True`, d),
+    ...field(s, condition(s.pod, type)?.lastTransitionTime, 'condition-s', `condition ${type} lastTransitionTime`, d),
+  ];
+}
+
+
+export function reviewCandidates(ctx: Context, verb: 'create' | 'delete'): Candidate[] {
+  // Both reviews run in parallel and arrive in either order: pick by verb, never by position.
+  const o = (ctx.client.get('access-review') ?? []).find((x) => x.data?.verb === verb && (x.data?.resource ?? 'pods') === 'pods');
+  if (!o) return [];
+  const d = o.data ?? {};
+  const what = `${verb} pods`;
+  const detail =
+    d.error !== undefined
+      ? `${what}: review failed (${typeof d.error === 'string' ? d.error : JSON.stringify(d.error)})${verb === 'create' ? ': the POST will tell' : ''}`
+      : d.allowed === true
+        ? `${what}: allowed`
+        : `${what}: not allowed${verb === 'delete' ? ': podtrace cannot clean up after itself' : ''}${typeof d.reason === 'string' && d.reason ? ` (${d.reason})` : ''}`;
+  return [
+    {
+      kind: 'client',
+      source: 'client-clock',
+      precisionMs: PRECISION_MS['client-clock'],
+      clientMs: o.observedAt,
+      evidence: `client access-review (${verb})`,
+      detail,
+    },
+  ];
+}
