@@ -1,5 +1,6 @@
-import type { KubeFactory } from '../kube/types.js';
-import type { Clock } from '../watchers/observation-log.js';
+import type { Clock } from '../collect/observation-log.js';
+import type { SignalSource } from '../collect/stop.js';
+import type { ClusterApi, KubeFactory } from '../kube/types.js';
 import type { RandomIndex } from './pod-name.js';
 
 /** The part of a writable stream commands use; tests pass in-memory ones. */
@@ -9,20 +10,13 @@ export interface OutputStream {
   columns?: number;
 }
 
-export type StopSignal = 'SIGINT' | 'SIGTERM';
-
-export interface SignalSource {
-  on(signal: StopSignal, handler: () => void): unknown;
-  off(signal: StopSignal, handler: () => void): unknown;
-}
-
 /** Everything a command touches outside itself, injected so commands run in-process in tests. */
 export interface CommandContext {
   stdout: OutputStream;
   stderr: OutputStream;
   env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
-  /** How to get a Kubernetes client; defaults to client-node (loaded lazily). */
+  /** How to get the cluster API; defaults to client-node (loaded lazily). */
   kube?: KubeFactory;
   /** Defaults to the process. */
   signals?: SignalSource;
@@ -41,8 +35,8 @@ export interface KubeFlags {
   namespace?: string;
 }
 
-/** A client for --kubeconfig / --context / -n: the injected factory in tests, client-node (loaded now) otherwise. */
-export async function openKubeClient(flags: KubeFlags, ctx: CommandContext): Promise<import('../kube/types.js').KubeClient> {
+/** A cluster API for --kubeconfig / --context / -n: the injected factory in tests, client-node (loaded now) otherwise. */
+export async function openKubeClient(flags: KubeFlags, ctx: CommandContext): Promise<ClusterApi> {
   const factory: KubeFactory = ctx.kube ?? (await import('../kube/client.js')).createKubeClient;
   return factory({
     ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
@@ -52,16 +46,7 @@ export async function openKubeClient(flags: KubeFlags, ctx: CommandContext): Pro
   });
 }
 
-/** What the `kubeconfig-loaded` observation records of a client's target: where and as whom, never credentials. */
-export function kubeconfigLoaded(target: import('../kube/types.js').KubeTarget): Record<string, unknown> {
-  return {
-    context: target.context,
-    cluster: target.cluster,
-    user: target.user,
-    server: target.server,
-    namespace: target.namespace,
-    namespaceSource: target.namespaceSource,
-    authMethod: target.authMethod,
-    loadMs: target.loadMs,
-  };
+/** The signals of the process, or the test's. */
+export function signalsOf(ctx: CommandContext): { source: SignalSource; exit: (code: number) => void } {
+  return { source: ctx.signals ?? process, exit: ctx.exit ?? ((code: number) => process.exit(code)) };
 }

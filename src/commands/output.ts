@@ -4,7 +4,7 @@ import { renderTable } from '../report/table.js';
 import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { OutputStream } from './context.js';
-import type { OutputFormat } from './parse/flags.js';
+import type { OutputFormat } from './parse/formats.js';
 
 /** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColor(stream: OutputStream, env: Readonly<Record<string, string | undefined>>): boolean {

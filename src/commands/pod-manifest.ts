@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { UsageError } from '../errors.js';
-import { isRecord } from '../kube/types.js';
+import { isRecord } from '../kube/errors.js';
 import { imageBasename, parseImageReference, type ImageReference } from './parse/image-reference.js';
 import type { PullPolicy, Readiness } from './parse/flags.js';
 import { isDns1123Label } from './parse/flags.js';

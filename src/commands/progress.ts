@@ -1,23 +1,13 @@
+import type { Progress } from '../collect/progress-sink.js';
 import type { Milestone, Trace } from '../trace/types.js';
 import type { OutputStream } from './context.js';
 
-/**
- * Live progress on stderr: a spinner naming the step in progress, replaced by
- * one line per milestone as it completes. Off (silent) unless stderr is a TTY
- * and the output is for people.
- */
-export interface Progress {
-  /** False when nothing but notes is shown: callers can skip computing updates. */
-  readonly enabled: boolean;
-  /** The step in progress, e.g. "waiting for the scheduler". */
-  step(text: string): void;
-  /** Prints the milestones of `trace` that were not printed yet, in time order. */
-  update(trace: Trace, nextStep?: string): void;
-  /** A line that must stay visible (warnings), printed above the spinner. */
-  note(line: string): void;
-  stop(): void;
-}
 
+/**
+ * Live progress on stderr (the collectors' Progress): a spinner naming the
+ * step in progress, replaced by one line per milestone as it completes. Off
+ * (silent) unless stderr is a TTY and the output is for people.
+ */
 interface Spinner {
   text: string;
   start(text?: string): Spinner;

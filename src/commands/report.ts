@@ -2,52 +2,18 @@ import path from 'node:path';
 import { FileWriteError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { renderDiffTable } from '../report/diff.js';
-import { renderReport, REPORT_FORMATS, type ReportFormat } from '../report/render-report.js';
+import { renderReport, type ReportFormat } from '../report/render-report.js';
 import { diff } from '../analysis/diff.js';
 import type { TraceDiff } from '../analysis/diff-types.js';
-import { describeViolations, evaluateGates, type Gate } from '../analysis/gates.js';
-import { parseGates, parseThresholdRules } from './parse/rules.js';
+import { describeViolations, evaluateGates } from '../analysis/gates.js';
+import type { ReportOptions } from './option-tables.js';
+import { formatFromPath } from './parse/formats.js';
 import type { RunSet } from '../analysis/runset.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext } from './context.js';
 import { loadRunSet } from './load-runset.js';
 import { useColor } from './output.js';
 import { TOOL_VERSION } from './version.js';
-
-export interface ReportFlags {
-  /** Trace files or run set files; each one is an input set. */
-  files: string[];
-  /** -o; absent: from --out's extension, else table. */
-  output?: string;
-  out?: string;
-  /** --fail-on values, as given (repeatable, comma-separated). */
-  failOn: string[];
-  /** --threshold values for the diff of two sets. */
-  thresholds: string[];
-}
-
-const ALIASES: Readonly<Record<string, ReportFormat>> = { md: 'markdown', chrome: 'chrome-trace', perfetto: 'chrome-trace' };
-
-export function parseReportFormat(text: string): ReportFormat {
-  const lower = text.toLowerCase();
-  const format = ALIASES[lower] ?? lower;
-  if ((REPORT_FORMATS as readonly string[]).includes(format)) return format as ReportFormat;
-  throw new UsageError(`-o ${text}: unknown report format; use one of ${REPORT_FORMATS.join(', ')}`);
-}
-
-const BY_EXTENSION: Readonly<Record<string, ReportFormat>> = {
-  '.html': 'html',
-  '.htm': 'html',
-  '.csv': 'csv',
-  '.md': 'markdown',
-  '.markdown': 'markdown',
-  '.json': 'json',
-};
-
-/** The format `--out FILE` implies when -o is not given: report.html is html. */
-export function formatFromPath(file: string): ReportFormat | undefined {
-  return BY_EXTENSION[path.extname(file).toLowerCase()];
-}
 
 /** A file's default label: its name without a .json extension. */
 function fileLabel(file: string): string {
@@ -73,22 +39,20 @@ const WITH_DIFF: ReadonlySet<ReportFormat> = new Set(['table', 'json', 'markdown
  * --fail-on gate fails in any set (the report is written first; one line on
  * stderr says which gate, by how much).
  */
-export async function run(flags: ReportFlags, ctx: CommandContext): Promise<number> {
-  // Flags first: a typo must not wait for (or be hidden by) a file error.
-  const format = flags.output !== undefined ? parseReportFormat(flags.output) : ((flags.out !== undefined ? formatFromPath(flags.out) : undefined) ?? 'table');
-  const gates: Gate[] = parseGates(flags.failOn);
-  const thresholds = parseThresholdRules(flags.thresholds);
-  if (flags.files.length === 0) throw new UsageError('give at least one trace or run set file (see podtrace report --help)');
+export async function run(files: string[], options: ReportOptions, ctx: CommandContext): Promise<number> {
+  const format = options.output ?? (options.out !== undefined ? formatFromPath(options.out) : undefined) ?? 'table';
+  const { gates, thresholds } = options;
+  if (files.length === 0) throw new UsageError('give at least one trace or run set file (see podtrace report --help)');
 
   const cwd = ctx.cwd ?? process.cwd();
   const loaded: RunSet[] = [];
-  for (const file of flags.files) loaded.push(await loadRunSet(file, cwd, fileLabel(file)));
-  const sets = distinctLabels(loaded, flags.files);
+  for (const file of files) loaded.push(await loadRunSet(file, cwd, fileLabel(file)));
+  const sets = distinctLabels(loaded, files);
 
   let traceDiff: TraceDiff | undefined;
   if (sets.length === 2 && WITH_DIFF.has(format)) traceDiff = diff(sets[0]!, sets[1]!, { thresholds });
 
-  const toStdout = flags.out === undefined;
+  const toStdout = options.out === undefined;
   const color = toStdout && useColor(ctx.stdout, ctx.env);
   const width = toStdout ? (ctx.stdout.columns ?? 100) : 100;
   const text = renderReport(sets, format, {
@@ -99,16 +63,16 @@ export async function run(flags: ReportFlags, ctx: CommandContext): Promise<numb
     ...(traceDiff && format === 'table' ? { diffText: renderDiffTable(traceDiff, { color, width }) } : {}),
   });
   const content = text.endsWith('\n') ? text : `${text}\n`;
-  if (flags.out !== undefined) {
-    const target = path.resolve(cwd, flags.out);
+  if (options.out !== undefined) {
+    const target = path.resolve(cwd, options.out);
     try {
       await writeFileAtomic(target, content);
     } catch (error) {
       // Say the path as it was typed, not as resolved against the working directory.
-      if (error instanceof FileWriteError) throw new FileWriteError(error.message.replace(target, flags.out), { cause: error.cause });
+      if (error instanceof FileWriteError) throw new FileWriteError(error.message.replace(target, options.out), { cause: error.cause });
       throw error;
     }
-    ctx.stderr.write(`report saved to ${flags.out}\n`);
+    ctx.stderr.write(`report saved to ${options.out}\n`);
   } else {
     ctx.stdout.write(content);
   }

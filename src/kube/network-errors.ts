@@ -1,5 +1,5 @@
 import { AuthError, UnreachableError } from '../errors.js';
-import { KubeApiError } from './types.js';
+import { KubeApiError } from './errors.js';
 
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

@@ -1,19 +1,16 @@
 /**
- * The seam between commands/watchers and @kubernetes/client-node. Nothing here
- * imports the client, so tests can hand commands a fake without loading it.
+ * The typed cluster API: everything podtrace asks of a Kubernetes cluster,
+ * as calls on objects, never as URLs. The one implementation over HTTP is
+ * cluster-api.ts (the only place that knows REST paths); tests hand
+ * collectors and commands a fake of this interface. Nothing here imports the
+ * Kubernetes client, so `--help` and the tests never load it.
+ *
+ * Failures are translated once, in the implementation: UnreachableError
+ * (connection, TLS), AuthError (401), else KubeApiError with its `kind`.
  */
 import type { AuthMethod, KubeTarget } from './kubeconfig.js';
 
 export type { AuthMethod, KubeTarget };
-
-export type HttpVerb = 'GET' | 'POST' | 'DELETE';
-export type QueryParams = Record<string, string | number | boolean | undefined>;
-
-export interface RawResponse {
-  status: number;
-  /** The parsed JSON body, exactly as the server sent it. */
-  body: unknown;
-}
 
 export interface WatchHandle {
   abort(): void;
@@ -23,6 +20,36 @@ export interface WatchHandle {
 export type WatchEventHandler = (type: string, object: unknown) => void;
 /** Called once when the stream ends: `error` is null for a clean close. */
 export type WatchDoneHandler = (error: unknown) => void;
+
+/** A collection podtrace lists and watches. Events without a namespace: the whole cluster's (a node's events). */
+export type WatchedResource =
+  | { resource: 'pods'; namespace: string }
+  | { resource: 'events'; namespace?: string }
+  | { resource: 'eventsv1'; namespace: string }
+  | { resource: 'nodes' }
+  | { resource: 'endpointslices'; namespace: string };
+
+export interface Selectors {
+  fieldSelector?: string;
+  labelSelector?: string;
+}
+
+export interface WatchQuery extends Selectors {
+  resourceVersion?: string;
+  allowWatchBookmarks?: boolean;
+}
+
+export interface ObjectList {
+  /** The list's resourceVersion, to watch from. */
+  resourceVersion: string | undefined;
+  items: unknown[];
+}
+
+/** What a write answered: its HTTP status and the object exactly as the server returned it. */
+export interface WriteResult {
+  status: number;
+  object: unknown;
+}
 
 export interface SelfSubjectReviewResult {
   username: string;
@@ -46,7 +73,7 @@ export interface AccessReviewResult {
 
 export type NamespaceStatus = 'exists' | 'not-found' | 'forbidden';
 
-export interface KubeClient {
+export interface ClusterApi {
   readonly target: KubeTarget;
   /** Runs whatever produces credentials (exec plugins, token files) once and times it. */
   resolveCredentials(): Promise<{ durationMs: number; method: AuthMethod }>;
@@ -54,12 +81,26 @@ export interface KubeClient {
   selfSubjectReview(): Promise<SelfSubjectReviewResult>;
   accessReview(request: AccessReviewRequest): Promise<AccessReviewResult>;
   namespaceStatus(namespace: string): Promise<NamespaceStatus>;
-  /** A JSON request whose response body is kept exactly as sent; non-2xx throws KubeApiError. */
-  request(verb: HttpVerb, path: string, options?: { query?: QueryParams; body?: unknown }): Promise<RawResponse>;
-  /** A GET whose answer is text (a container log); non-2xx throws KubeApiError. */
-  requestText(path: string, query?: QueryParams): Promise<string>;
+
+  createPod(namespace: string, pod: unknown): Promise<WriteResult>;
+  getPod(namespace: string, name: string): Promise<unknown>;
+  deletePod(namespace: string, name: string): Promise<WriteResult>;
+  /** A container's log (the current run), as text. */
+  podLog(namespace: string, name: string, container: string, limitBytes: number): Promise<string>;
+
+  createService(namespace: string, service: unknown): Promise<WriteResult>;
+  getService(namespace: string, name: string): Promise<unknown>;
+  deleteService(namespace: string, name: string): Promise<WriteResult>;
+
+  getNode(name: string): Promise<unknown>;
+  /** The kubelet's /stats/summary, through the API server's node proxy. */
+  nodeStatsSummary(node: string): Promise<unknown>;
+  /** metrics.k8s.io PodMetrics of one pod. */
+  podMetrics(namespace: string, name: string): Promise<unknown>;
+
+  list(what: WatchedResource, selectors: Selectors): Promise<ObjectList>;
   /** Opens one watch stream; resolves once the server answered (or onDone already ran). */
-  watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle>;
+  watch(what: WatchedResource, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle>;
   /** Closes the shared connection pool. */
   close(): Promise<void>;
 }
@@ -71,58 +112,5 @@ export interface KubeClientRequest {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-/** How a command gets its client; injected by tests, lazily loaded in production. */
-export type KubeFactory = (request: KubeClientRequest) => Promise<KubeClient>;
-
-/** An HTTP-level error from the API server, with the Status object's fields pulled out. */
-export class KubeApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: string,
-    message: string,
-    readonly details: unknown,
-    readonly body: unknown,
-  ) {
-    super(message);
-    this.name = 'KubeApiError';
-  }
-
-  static fromResponse(status: number, body: unknown): KubeApiError {
-    const statusObject = isRecord(body) && body['kind'] === 'Status' ? body : undefined;
-    const reason = typeof statusObject?.['reason'] === 'string' ? statusObject['reason'] : defaultReason(status);
-    const message =
-      typeof statusObject?.['message'] === 'string'
-        ? statusObject['message']
-        : typeof body === 'string' && body.trim() !== ''
-          ? body.trim().slice(0, 300)
-          : `HTTP ${status}`;
-    return new KubeApiError(status, reason, message, statusObject?.['details'], body);
-  }
-}
-
-function defaultReason(status: number): string {
-  switch (status) {
-    case 400:
-      return 'BadRequest';
-    case 401:
-      return 'Unauthorized';
-    case 403:
-      return 'Forbidden';
-    case 404:
-      return 'NotFound';
-    case 409:
-      return 'AlreadyExists';
-    case 410:
-      return 'Expired';
-    case 422:
-      return 'Invalid';
-    case 429:
-      return 'TooManyRequests';
-    default:
-      return status >= 500 ? 'InternalError' : 'Unknown';
-  }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** How a command gets its cluster API; injected by tests, lazily loaded in production. */
+export type KubeFactory = (request: KubeClientRequest) => Promise<ClusterApi>;

@@ -37,7 +37,9 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  * - service-deleted: { status } | { error }
  * - observe-started: { durationMs } / observe-ended: {}   (--observe: the window after Ready)
  * - delayed-events-wait: { milestones, maxMs } / delayed-events-ended: { arrived, missing }   (after an event-watch gap)
- * - usage-sample: { source: 'kubelet-stats'|'metrics-api', containers: [{ name, cpuMillicores?, memoryBytes? }] } | { error }
+ * - usage-sample: { source: 'kubelet-stats', pod: the pod's entry of the kubelet's stats summary, as read (null: absent) }
+ *   | { source: 'metrics-api', podMetrics: the PodMetrics as read } | { error }
+ *   (recordings before raw readings: { source, containers: [{ name, cpuMillicores?, memoryBytes? }] })
  * - logs: { container, lines: string[], truncated } | { container, error }   (--logs N: the first N lines)
  * - timeout: { afterMs } / interrupted: { signal }
  * - done: { reason }

@@ -9,6 +9,7 @@ import type { Context } from './context.js';
 import { parseSecondsTime, PRECISION_MS } from './event-time.js';
 import { roundMs } from './format-ms.js';
 import { num } from './kube-objects.js';
+import { sampledContainers } from './usage.js';
 import type { ContainerInfo, Observed, ObservedRestart, UsageSample } from './types.js';
 
 
@@ -88,7 +89,7 @@ function usageIn(ctx: Context, t0: number): Observed['usage'] {
       continue;
     }
     if (d.source === 'kubelet-stats' || d.source === 'metrics-api') source = d.source;
-    for (const c of Array.isArray(d.containers) ? d.containers : []) {
+    for (const c of sampledContainers(d)) {
       if (typeof c !== 'object' || c === null || typeof (c as { name?: unknown }).name !== 'string') continue;
       const r = c as { name: string; cpuMillicores?: unknown; memoryBytes?: unknown };
       const cpu = num(r.cpuMillicores);

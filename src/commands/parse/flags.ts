@@ -1,15 +1,6 @@
 import { DURATION_EXAMPLES, parseDuration as parseDurationText } from '../../analysis/duration.js';
 import { UsageError } from '../../errors.js';
 
-export type OutputFormat = 'table' | 'json' | 'yaml';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];
-
-export function parseOutputFormat(text: string): OutputFormat {
-  const format = text.toLowerCase();
-  if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return format as OutputFormat;
-  throw new UsageError(`-o ${text}: unknown output format; use one of ${OUTPUT_FORMATS.join(', ')}`);
-}
-
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 const PULL_POLICIES: readonly PullPolicy[] = ['Always', 'IfNotPresent', 'Never'];
 

@@ -26,7 +26,7 @@ describe('create, against an in-memory cluster', () => {
     expect(stderr).toMatch(/trace saved to traces\/web-\d{8}T\d{6}Z\.json/);
     expect(code).toBe(EXIT.ok);
     const calls = cluster.apiCalls;
-    const firstPost = calls.indexOf('POST /api/v1/namespaces/default/pods');
+    const firstPost = calls.indexOf('createPod default');
     expect(calls.slice(0, 6)).toEqual([
       'resolveCredentials',
       'serverVersion',
@@ -36,16 +36,16 @@ describe('create, against an in-memory cluster', () => {
       'namespaceStatus default',
     ]);
     for (const watch of [
-      'WATCH /api/v1/namespaces/default/pods?metadata.name=web',
-      'WATCH /api/v1/namespaces/default/events?involvedObject.name=web',
-      'WATCH /apis/events.k8s.io/v1/namespaces/default/events?regarding.name=web',
+      'watch pods default metadata.name=web',
+      'watch events default involvedObject.name=web',
+      'watch eventsv1 default regarding.name=web',
     ]) {
       expect(calls.indexOf(watch)).toBeGreaterThan(-1);
       expect(calls.indexOf(watch)).toBeLessThan(firstPost);
     }
-    expect(calls).toContain('WATCH /api/v1/nodes?metadata.name=node-1');
-    expect(calls).toContain('GET /api/v1/nodes/node-1');
-    expect(calls).toContain('DELETE /api/v1/namespaces/default/pods/web');
+    expect(calls).toContain('watch nodes metadata.name=node-1');
+    expect(calls).toContain('getNode node-1');
+    expect(calls).toContain('deletePod default/web');
     expect(cluster.calls.at(-1)).toBe('close');
 
     const printed = JSON.parse(stdout) as Trace;
@@ -80,13 +80,13 @@ describe('create, against an in-memory cluster', () => {
     const trace = JSON.parse(stdout) as Trace;
     expect(trace.outcome.class).toBe('image-pull-not-found');
     expect(code).toBe(EXIT.imagePullNotFound);
-    expect(cluster.apiCalls).toContain('DELETE /api/v1/namespaces/default/pods/bad');
+    expect(cluster.apiCalls).toContain('deletePod default/bad');
   }, 15_000);
 
   it('--keep leaves the pod; a table goes to stdout; stderr, not a terminal, gets no spinner', async () => {
     const { code, stdout, stderr, cluster } = await create(['nginx', '--keep']);
     expect(code).toBe(EXIT.ok);
-    expect(cluster.apiCalls.some((c) => c.startsWith('DELETE'))).toBe(false);
+    expect(cluster.apiCalls.some((c) => c.startsWith('deletePod'))).toBe(false);
     expect(stdout).toMatch(/podtrace-nginx-[a-z0-9]{5}/);
     expect(stdout).toMatch(/│ source\/precision │/);
     expect(stderr).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✔]|\u001b\[/);
@@ -109,7 +109,7 @@ describe('create, against an in-memory cluster', () => {
     const { code, stderr, cluster } = await create(['nginx', '-n', 'nope'], { namespaceStatus: 'not-found' });
     expect(code).toBe(EXIT.namespaceNotFound);
     expect(stderr).toMatch(/^podtrace: namespace "nope" \(from -n\) does not exist on https:\/\/127\.0\.0\.1:6443/);
-    expect(cluster.apiCalls.some((c) => c.startsWith('WATCH') || c.startsWith('POST'))).toBe(false);
+    expect(cluster.apiCalls.some((c) => c.startsWith('watch ') || c.startsWith('createPod'))).toBe(false);
   });
 
   it('not being allowed to read namespaces is not a failure', async () => {
@@ -131,14 +131,14 @@ describe('create, against an in-memory cluster', () => {
     const { code, cluster, stderr } = await create(['nginx', '-o', 'json'], { createAllowed: false });
     expect(code).toBe(EXIT.forbidden);
     expect(stderr).toMatch(/not allowed to create pods in namespace default/);
-    expect(cluster.apiCalls.some((c) => c.startsWith('POST') || c.startsWith('WATCH'))).toBe(false);
+    expect(cluster.apiCalls.some((c) => c.startsWith('createPod') || c.startsWith('watch '))).toBe(false);
   });
 
   it('delete denied: warns that cleanup is impossible and leaves the pod', async () => {
     const { code, cluster, stderr } = await create(['nginx', '--name', 'web'], { deleteAllowed: false });
     expect(code).toBe(EXIT.ok);
     expect(stderr).toMatch(/not allowed to delete pods in default.*kubectl delete pod -n default web/);
-    expect(cluster.apiCalls.some((c) => c.startsWith('DELETE'))).toBe(false);
+    expect(cluster.apiCalls.some((c) => c.startsWith('deletePod'))).toBe(false);
   });
 
   it('a POST rejected as invalid is classified, with nothing to delete', async () => {
@@ -147,7 +147,7 @@ describe('create, against an in-memory cluster', () => {
     });
     expect(code).toBe(EXIT.validationRejected);
     expect((JSON.parse(stdout) as Trace).outcome.class).toBe('validation-rejected');
-    expect(cluster.apiCalls.some((c) => c.startsWith('DELETE'))).toBe(false);
+    expect(cluster.apiCalls.some((c) => c.startsWith('deletePod'))).toBe(false);
   });
 
   it('SIGINT deletes the pod, saves the partial trace and exits 130; a second signal exits at once', async () => {
@@ -166,11 +166,11 @@ describe('create, against an in-memory cluster', () => {
       exit: (c) => exits.push(c),
     });
     // Interrupt as soon as the POST went out.
-    while (!cluster.apiCalls.some((c) => c.startsWith('POST'))) await new Promise((r) => setImmediate(r));
+    while (!cluster.apiCalls.some((c) => c.startsWith('createPod'))) await new Promise((r) => setImmediate(r));
     signals.emit('SIGINT');
     const code = await run;
     expect(code).toBe(EXIT.interrupted);
-    expect(cluster.apiCalls).toContain('DELETE /api/v1/namespaces/default/pods/web');
+    expect(cluster.apiCalls).toContain('deletePod default/web');
     expect(savedTrace(cwd).outcome.class).toBe('interrupted');
     expect(stderr.text()).toMatch(/SIGINT received: deleting the pod and saving the partial trace/);
     expect(signals.listenerCount('SIGINT')).toBe(0);
@@ -188,7 +188,7 @@ describe('create, against an in-memory cluster', () => {
       signals: second as never,
       exit: (c) => exits2.push(c),
     });
-    while (!cluster2.apiCalls.some((c) => c.startsWith('POST'))) await new Promise((r) => setImmediate(r));
+    while (!cluster2.apiCalls.some((c) => c.startsWith('createPod'))) await new Promise((r) => setImmediate(r));
     second.emit('SIGTERM');
     second.emit('SIGTERM');
     expect(exits2).toEqual([EXIT.terminated]);

@@ -122,9 +122,13 @@ describe('createCLI parses without running', () => {
     ]);
     expect(parsed).toMatchObject({
       command: 'create',
-      flags: {
-        image: 'busybox', name: 'b1', namespace: 'demo', env: ['A=1', 'B=2'], nodeSelector: ['disk=ssd'], keep: true,
-        output: 'json', timeout: '90s', command: true, trailingArgs: ['sh', '-c', 'sleep 3600'], quiet: false,
+      input: {
+        image: 'busybox',
+        args: ['sh', '-c', 'sleep 3600'],
+        options: {
+          name: 'b1', namespace: 'demo', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], nodeSelector: { disk: 'ssd' }, keep: true,
+          output: 'json', timeoutMs: 90_000, command: true, quiet: false,
+        },
       },
     });
   });
@@ -134,20 +138,25 @@ describe('createCLI parses without running', () => {
     expect(parsed).toEqual({
       command: 'create',
       debug: false,
-      flags: { image: 'nginx', trailingArgs: [], command: false, env: [], nodeSelector: [], timeout: '5m', keep: false, output: 'table', quiet: false },
+      input: {
+        image: 'nginx',
+        args: [],
+        options: { env: [], command: false, nodeSelector: {}, timeoutMs: 300_000, keep: false, output: 'table', quiet: false, gates: [], debug: false },
+      },
     });
   });
 
   it('parses inspect', () => {
     expect(cli().parse(['inspect', 'web-1', '-n', 'shop', '--context', 'kind', '-o', 'json', '--out', 'w.json'])).toEqual({
       command: 'inspect',
-      flags: { pod: 'web-1', namespace: 'shop', context: 'kind', output: 'json', out: 'w.json' },
+      pod: 'web-1',
+      options: { namespace: 'shop', context: 'kind', output: 'json', out: 'w.json', debug: false },
       debug: false,
     });
   });
 
   it('parses replay and help', () => {
-    expect(cli().parse(['replay', 'run.ndjson', '-o', 'yaml'])).toMatchObject({ command: 'replay', flags: { file: 'run.ndjson', output: 'yaml' } });
+    expect(cli().parse(['replay', 'run.ndjson', '-o', 'yaml'])).toMatchObject({ command: 'replay', file: 'run.ndjson', options: { output: 'yaml' } });
     const stdout = memoryStream();
     expect(createCLI({ stdout, stderr: memoryStream(), env: {} }).parse(['--help'])).toEqual({ command: 'none', exitCode: 0 });
     expect(stdout.text()).toMatch(/Usage: podtrace/);

@@ -1,18 +1,20 @@
 import type {
   AccessReviewRequest,
   AccessReviewResult,
-  HttpVerb,
-  KubeClient,
+  ClusterApi,
   KubeClientRequest,
   KubeFactory,
   NamespaceStatus,
-  QueryParams,
-  RawResponse,
+  ObjectList,
+  Selectors,
   WatchDoneHandler,
+  WatchedResource,
   WatchEventHandler,
   WatchHandle,
+  WatchQuery,
+  WriteResult,
 } from '../../../src/kube/types.js';
-import { KubeApiError } from '../../../src/kube/types.js';
+import { KubeApiError } from '../../../src/kube/errors.js';
 import type { KubeTarget } from '../../../src/kube/kubeconfig.js';
 
 export interface MemoryStream {
@@ -35,8 +37,8 @@ export function memoryStream(options: { isTTY?: boolean; columns?: number } = {}
 }
 
 interface Stream {
-  path: string;
-  query: QueryParams;
+  what: WatchedResource;
+  query: WatchQuery;
   onEvent: WatchEventHandler;
   onDone: WatchDoneHandler;
   open: boolean;
@@ -71,7 +73,7 @@ export class FakeCluster {
     return this.client(request);
   };
 
-  client(request: KubeClientRequest): KubeClient {
+  client(request: KubeClientRequest): ClusterApi {
     const target: KubeTarget = {
       context: 'fake',
       cluster: 'fake',
@@ -88,6 +90,7 @@ export class FakeCluster {
       cluster.calls.push(name);
       if (cluster.options.unreachable) throw cluster.options.unreachable;
     };
+    const notFound = (what: string): KubeApiError => KubeApiError.fromResponse(404, { kind: 'Status', reason: 'NotFound', message: `${what} not found` });
     return {
       target,
       async resolveCredentials() {
@@ -107,21 +110,58 @@ export class FakeCluster {
         const allowed = req.verb === 'create' ? cluster.options.createAllowed !== false : cluster.options.deleteAllowed !== false;
         return { allowed, denied: !allowed, reason: allowed ? 'RBAC: allowed' : '', evaluationError: '' };
       },
-      async namespaceStatus(ns: string) {
+      async namespaceStatus(ns: string): Promise<NamespaceStatus> {
         guard(`namespaceStatus ${ns}`);
         return cluster.options.namespaceStatus ?? 'exists';
       },
-      async request(verb: HttpVerb, path: string, opts: { query?: QueryParams; body?: unknown } = {}): Promise<RawResponse> {
-        guard(`${verb} ${path}`);
-        return cluster.#route(verb, path, opts);
+      async createPod(ns: string, pod: unknown): Promise<WriteResult> {
+        guard(`createPod ${ns}`);
+        return cluster.#createPod(pod);
       },
-      async requestText(path: string): Promise<string> {
-        guard(`GET ${path}`);
+      async getPod(ns: string, name: string): Promise<unknown> {
+        guard(`getPod ${ns}/${name}`);
+        if (!cluster.#pod) throw notFound(`pods "${name}"`);
+        return structuredClone(cluster.#pod);
+      },
+      async deletePod(ns: string, name: string): Promise<WriteResult> {
+        guard(`deletePod ${ns}/${name}`);
+        return cluster.#deletePod(name);
+      },
+      async podLog(ns: string, name: string, container: string): Promise<string> {
+        guard(`podLog ${ns}/${name} ${container}`);
         return '';
       },
-      async watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {
-        guard(`WATCH ${path}?${String(query['fieldSelector'])}`);
-        const stream: Stream = { path, query, onEvent, onDone, open: true };
+      async createService(ns: string): Promise<WriteResult> {
+        guard(`createService ${ns}`);
+        throw new Error('fake cluster: no Services');
+      },
+      async getService(ns: string, name: string): Promise<unknown> {
+        guard(`getService ${ns}/${name}`);
+        throw notFound(`services "${name}"`);
+      },
+      async deleteService(ns: string, name: string): Promise<WriteResult> {
+        guard(`deleteService ${ns}/${name}`);
+        throw notFound(`services "${name}"`);
+      },
+      async getNode(name: string): Promise<unknown> {
+        guard(`getNode ${name}`);
+        return { kind: 'Node', apiVersion: 'v1', metadata: { name }, status: { nodeInfo: { kubeletVersion: 'v1.34.0' } } };
+      },
+      async nodeStatsSummary(node: string): Promise<unknown> {
+        guard(`nodeStatsSummary ${node}`);
+        return { pods: [] };
+      },
+      async podMetrics(ns: string, name: string): Promise<unknown> {
+        guard(`podMetrics ${ns}/${name}`);
+        throw notFound(`podmetrics "${name}"`);
+      },
+      async list(what: WatchedResource, selectors: Selectors): Promise<ObjectList> {
+        guard(`list ${describeWhat(what)} ${selectors.fieldSelector ?? selectors.labelSelector ?? ''}`.trimEnd());
+        return { resourceVersion: String(cluster.#rv), items: [] };
+      },
+      async watch(what: WatchedResource, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {
+        guard(`watch ${describeWhat(what)} ${query.fieldSelector ?? query.labelSelector ?? ''}`.trimEnd());
+        const stream: Stream = { what, query, onEvent, onDone, open: true };
         cluster.streams.push(stream);
         return {
           abort: () => {
@@ -141,10 +181,10 @@ export class FakeCluster {
     return this.calls.filter((c) => c !== 'close');
   }
 
-  /** Delivers to the open watches whose path ends with `suffix` (e.g. '/pods', '/events'). */
-  #send(suffix: string, type: string, object: unknown, prefix = '/api/v1/namespaces/'): void {
+  /** Delivers to the open namespaced watches of this resource ('pods', 'events'). */
+  #send(resource: 'pods' | 'events', type: string, object: unknown): void {
     for (const s of this.streams) {
-      if (s.open && s.path.startsWith(prefix) && s.path.endsWith(suffix)) s.onEvent(type, structuredClone(object));
+      if (s.open && s.what.resource === resource && 'namespace' in s.what && s.what.namespace !== undefined) s.onEvent(type, structuredClone(object));
     }
   }
 
@@ -153,48 +193,33 @@ export class FakeCluster {
     return String(this.#rv);
   }
 
-  #route(verb: HttpVerb, path: string, opts: { body?: unknown }): RawResponse {
-    if (verb === 'GET' && /\/(pods|events)$/.test(path)) {
-      return { status: 200, body: { kind: 'List', metadata: { resourceVersion: String(this.#rv) }, items: [] } };
-    }
-    if (verb === 'GET' && path === '/api/v1/nodes') {
-      return { status: 200, body: { kind: 'NodeList', metadata: { resourceVersion: String(this.#rv) }, items: [] } };
-    }
-    if (verb === 'GET' && path.startsWith('/api/v1/nodes/')) {
-      return { status: 200, body: { kind: 'Node', apiVersion: 'v1', metadata: { name: 'node-1' }, status: { nodeInfo: { kubeletVersion: 'v1.34.0' } } } };
-    }
-    if (verb === 'POST' && path.endsWith('/pods')) {
-      if (this.options.postError) throw KubeApiError.fromResponse(this.options.postError.status, this.options.postError.body);
-      const submitted = opts.body as Record<string, any>;
-      const now = new Date();
-      this.#pod = {
-        ...structuredClone(submitted),
-        metadata: { ...submitted['metadata'], uid: 'uid-1', resourceVersion: this.#nextRv(), creationTimestamp: iso(now) },
-        status: { phase: 'Pending', qosClass: 'BestEffort' },
-      };
-      this.#play();
-      return { status: 201, body: structuredClone(this.#pod) };
-    }
-    if (verb === 'DELETE' && path.includes('/pods/')) {
-      if (!this.#pod) throw KubeApiError.fromResponse(404, { kind: 'Status', reason: 'NotFound', message: 'pods not found' });
-      const pod = this.#pod;
+  #createPod(body: unknown): WriteResult {
+    if (this.options.postError) throw KubeApiError.fromResponse(this.options.postError.status, this.options.postError.body);
+    const submitted = body as Record<string, any>;
+    const now = new Date();
+    this.#pod = {
+      ...structuredClone(submitted),
+      metadata: { ...submitted['metadata'], uid: 'uid-1', resourceVersion: this.#nextRv(), creationTimestamp: iso(now) },
+      status: { phase: 'Pending', qosClass: 'BestEffort' },
+    };
+    this.#play();
+    return { status: 201, object: structuredClone(this.#pod) };
+  }
+
+  #deletePod(name: string): WriteResult {
+    if (!this.#pod) throw KubeApiError.fromResponse(404, { kind: 'Status', reason: 'NotFound', message: `pods "${name}" not found` });
+    const pod = this.#pod;
+    setTimeout(() => {
+      pod['metadata'] = { ...pod['metadata'], deletionTimestamp: iso(new Date()), resourceVersion: this.#nextRv() };
+      this.#send('pods', 'MODIFIED', pod);
+      this.#event('Killing', 'Stopping container main');
       setTimeout(() => {
-        pod['metadata'] = { ...pod['metadata'], deletionTimestamp: iso(new Date()), resourceVersion: this.#nextRv() };
-        this.#send('/pods', 'MODIFIED', pod);
-        this.#event('Killing', 'Stopping container main');
-        setTimeout(() => {
-          pod['metadata'] = { ...pod['metadata'], resourceVersion: this.#nextRv() };
-          this.#send('/pods', 'DELETED', pod);
-          this.#pod = undefined;
-        }, 5);
+        pod['metadata'] = { ...pod['metadata'], resourceVersion: this.#nextRv() };
+        this.#send('pods', 'DELETED', pod);
+        this.#pod = undefined;
       }, 5);
-      return { status: 200, body: structuredClone(pod) };
-    }
-    if (verb === 'GET' && path.includes('/pods/')) {
-      if (!this.#pod) throw KubeApiError.fromResponse(404, { kind: 'Status', reason: 'NotFound', message: 'not found' });
-      return { status: 200, body: structuredClone(this.#pod) };
-    }
-    throw new Error(`fake cluster: no route for ${verb} ${path}`);
+    }, 5);
+    return { status: 200, object: structuredClone(pod) };
   }
 
   #event(reason: string, message: string, type = 'Normal'): void {
@@ -202,7 +227,7 @@ export class FakeCluster {
     if (!pod) return;
     const now = new Date();
     const name = `${pod['metadata'].name}.${(BigInt(now.getTime()) * 1_000_000n).toString(16)}`;
-    this.#send('/events', 'ADDED', {
+    this.#send('events', 'ADDED', {
       kind: 'Event',
       apiVersion: 'v1',
       metadata: { name, namespace: pod['metadata'].namespace, resourceVersion: this.#nextRv(), creationTimestamp: iso(now) },
@@ -227,11 +252,11 @@ export class FakeCluster {
       if (!this.#pod) return;
       mutate(pod());
       pod()['metadata'].resourceVersion = this.#nextRv();
-      this.#send('/pods', 'MODIFIED', pod());
+      this.#send('pods', 'MODIFIED', pod());
     };
     const container = pod()['spec'].containers[0].name as string;
     const image = pod()['spec'].containers[0].image as string;
-    steps.push(() => this.#send('/pods', 'ADDED', pod()));
+    steps.push(() => this.#send('pods', 'ADDED', pod()));
     steps.push(
       update((p) => {
         p['spec'].nodeName = 'node-1';
@@ -284,6 +309,10 @@ export class FakeCluster {
       delay += 2;
     }
   }
+}
+
+function describeWhat(what: WatchedResource): string {
+  return 'namespace' in what && what.namespace !== undefined ? `${what.resource} ${what.namespace}` : what.resource;
 }
 
 function iso(date: Date): string {

@@ -3,12 +3,12 @@ import {
   parseDuration,
   parseEnv,
   parseNodeSelector,
-  parseOutputFormat,
   parsePort,
   parsePullPolicy,
   parseReadiness,
   validatePodName,
 } from '../../../src/commands/parse/flags.js';
+import { parseOutputFormat } from '../../../src/commands/parse/formats.js';
 import { checkRequestsWithinLimits, parseQuantity, parseResourceList } from '../../../src/commands/parse/quantity.js';
 import { UsageError } from '../../../src/errors.js';
 

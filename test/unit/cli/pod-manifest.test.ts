@@ -1,23 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { planCreate, type CreateFlags } from '../../../src/commands/create-plan.js';
+import { createCLI } from '../../../src/cli.js';
+import { planCreate, type CreateInput } from '../../../src/commands/create-plan.js';
 import { finalizeManifest } from '../../../src/commands/pod-manifest.js';
+import { memoryStream } from './fake-kube.js';
 
-const flags = (extra: Partial<CreateFlags>): CreateFlags => ({
-  trailingArgs: [],
-  command: false,
-  env: [],
-  nodeSelector: [],
-  timeout: '5m',
-  keep: false,
-  output: 'table',
-  quiet: false,
-  ...extra,
-});
+/** What `podtrace create ARGV` hands the command, parsed by the real option table. */
+function input(argv: string[]): CreateInput {
+  const parsed = createCLI({ stdout: memoryStream(), stderr: memoryStream(), env: {} }).parse(['create', ...argv]);
+  if (parsed.command !== 'create') throw new Error(`not a create: ${parsed.command}`);
+  return parsed.input;
+}
 const fixed = { index: () => 0, now: Date.UTC(2025, 0, 1) };
 
 describe('the manifest built from flags', () => {
   it('is one container named after the image, with only what was asked for', () => {
-    const plan = planCreate(flags({ image: 'registry.local:5000/team/my_app:v2' }), fixed);
+    const plan = planCreate(input(['registry.local:5000/team/my_app:v2']), fixed);
     expect(plan.podName).toBe('podtrace-my-app-bbbbb');
     expect(plan.manifest).toEqual({
       apiVersion: 'v1',
@@ -30,19 +27,30 @@ describe('the manifest built from flags', () => {
 
   it('carries every container flag', () => {
     const plan = planCreate(
-      flags({
-        image: 'busybox',
-        command: true,
-        trailingArgs: ['sh', '-c', 'sleep 3600'],
-        pullPolicy: 'never',
-        requests: 'cpu=100m,memory=64Mi',
-        limits: 'memory=128Mi',
-        port: '8080',
-        readiness: 'http:8080/healthz',
-        env: ['A=1'],
-        nodeSelector: ['kubernetes.io/os=linux'],
-        timeout: '90s',
-      }),
+      input([
+        'busybox',
+        '--command',
+        '--pull-policy',
+        'never',
+        '--requests',
+        'cpu=100m,memory=64Mi',
+        '--limits',
+        'memory=128Mi',
+        '--port',
+        '8080',
+        '--readiness',
+        'http:8080/healthz',
+        '--env',
+        'A=1',
+        '--node-selector',
+        'kubernetes.io/os=linux',
+        '--timeout',
+        '90s',
+        '--',
+        'sh',
+        '-c',
+        'sleep 3600',
+      ]),
       fixed,
     );
     expect(plan.manifest.spec).toEqual({
@@ -61,7 +69,7 @@ describe('the manifest built from flags', () => {
       nodeSelector: { 'kubernetes.io/os': 'linux' },
     });
     expect(plan.timeoutMs).toBe(90_000);
-    const args = planCreate(flags({ image: 'busybox', trailingArgs: ['--verbose'] }), fixed);
+    const args = planCreate(input(['busybox', '--', '--verbose']), fixed);
     expect(args.manifest.spec.containers[0]).toEqual({ name: 'busybox', image: 'busybox', args: ['--verbose'] });
   });
 
@@ -88,9 +96,9 @@ describe('-f manifests', () => {
       file,
       'apiVersion: v1\nkind: Pod\nmetadata:\n  generateName: web-\n  namespace: team\n  labels: {app: web}\nspec:\n  containers:\n  - name: web\n    image: nginx:1.27\n',
     );
-    const plan = planCreate(flags({ file }), fixed);
+    const plan = planCreate(input(['-f', file]), fixed);
     expect(plan).toMatchObject({ podName: 'web-bbbbb', namespace: 'team', image: 'nginx:1.27' });
     expect(plan.manifest.metadata).toEqual({ generateName: 'web-', namespace: 'team', labels: { app: 'web' } });
-    expect(planCreate(flags({ file, namespace: 'team', name: 'explicit' }), fixed)).toMatchObject({ podName: 'explicit', namespace: 'team' });
+    expect(planCreate(input(['-f', file, '-n', 'team', '--name', 'explicit']), fixed)).toMatchObject({ podName: 'explicit', namespace: 'team' });
   });
 });

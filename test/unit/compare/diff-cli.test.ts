@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_THRESHOLDS, parseThresholds } from '../../../src/analysis/diff.js';
 import { createCLI, main } from '../../../src/cli.js';
 import { EXIT } from '../../../src/exit-codes.js';
 import { renderJson } from '../../../src/report/serialize.js';
@@ -156,10 +157,11 @@ describe('podtrace diff: parsing only', () => {
     const cli = createCLI({ stdout: memoryStream(), stderr: memoryStream(), env: {} });
     expect(cli.parse(['diff', 'a.json', 'b.json', '--threshold', '10%', '--threshold', 'pull=1s', '--fail-on-regression', '-o', 'markdown'])).toEqual({
       command: 'diff',
-      flags: { a: 'a.json', b: 'b.json', thresholds: ['10%', 'pull=1s'], failOnRegression: true, output: 'markdown' },
+      files: { a: 'a.json', b: 'b.json' },
+      options: { thresholds: parseThresholds(['10%', 'pull=1s']), failOnRegression: true, output: 'markdown', debug: false },
       debug: false,
     });
-    expect(cli.parse(['diff', 'a.json', 'b.json'])).toMatchObject({ flags: { thresholds: [], failOnRegression: false, output: 'table' } });
+    expect(cli.parse(['diff', 'a.json', 'b.json'])).toMatchObject({ options: { thresholds: DEFAULT_THRESHOLDS, failOnRegression: false, output: 'table' } });
   });
 
   it('--help lists the options and examples', async () => {

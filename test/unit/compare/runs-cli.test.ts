@@ -32,14 +32,14 @@ describe('create --runs N against the in-memory cluster', () => {
     expect(set.createdAt).toBe(set.runs[0]!.run.startedAt);
     expect(runSetSchemaErrors(set)).toEqual([]);
     // each pod is gone before the next POST
-    const calls = cluster.apiCalls.filter((c) => /^(POST|DELETE) .*pods/.test(c));
+    const calls = cluster.apiCalls.filter((c) => /^(createPod|deletePod) /.test(c));
     expect(calls).toEqual([
-      'POST /api/v1/namespaces/default/pods',
-      'DELETE /api/v1/namespaces/default/pods/web-1',
-      'POST /api/v1/namespaces/default/pods',
-      'DELETE /api/v1/namespaces/default/pods/web-2',
-      'POST /api/v1/namespaces/default/pods',
-      'DELETE /api/v1/namespaces/default/pods/web-3',
+      'createPod default',
+      'deletePod default/web-1',
+      'createPod default',
+      'deletePod default/web-2',
+      'createPod default',
+      'deletePod default/web-3',
     ]);
     // one line per run, then where the set went
     const lines = stderr.split('\n').filter(Boolean);
@@ -95,14 +95,14 @@ describe('create --runs N against the in-memory cluster', () => {
     const signals = new EventEmitter();
     const cluster = new FakeCluster();
     const run = create(['nginx', '--runs', '3', '--name', 'web', '-o', 'json'], { signals, cluster });
-    while (cluster.apiCalls.filter((c) => c.startsWith('POST')).length < 2) await new Promise((r) => setImmediate(r));
+    while (cluster.apiCalls.filter((c) => c.startsWith('createPod')).length < 2) await new Promise((r) => setImmediate(r));
     signals.emit('SIGINT');
     const { code, stdout, stderr, cwd } = await run;
     expect(code).toBe(EXIT.interrupted);
     const set = JSON.parse(stdout) as RunSet;
     expect(set.runs.map((t: Trace) => t.pod.name)).toEqual(['web-1']);
-    expect(cluster.apiCalls).toContain('DELETE /api/v1/namespaces/default/pods/web-2');
-    expect(cluster.apiCalls.filter((c) => c.startsWith('POST'))).toHaveLength(2);
+    expect(cluster.apiCalls).toContain('deletePod default/web-2');
+    expect(cluster.apiCalls.filter((c) => c.startsWith('createPod'))).toHaveLength(2);
     expect(stderr).toMatch(/run 2\/3: interrupted/);
     expect(stderr).toMatch(/run set of 1 run saved to/);
     expect(savedFiles(cwd)).toHaveLength(1);
@@ -187,11 +187,10 @@ describe('create --runs / --fail-on: bad input is a usage error before any API c
     const cli = createCLI({ stdout: memoryStream(), stderr: memoryStream(), env: {} });
     expect(cli.parse(['create', 'nginx', '--runs', '5', '--fail-on', 'ready>5s', '--fail-on', 'pull>2s'])).toMatchObject({
       command: 'create',
-      flags: { runs: '5', failOn: ['ready>5s', 'pull>2s'] },
+      input: { options: { runs: 5, gates: [{ text: 'ready>5s' }, { text: 'pull>2s' }] } },
     });
     const plain = cli.parse(['create', 'nginx', '--keep']);
-    expect(plain).toMatchObject({ flags: { keep: true } });
-    expect(plain.command === 'create' && 'runs' in plain.flags).toBe(false);
-    expect(plain.command === 'create' && 'failOn' in plain.flags).toBe(false);
+    expect(plain).toMatchObject({ input: { options: { keep: true, gates: [] } } });
+    expect(plain.command === 'create' && 'runs' in plain.input.options).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import { main } from '../../../src/cli.js';
 import { AuthError, UnreachableError } from '../../../src/errors.js';
 import { EXIT } from '../../../src/exit-codes.js';
 import { connectionFailure, networkErrorCode } from '../../../src/kube/network-errors.js';
-import { KubeApiError } from '../../../src/kube/types.js';
+import { KubeApiError } from '../../../src/kube/errors.js';
 
 const fetchFailed = (cause: unknown) => Object.assign(new TypeError('fetch failed'), { cause });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli.js';
-import { formatFromPath, parseReportFormat } from '../../../src/commands/report.js';
+import { formatFromPath, parseReportFormat } from '../../../src/commands/parse/formats.js';
 import { EXIT } from '../../../src/exit-codes.js';
 import { renderJson } from '../../../src/report/serialize.js';
 import { makeRunSet } from '../../../src/analysis/runset.js';

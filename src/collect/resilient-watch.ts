@@ -1,26 +1,26 @@
+import { describeKubeError, isKubeError, isRecord, KubeApiError, type KubeErrorKind } from '../kube/errors.js';
+import type { ClusterApi, WatchedResource, WatchHandle } from '../kube/types.js';
 import type { ObservationSource } from '../trace/observation.js';
-import { isRecord, KubeApiError, type KubeClient, type WatchHandle } from '../kube/types.js';
 import type { ObservationLog } from './observation-log.js';
 
-/** What one watch follows: a collection path and a field selector. */
+/** What one watch follows: a collection and its selectors. */
 export interface WatchTarget {
   /** Names the watch in client observations (watch-started, watch-gap, relist). */
   name: string;
   source: Exclude<ObservationSource, 'client'>;
-  /** Collection path, e.g. /api/v1/namespaces/default/pods. */
-  path: string;
+  what: WatchedResource;
   fieldSelector?: string;
   labelSelector?: string;
 }
 
-export type WatchTransport = Pick<KubeClient, 'request' | 'watch'>;
+export type WatchTransport = Pick<ClusterApi, 'list' | 'watch'>;
 
 export interface ResilientWatchOptions {
   /** First retry delay after an error; doubles up to maxBackoffMs. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Stop retrying after these statuses (403/404: retrying will not help). */
-  fatalStatuses?: readonly number[];
+  /** Stop retrying after answers of these kinds (forbidden, not found: retrying will not help). */
+  fatalKinds?: readonly KubeErrorKind[];
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
@@ -76,7 +76,7 @@ export class ResilientWatch {
     this.#options = {
       initialBackoffMs: options.initialBackoffMs ?? 250,
       maxBackoffMs: options.maxBackoffMs ?? 5000,
-      fatalStatuses: options.fatalStatuses ?? [],
+      fatalKinds: options.fatalKinds ?? [],
       sleep: options.sleep ?? defaultSleep,
     };
   }
@@ -132,8 +132,8 @@ export class ResilientWatch {
     const startedAt = this.log.clock.now();
     void this.start().catch((error: unknown) => {
       if (this.#stopped) return;
-      this.#gap ??= { from: startedAt, reason: 'error', error: describe(error) };
-      if (isFatal(error, this.#options.fatalStatuses)) return this.#giveUp();
+      this.#gap ??= { from: startedAt, reason: 'error', error: describeKubeError(error) };
+      if (isFatal(error, this.#options.fatalKinds)) return this.#giveUp();
       void this.#reconnect(true);
     });
   }
@@ -150,14 +150,12 @@ export class ResilientWatch {
 
   async #list(): Promise<void> {
     const kind = this.#started ? 'relist' : 'initial';
-    const { body } = await this.transport.request('GET', this.target.path, {
-      query: { fieldSelector: this.target.fieldSelector, labelSelector: this.target.labelSelector },
+    const { resourceVersion, items } = await this.transport.list(this.target.what, {
+      fieldSelector: this.target.fieldSelector,
+      labelSelector: this.target.labelSelector,
     });
-    const list = isRecord(body) ? body : {};
-    const metadata = isRecord(list['metadata']) ? list['metadata'] : {};
-    const items = Array.isArray(list['items']) ? list['items'] : [];
     if (this.#stopped) return;
-    this.#resourceVersion = typeof metadata['resourceVersion'] === 'string' ? metadata['resourceVersion'] : undefined;
+    this.#resourceVersion = resourceVersion;
     for (const item of items) this.log.object(this.target.source, 'LIST', item);
     if (kind === 'relist') {
       this.log.client('relist', { watch: this.target.name, resourceVersion: this.#resourceVersion ?? '', items: items.length });
@@ -176,7 +174,7 @@ export class ResilientWatch {
       resourceVersion: this.#resourceVersion,
     };
     const handle = await this.transport.watch(
-      this.target.path,
+      this.target.what,
       query,
       (type, object) => {
         if (generation === this.#generation) this.#onEvent(type, object);
@@ -279,9 +277,9 @@ export class ResilientWatch {
           if (this.#gap) this.#gap.reason = '410-gone';
           this.#resourceVersion = undefined;
         } else if (this.#gap && this.#gap.error === undefined) {
-          this.#gap.error = describe(error);
+          this.#gap.error = describeKubeError(error);
         }
-        if (isFatal(error, this.#options.fatalStatuses)) return this.#giveUp();
+        if (isFatal(error, this.#options.fatalKinds)) return this.#giveUp();
         needsBackoff = true;
       }
     }
@@ -311,28 +309,18 @@ export class ResilientWatch {
 
 /** The server said the resourceVersion is too old: as a watch ERROR event, or as the answer's status. */
 function isGone(error: unknown): boolean {
-  return error instanceof GoneError || (error instanceof KubeApiError && error.status === 410);
+  return error instanceof GoneError || isKubeError(error, 'gone');
 }
 
 function classify(error: unknown): { reason: GapReason; error?: string } {
   if (error === null || error === undefined) return { reason: 'closed' };
   if (error instanceof GoneError) return { reason: '410-gone', error: error.message };
-  const status = (error as { statusCode?: unknown; status?: unknown }).statusCode ?? (error as { status?: unknown }).status;
-  if (status === 410) return { reason: '410-gone', error: describe(error) };
+  if (isKubeError(error, 'gone')) return { reason: '410-gone', error: describeKubeError(error) };
   // client-node ends a watch that received no bytes for 30 s; quiet watches (nodes) hit this routinely.
   if (error instanceof Error && error.name === 'TimeoutError') return { reason: 'closed', error: 'idle timeout (no bytes for 30 s)' };
-  return { reason: 'error', error: describe(error) };
+  return { reason: 'error', error: describeKubeError(error) };
 }
 
-function isFatal(error: unknown, statuses: readonly number[]): boolean {
-  const status =
-    error instanceof KubeApiError ? error.status : (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' && statuses.includes(status);
-}
-
-function describe(error: unknown): string {
-  if (error instanceof KubeApiError) return `${error.status} ${error.reason}: ${error.message}`;
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  const message = error instanceof Error ? error.message : String(error);
-  return typeof status === 'number' ? `${status} ${message}` : message;
+function isFatal(error: unknown, kinds: readonly KubeErrorKind[]): boolean {
+  return error instanceof KubeApiError && kinds.includes(error.kind);
 }

@@ -3,7 +3,7 @@ import { milestoneTable } from '../trace/milestones.js';
 import type { RecordingHeader } from '../trace/observation.js';
 import { reconstruct } from '../trace/reconstruct.js';
 import type { Trace } from '../trace/types.js';
-import type { ObservationLog } from '../watchers/observation-log.js';
+import type { ObservationLog } from './observation-log.js';
 
 export type TraceListener = (trace: Trace) => void;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KubeApiError } from '../../../src/kube/types.js';
-import { ObservationLog } from '../../../src/watchers/observation-log.js';
-import { ResilientWatch } from '../../../src/watchers/resilient-watch.js';
+import { KubeApiError } from '../../../src/kube/errors.js';
+import { ObservationLog } from '../../../src/collect/observation-log.js';
+import { ResilientWatch } from '../../../src/collect/resilient-watch.js';
 import { FakeTransport, settle } from './fake-transport.js';
 
 const pod = (rv: string, extra: Record<string, unknown> = {}) => ({ kind: 'Pod', metadata: { name: 'p', resourceVersion: rv }, ...extra });
@@ -12,7 +12,7 @@ function setup(options: ConstructorParameters<typeof ResilientWatch>[3] = {}) {
   const transport = new FakeTransport();
   const sleeps: number[] = [];
   const watch = new ResilientWatch(
-    { name: 'pod', source: 'pod', path: '/api/v1/namespaces/ns/pods', fieldSelector: 'metadata.name=p' },
+    { name: 'pod', source: 'pod', what: { resource: 'pods', namespace: 'ns' }, fieldSelector: 'metadata.name=p' },
     transport,
     log,
     {
@@ -31,7 +31,7 @@ describe('ResilientWatch', () => {
     const { transport, watch, log, summary } = setup();
     transport.list('100', [pod('90')]);
     await watch.start();
-    expect(transport.requests[0]).toEqual({ verb: 'GET', path: '/api/v1/namespaces/ns/pods', query: { fieldSelector: 'metadata.name=p' } });
+    expect(transport.requests[0]).toEqual({ verb: 'LIST', what: { resource: 'pods', namespace: 'ns' }, selectors: { fieldSelector: 'metadata.name=p' } });
     expect(transport.lastStream.query).toEqual({ fieldSelector: 'metadata.name=p', allowWatchBookmarks: true, resourceVersion: '100' });
     expect(summary()).toEqual(['pod:LIST', 'client:watch-started']);
     expect(log.observations[1]!.data).toEqual({ watch: 'pod', resourceVersion: '100' });
@@ -70,7 +70,7 @@ describe('ResilientWatch', () => {
     transport.watchFailures.push(new KubeApiError(410, 'Expired', 'too old resource version: 5 (90)', undefined, undefined));
     transport.list('100');
     await watch.start('5');
-    expect(transport.requests.map((r) => r.verb)).toEqual(['GET']);
+    expect(transport.requests.map((r) => r.verb)).toEqual(['LIST']);
     expect(transport.lastStream.query['resourceVersion']).toBe('100');
     expect(summary()).toEqual(['client:watch-started']);
     watch.stop();
@@ -82,7 +82,7 @@ describe('ResilientWatch', () => {
     transport.list('100', [pod('90')]);
     transport.lastStream.send('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 5 (90)' });
     await settle();
-    expect(transport.requests.map((r) => r.verb)).toEqual(['GET']);
+    expect(transport.requests.map((r) => r.verb)).toEqual(['LIST']);
     expect(transport.streams).toHaveLength(2);
     expect(transport.streams[0]!.aborted).toBe(true);
     expect(transport.lastStream.query['resourceVersion']).toBe('100');
@@ -159,7 +159,7 @@ describe('ResilientWatch', () => {
     transport.list('1');
     await watch.start();
     transport.list('9');
-    transport.lastStream.end(Object.assign(new Error('Gone'), { statusCode: 410 }));
+    transport.lastStream.end(new KubeApiError(410, 'Expired', 'Gone', undefined, undefined));
     await settle();
     expect(transport.requests).toHaveLength(2);
     expect(log.observations.at(-1)!.data).toMatchObject({ reason: '410-gone' });
@@ -219,7 +219,7 @@ describe('ResilientWatch', () => {
   });
 
   it('startInBackground() keeps trying, and gives up quietly on fatal statuses', async () => {
-    const { transport, watch, log, summary } = setup({ fatalStatuses: [403] });
+    const { transport, watch, log, summary } = setup({ fatalKinds: ['forbidden'] });
     transport.listAnswers.push(new Error('connect ECONNREFUSED'));
     transport.list('7');
     watch.startInBackground();
@@ -228,7 +228,7 @@ describe('ResilientWatch', () => {
     expect(transport.lastStream.query['resourceVersion']).toBe('7');
     watch.stop();
 
-    const denied = setup({ fatalStatuses: [403] });
+    const denied = setup({ fatalKinds: ['forbidden'] });
     denied.transport.listAnswers.push(new KubeApiError(403, 'Forbidden', 'nodes is forbidden', undefined, undefined));
     denied.watch.startInBackground();
     await settle(10);

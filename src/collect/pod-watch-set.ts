@@ -1,7 +1,9 @@
-import { isRecord, KubeApiError, type KubeClient } from '../kube/types.js';
+import { isRecord } from '../kube/errors.js';
+import type { ClusterApi } from '../kube/types.js';
 import type { Observation } from '../trace/observation.js';
 import type { ObservationLog } from './observation-log.js';
 import { ResilientWatch, type ResilientWatchOptions, type WatchTarget } from './resilient-watch.js';
+import { readNode } from './run-header.js';
 
 export interface PodWatchSetOptions {
   namespace: string;
@@ -11,7 +13,7 @@ export interface PodWatchSetOptions {
   watchOptions?: ResilientWatchOptions;
 }
 
-type Transport = Pick<KubeClient, 'request' | 'watch'>;
+type Transport = Pick<ClusterApi, 'list' | 'watch' | 'getNode'>;
 
 /**
  * Everything podtrace watches for one pod: the pod itself, its core/v1 events
@@ -25,6 +27,7 @@ export class PodWatchSet {
   #podGone = false;
   #stopped = false;
   readonly #goneWaiters = new Set<() => void>();
+  readonly #gone = new AbortController();
 
   constructor(
     private readonly transport: Transport,
@@ -42,25 +45,24 @@ export class PodWatchSet {
     return this.#podGone;
   }
 
+  /** Aborted once the pod is known to be gone: waits that end with the pod end on it. */
+  get goneSignal(): AbortSignal {
+    return this.#gone.signal;
+  }
+
   /** Resolves once the pod and event watches are open, so a POST after it misses nothing. */
   async start(): Promise<void> {
     const { namespace, podName } = this.options;
-    const ns = encodeURIComponent(namespace);
     const targets: WatchTarget[] = [
-      { name: 'pod', source: 'pod', path: `/api/v1/namespaces/${ns}/pods`, fieldSelector: `metadata.name=${podName}` },
-      { name: 'event', source: 'event', path: `/api/v1/namespaces/${ns}/events`, fieldSelector: `involvedObject.name=${podName}` },
-      {
-        name: 'eventsv1',
-        source: 'eventsv1',
-        path: `/apis/events.k8s.io/v1/namespaces/${ns}/events`,
-        fieldSelector: `regarding.name=${podName}`,
-      },
+      { name: 'pod', source: 'pod', what: { resource: 'pods', namespace }, fieldSelector: `metadata.name=${podName}` },
+      { name: 'event', source: 'event', what: { resource: 'events', namespace }, fieldSelector: `involvedObject.name=${podName}` },
+      { name: 'eventsv1', source: 'eventsv1', what: { resource: 'eventsv1', namespace }, fieldSelector: `regarding.name=${podName}` },
     ];
     if (this.options.serviceName !== undefined) {
       targets.push({
         name: 'endpointslice',
         source: 'endpointslice',
-        path: `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+        what: { resource: 'endpointslices', namespace },
         labelSelector: `kubernetes.io/service-name=${this.options.serviceName}`,
       });
     }
@@ -94,6 +96,7 @@ export class PodWatchSet {
     if (this.#podGone) return;
     this.#podGone = true;
     this.log.client('pod-gone', { via: how });
+    this.#gone.abort();
     for (const waiter of [...this.#goneWaiters]) waiter();
   }
 
@@ -131,36 +134,20 @@ export class PodWatchSet {
 
   #watchNode(nodeName: string): void {
     // Node access is often not granted to ordinary users: a 403 ends that watch (recorded as a gap), not the run.
-    const optional: ResilientWatchOptions = { ...this.options.watchOptions, fatalStatuses: [403, 404] };
+    const optional: ResilientWatchOptions = { ...this.options.watchOptions, fatalKinds: ['forbidden', 'not-found'] };
     this.#add(
-      { name: 'node', source: 'node', path: '/api/v1/nodes', fieldSelector: `metadata.name=${nodeName}` },
+      { name: 'node', source: 'node', what: { resource: 'nodes' }, fieldSelector: `metadata.name=${nodeName}` },
       optional,
     ).startInBackground();
     this.#add(
       {
         name: 'node-event',
         source: 'event',
-        path: '/api/v1/events',
+        what: { resource: 'events' },
         fieldSelector: `involvedObject.kind=Node,involvedObject.name=${nodeName}`,
       },
       optional,
     ).startInBackground();
-    void this.#readNode(nodeName);
-  }
-
-  async #readNode(nodeName: string): Promise<void> {
-    try {
-      const { body } = await this.transport.request('GET', `/api/v1/nodes/${encodeURIComponent(nodeName)}`);
-      if (!this.#stopped) this.log.client('node-info', { node: body });
-    } catch (error) {
-      if (!this.#stopped) {
-        const status = error instanceof KubeApiError ? error.status : undefined;
-        this.log.client('node-info', {
-          name: nodeName,
-          error: error instanceof Error ? error.message : String(error),
-          ...(status !== undefined ? { status } : {}),
-        });
-      }
-    }
+    void readNode(this.transport, this.log, nodeName, () => !this.#stopped);
   }
 }

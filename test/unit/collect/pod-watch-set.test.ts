@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ObservationLog } from '../../../src/watchers/observation-log.js';
-import { PodWatchSet } from '../../../src/watchers/pod-watch-set.js';
+import { ObservationLog } from '../../../src/collect/observation-log.js';
+import { PodWatchSet } from '../../../src/collect/pod-watch-set.js';
 import { FakeTransport, settle } from './fake-transport.js';
 
 describe('PodWatchSet', () => {
@@ -10,13 +10,13 @@ describe('PodWatchSet', () => {
     const log = new ObservationLog();
     const set = new PodWatchSet(transport, log, { namespace: 'demo', podName: 'web' });
     await set.start();
-    expect(transport.streams.map((s) => [s.path, s.query['fieldSelector']])).toEqual([
-      ['/api/v1/namespaces/demo/pods', 'metadata.name=web'],
-      ['/api/v1/namespaces/demo/events', 'involvedObject.name=web'],
-      ['/apis/events.k8s.io/v1/namespaces/demo/events', 'regarding.name=web'],
+    expect(transport.streams.map((s) => [s.what, s.query.fieldSelector])).toEqual([
+      [{ resource: 'pods', namespace: 'demo' }, 'metadata.name=web'],
+      [{ resource: 'events', namespace: 'demo' }, 'involvedObject.name=web'],
+      [{ resource: 'eventsv1', namespace: 'demo' }, 'regarding.name=web'],
     ]);
     // the event watches start where the pod LIST was: no LIST of the namespace's events
-    expect(transport.requests.map((r) => r.path)).toEqual(['/api/v1/namespaces/demo/pods']);
+    expect(transport.requests.map((r) => r.what)).toEqual([{ resource: 'pods', namespace: 'demo' }]);
     expect(transport.streams.map((s) => s.query['resourceVersion'])).toEqual(['10', '10', '10']);
     expect(log.observations.filter((o) => o.type === 'watch-started').map((o) => o.data!['watch'])).toEqual(['pod', 'event', 'eventsv1']);
     set.stop();
@@ -29,20 +29,23 @@ describe('PodWatchSet', () => {
     const set = new PodWatchSet(transport, log, { namespace: 'demo', podName: 'web' });
     await set.start();
     const podStream = transport.streams[0]!;
-    // node watch LIST, node events LIST, node GET (answered in request order)
+    // node watch LIST, node events LIST, and the node itself
     transport.list('20').list('21');
-    transport.listAnswers.push({ status: 200, body: { kind: 'Node', metadata: { name: 'n1' } } });
+    transport.nodes.set('n1', { kind: 'Node', metadata: { name: 'n1' } });
+    let nodeReads = 0;
+    const getNode = transport.getNode.bind(transport);
+    transport.getNode = (name: string) => (nodeReads++, getNode(name));
     podStream.send('MODIFIED', { kind: 'Pod', metadata: { name: 'web', resourceVersion: '13' }, spec: { nodeName: 'n1' } });
     podStream.send('MODIFIED', { kind: 'Pod', metadata: { name: 'web', resourceVersion: '14' }, spec: { nodeName: 'n1' } });
     await settle(10);
     expect(set.nodeName).toBe('n1');
-    expect(transport.streams.slice(3).map((s) => [s.path, s.query['fieldSelector']])).toEqual([
-      ['/api/v1/nodes', 'metadata.name=n1'],
-      ['/api/v1/events', 'involvedObject.kind=Node,involvedObject.name=n1'],
+    expect(transport.streams.slice(3).map((s) => [s.what, s.query.fieldSelector])).toEqual([
+      [{ resource: 'nodes' }, 'metadata.name=n1'],
+      [{ resource: 'events' }, 'involvedObject.kind=Node,involvedObject.name=n1'],
     ]);
     const nodeInfo = log.observations.find((o) => o.type === 'node-info');
     expect(nodeInfo?.data).toEqual({ node: { kind: 'Node', metadata: { name: 'n1' } } });
-    expect(transport.requests.filter((r) => r.path === '/api/v1/nodes/n1')).toHaveLength(1);
+    expect(nodeReads).toBe(1);
     set.stop();
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { LiveTrace } from '../../../src/commands/live-trace.js';
+import { LiveTrace } from '../../../src/collect/live-trace.js';
 import type { Observation } from '../../../src/trace/observation.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
-import type { ObservationLog } from '../../../src/watchers/observation-log.js';
+import type { ObservationLog } from '../../../src/collect/observation-log.js';
 import { loadFixture } from '../trace/recording-files.js';
 
 /** The spinner's step after each observation of a real recording, replayed one by one. */

@@ -1,0 +1,57 @@
+/**
+ * --expose: a Service named after the pod, selecting it by its run label, and
+ * whether the cluster runs a DNS Service that would give it a name. Runs
+ * while the pod starts; its answers are observations like any other.
+ */
+import { describeKubeError, isKubeError, KubeApiError } from '../../kube/errors.js';
+import type { RunState } from './state.js';
+
+export async function exposePod(state: RunState, port: number): Promise<void> {
+  const { log, api, namespace, podName, request } = state;
+  const body = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: podName, namespace, labels: { [request.managedBy.key]: request.managedBy.value, [request.runLabel.key]: request.runLabel.value } },
+    spec: { selector: { [request.runLabel.key]: request.runLabel.value }, ports: [{ name: 'traced', port, targetPort: port, protocol: 'TCP' }] },
+  };
+  const dns = api.getService('kube-system', 'kube-dns').then(
+    () => log.client('cluster-dns', { service: 'kube-system/kube-dns', found: true }),
+    (error: unknown) =>
+      log.client('cluster-dns', isKubeError(error, 'not-found') ? { service: 'kube-system/kube-dns', found: false } : { error: describeKubeError(error) }),
+  );
+  state.serviceMayExist = true;
+  try {
+    const response = await api.createService(namespace, body);
+    log.client('service-created', { status: response.status, service: response.object });
+  } catch (error) {
+    log.client('service-error', {
+      status: error instanceof KubeApiError ? error.status : 0,
+      reason: error instanceof KubeApiError ? error.reason : 'Unreachable',
+      message: describeKubeError(error),
+    });
+    // 409: a Service of that name exists and is not ours: never delete it.
+    if (error instanceof KubeApiError) state.serviceMayExist = false;
+    state.progress.note(`warning: could not create the Service (${describeKubeError(error)}): the trace goes on without it`);
+  } finally {
+    await dns;
+  }
+}
+
+export async function deleteService(state: RunState): Promise<void> {
+  if (state.service === undefined) return;
+  await state.service;
+  if (!state.serviceMayExist) return;
+  const { log, api, namespace, podName } = state;
+  try {
+    const response = await api.deleteService(namespace, podName);
+    log.client('service-deleted', { status: response.status });
+    state.serviceMayExist = false;
+  } catch (error) {
+    if (isKubeError(error, 'not-found')) {
+      state.serviceMayExist = false;
+      return;
+    }
+    log.client('service-deleted', { error: describeKubeError(error) });
+    state.progress.note(`warning: could not delete the Service (${describeKubeError(error)}). Clean up with: kubectl delete service -n ${namespace} ${podName}`);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * One `podtrace create` run, from the kubeconfig to the teardown: records
+ * every step as an observation and returns what the trace is built from. The
+ * command decides nothing here; it hands in a validated request and prints
+ * the trace it gets back.
+ */
+import type { ClusterApi } from '../../kube/types.js';
+import type { Observation, RecordingHeader } from '../../trace/observation.js';
+import { LiveTrace } from '../live-trace.js';
+import { ObservationLog, type Clock } from '../observation-log.js';
+import { PodWatchSet } from '../pod-watch-set.js';
+import type { Progress, TextSink } from '../progress-sink.js';
+import { recordingHeader, recordTarget } from '../run-header.js';
+import type { StopController, StopSignal } from '../stop.js';
+import { openRequiredWatches } from '../watch-access.js';
+import { observe, readLogs } from './after-ready.js';
+import { postPod, preflight } from './preflight.js';
+import { deleteService, exposePod } from './service.js';
+import { cleanupCommand, interrupted, type CreateRequest, type RunState } from './state.js';
+import { bestEffortDelete, teardown } from './teardown.js';
+import { awaitDelayedEvents, waitForOutcome } from './wait.js';
+
+export interface SessionIO {
+  clock: Clock;
+  progress: Progress;
+  stderr: TextSink;
+  stop: StopController;
+  toolVersion: string;
+  startedAt: number;
+}
+
+/** What one run leaves: what its trace is built from, and whether a signal ended it. */
+export interface CollectedRun {
+  header: RecordingHeader;
+  observations: readonly Observation[];
+  /** The create was refused before the POST (RBAC): there is no pod to classify. */
+  forbidden: boolean;
+  signal?: StopSignal;
+}
+
+export async function collectCreate(api: ClusterApi, request: CreateRequest, io: SessionIO): Promise<CollectedRun> {
+  const namespace = api.target.namespace;
+  const log = new ObservationLog(io.clock);
+  const header = recordingHeader({
+    toolVersion: io.toolVersion,
+    startedAt: io.startedAt,
+    namespace,
+    podName: request.podName,
+    options: {
+      keep: request.keep,
+      timeoutMs: request.timeoutMs,
+      ...(request.image !== undefined ? { image: request.image } : {}),
+      ...(request.expose !== undefined ? { expose: request.expose } : {}),
+      ...(request.observeMs > 0 ? { observeMs: request.observeMs } : {}),
+      ...(request.logLines !== undefined ? { logLines: request.logLines } : {}),
+    },
+  });
+  const state: RunState = {
+    api,
+    request,
+    namespace,
+    podName: request.podName,
+    log,
+    header,
+    progress: io.progress,
+    stderr: io.stderr,
+    stop: io.stop,
+    live: new LiveTrace(header, log),
+    podMayExist: false,
+    deleteAllowed: true,
+    serviceMayExist: false,
+  };
+  const forbidden = await run(state);
+  const signal = io.stop.stoppedBy;
+  return { header, observations: log.observations, forbidden, ...(signal !== undefined ? { signal } : {}) };
+}
+
+/** Runs the steps; true when the create was forbidden. Throws what ends the run (the cluster unreachable, RBAC on the watches). */
+async function run(state: RunState): Promise<boolean> {
+  const { log, progress, live, request, stop } = state;
+  if (progress.enabled) live.onUpdate((trace) => progress.update(trace, live.nextStep(trace)));
+  const stopListening = listenForStop(state);
+  // A signal before this run began (while the client loaded): the run stops at its first chance.
+  if (stop.stoppedBy !== undefined) log.client('interrupted', { signal: stop.stoppedBy });
+  let doneReason = 'ready';
+  try {
+    recordTarget(log, state.api.target);
+    progress.step('resolving credentials');
+    const credentials = await state.api.resolveCredentials();
+    log.client('credentials-resolved', { ...credentials });
+    progress.step('checking the API server, identity and permissions');
+    const allowedToCreate = await preflight(state);
+    if (!allowedToCreate) doneReason = 'forbidden';
+    else if (interrupted(state)) doneReason = 'interrupted';
+    else doneReason = await createAndFollow(state);
+    // The class seen when waiting stopped: teardown changes the pod (a deleted pod turns Failed) after it.
+    log.client('done', { reason: doneReason, ...(state.outcomeAtStop !== undefined ? { outcome: state.outcomeAtStop } : {}) });
+  } catch (error) {
+    live.close();
+    progress.stop();
+    state.watchers?.stop();
+    if (state.podMayExist && !request.keep) await bestEffortDelete(state);
+    if (state.serviceMayExist && !request.keep) await deleteService(state).catch(() => {});
+    throw error;
+  } finally {
+    stopListening();
+  }
+  state.watchers?.stop();
+  if (progress.enabled) live.refresh(); // the last steps, before the spinner goes
+  live.close();
+  progress.stop();
+  if (request.keep && state.podMayExist) state.stderr.write(`pod kept (--keep); delete it with: ${cleanupCommand(state)}\n`);
+  return doneReason === 'forbidden';
+}
+
+/** Watches, POST, the wait, what comes after Ready, the teardown; the reason the wait ended. */
+async function createAndFollow(state: RunState): Promise<string> {
+  const { progress, request, namespace, podName } = state;
+  progress.step('opening watches');
+  const watchers = new PodWatchSet(state.api, state.log, { namespace, podName, ...(request.expose !== undefined ? { serviceName: podName } : {}) });
+  state.watchers = watchers;
+  await openRequiredWatches(namespace, () => watchers.start());
+
+  const created = interrupted(state) ? undefined : await postPod(state);
+  if (created === undefined) return 'interrupted';
+  if (!created) {
+    if (state.podMayExist) progress.note(`the create request failed without an answer; the pod may exist. Check with: kubectl get pod -n ${namespace} ${podName}`);
+    return 'post-error';
+  }
+  if (request.expose !== undefined) state.service = exposePod(state, request.expose);
+  const result = await waitForOutcome(state);
+  if (result === 'ready') await awaitDelayedEvents(state);
+  if (result === 'ready' && request.observeMs > 0) await observe(state);
+  if (request.logLines !== undefined && (result === 'ready' || result === 'failed') && !interrupted(state)) await readLogs(state, request.logLines);
+  if (!request.keep) {
+    if (!state.deleteAllowed) {
+      progress.note(`warning: not allowed to delete pods in ${namespace}; the pod is left running. Clean up with: ${cleanupCommand(state)}`);
+    } else {
+      await deleteService(state);
+      if (!watchers.podGone) await teardown(state);
+    }
+  }
+  return result;
+}
+
+/** The first signal is recorded and stops the wait; a second one exits at once, saying what may be left. */
+function listenForStop(state: RunState): () => void {
+  const { stop, progress, log, request } = state;
+  const offFirst = stop.onStop((signal) => {
+    log.client('interrupted', { signal });
+    progress.note(`${signal} received: ${state.podMayExist && !request.keep ? 'deleting the pod and ' : ''}saving the partial trace (again to quit now)`);
+  });
+  const offSecond = stop.onSecondStop((signal) => {
+    progress.stop();
+    // Deleted but not seen gone yet counts too: a long grace period keeps it around.
+    const mayRemain =
+      state.podMayExist || (state.watchers !== undefined && !state.watchers.podGone && log.observations.some((o) => o.type === 'post-response'));
+    const cleanup = mayRemain && !request.keep ? ` The pod may still exist: ${cleanupCommand(state)}` : '';
+    state.stderr.write(`podtrace: stopped by a second ${signal}.${cleanup}\n`);
+  });
+  return () => {
+    offFirst();
+    offSecond();
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * One `podtrace create` run as its parts share it: what it was asked to do,
+ * what it has done so far (a pod or Service that may exist, what it may
+ * delete), and where it records and reports. session.ts drives the run; the
+ * other files of this folder are its steps.
+ */
+import type { ClusterApi } from '../../kube/types.js';
+import type { RecordingHeader } from '../../trace/observation.js';
+import type { LiveTrace } from '../live-trace.js';
+import type { ObservationLog } from '../observation-log.js';
+import type { PodWatchSet } from '../pod-watch-set.js';
+import type { Progress, TextSink } from '../progress-sink.js';
+import type { StopController } from '../stop.js';
+
+export type PodManifest = Record<string, unknown> & {
+  metadata: Record<string, unknown> & { labels?: Record<string, string> };
+  spec: Record<string, unknown> & { containers: Array<Record<string, unknown>> };
+};
+
+/** What the run was asked to do, validated by the command. */
+export interface CreateRequest {
+  /** The manifest as it will be sent: name, namespace and podtrace's labels set. */
+  manifest: PodManifest;
+  podName: string;
+  image?: string;
+  keep: boolean;
+  timeoutMs: number;
+  /** `--expose PORT`. */
+  expose?: number;
+  /** `--observe`, ms (0: none). */
+  observeMs: number;
+  /** `--logs N`. */
+  logLines?: number;
+  /** The label that selects this run's pod (the --expose Service's selector). */
+  runLabel: { key: string; value: string };
+  /** Labels on everything podtrace creates. */
+  managedBy: { key: string; value: string };
+}
+
+export interface RunState {
+  readonly api: ClusterApi;
+  readonly request: CreateRequest;
+  readonly namespace: string;
+  readonly podName: string;
+  readonly log: ObservationLog;
+  readonly header: RecordingHeader;
+  readonly progress: Progress;
+  readonly stderr: TextSink;
+  readonly stop: StopController;
+  readonly live: LiveTrace;
+  watchers?: PodWatchSet;
+  /** A POST went out that may have created the pod, and no DELETE has removed it yet. */
+  podMayExist: boolean;
+  deleteAllowed: boolean;
+  /** --expose: the Service request, once sent (settles when answered). */
+  service?: Promise<void>;
+  serviceMayExist: boolean;
+  /** The outcome class the wait stopped on (teardown changes the pod after it). */
+  outcomeAtStop?: string;
+}
+
+/** `kubectl delete ...` for what may be left. */
+export function cleanupCommand(state: RunState): string {
+  const service = state.serviceMayExist ? `; kubectl delete service -n ${state.namespace} ${state.podName}` : '';
+  return `kubectl delete pod -n ${state.namespace} ${state.podName}${service}`;
+}
+
+/** When the POST went out (now, before it did): --timeout counts from it. */
+export function postSentAt(state: RunState): number {
+  return state.log.observations.find((o) => o.source === 'client' && o.type === 'post-sent')?.observedAt ?? state.log.clock.now();
+}
+
+export function interrupted(state: RunState): boolean {
+  return state.stop.signal.aborted;
+}

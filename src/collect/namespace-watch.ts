@@ -1,0 +1,211 @@
+/**
+ * `podtrace watch -l SELECTOR`: traces every pod that appears matching the
+ * selector (a Deployment rollout, a Job) until --for ends, --count pods are
+ * done or a signal comes, on three watches for the whole namespace (pods by
+ * label, core and events.k8s.io events), never one per pod. Each pod's trace
+ * is built from its share of the observations (pod-demux.ts) once it is done
+ * and quiet, and handed to the sink while the others still start. Nothing is
+ * created or deleted.
+ */
+import type { ClusterApi } from '../kube/types.js';
+import { eventsHeldBack } from '../trace/held-back.js';
+import type { Observation, RecordingHeader } from '../trace/observation.js';
+import { reconstruct } from '../trace/reconstruct.js';
+import type { Trace } from '../trace/types.js';
+import { doneReason } from './done.js';
+import { ObservationLog, type Clock } from './observation-log.js';
+import { PodDemux, type TrackedPod } from './pod-demux.js';
+import type { TextSink } from './progress-sink.js';
+import { ResilientWatch } from './resilient-watch.js';
+import { readNode, recordingHeader, recordTarget } from './run-header.js';
+import { pause, type StopController, type StopSignal } from './stop.js';
+import { openRequiredWatches } from './watch-access.js';
+
+/** Where final traces go, in the order they became final (the run set file). */
+export interface TraceSink {
+  /** Appends a final trace; its index in the set. */
+  append(trace: Trace): number;
+  /** A trace already appended changed (a late event after a watch gap). */
+  replace(index: number, trace: Trace): void;
+}
+
+export interface NamespaceWatchOptions {
+  selector: string;
+  forMs: number;
+  count?: number;
+  quiet: boolean;
+}
+
+export interface WatchResult {
+  /** In the sink's order: pods in the order their traces were final. */
+  traces: Trace[];
+  stoppedBy?: StopSignal;
+}
+
+/** Events about a pod keep arriving shortly after it is Ready (the scheduler's, on their own stream). */
+const BUILD_WHEN_QUIET_MS = 500;
+
+interface PodBuild {
+  /** The trace built when the pod was done, and the input it was built from (own and shared observation counts). */
+  built?: { trace: Trace; own: number; shared: number };
+  /** Builds the trace once a done pod has been quiet for BUILD_WHEN_QUIET_MS. */
+  timer?: NodeJS.Timeout;
+  /** The trace as handed to the sink, when it was. */
+  written?: { trace: Trace; index: number };
+}
+
+export class NamespaceWatch {
+  readonly log: ObservationLog;
+  readonly startedAt: number;
+  readonly #demux: PodDemux;
+  readonly #builds = new Map<TrackedPod, PodBuild>();
+  /** Pods whose trace is in the sink, in its order. */
+  readonly #written: TrackedPod[] = [];
+  #finished = 0;
+  #wake: (() => void) | undefined;
+  #sink: TraceSink | undefined;
+
+  constructor(
+    private readonly api: ClusterApi,
+    private readonly options: NamespaceWatchOptions,
+    private readonly io: { clock: Clock; stderr: TextSink; stop: StopController; toolVersion: string },
+  ) {
+    this.log = new ObservationLog(io.clock);
+    this.startedAt = io.clock.now();
+    this.#demux = new PodDemux(this.startedAt, {
+      podChanged: (pod, o) => this.#check(pod, o),
+      doneChanged: (pod) => this.#buildWhenQuiet(pod),
+      newNode: (node) => void readNode(this.api, this.log, node),
+    });
+  }
+
+  async run(sink: TraceSink): Promise<WatchResult> {
+    const { api, log, options, io } = this;
+    const namespace = api.target.namespace;
+    this.#sink = sink;
+    log.subscribe((o) => this.#demux.route(o));
+    // every pod's trace says which cluster and context it came from
+    recordTarget(log, api.target);
+    const watches = [
+      new ResilientWatch({ name: 'pod', source: 'pod', what: { resource: 'pods', namespace }, labelSelector: options.selector }, api, log),
+      new ResilientWatch({ name: 'event', source: 'event', what: { resource: 'events', namespace } }, api, log),
+      new ResilientWatch({ name: 'eventsv1', source: 'eventsv1', what: { resource: 'eventsv1', namespace } }, api, log),
+    ];
+    const offStop = io.stop.onStop(() => this.#wake?.());
+    try {
+      await openRequiredWatches(namespace, async () => {
+        try {
+          // The pod watch first: what it lists is what existed before, and is not traced.
+          const listedAt = await watches[0]!.start();
+          this.#demux.initialListDone = true;
+          // Events from the pod LIST on, without listing the namespace's old ones: only new pods are traced.
+          await Promise.all(watches.slice(1).map((w) => w.start(listedAt)));
+        } catch (error) {
+          for (const w of watches) w.stop();
+          throw error;
+        }
+      });
+      if (!options.quiet) {
+        io.stderr.write(`watching pods ${options.selector} in ${namespace}${options.count ? ` until ${options.count} are done` : ''}, for at most ${Math.round(options.forMs / 1000)}s\n`);
+      }
+      const deadline = this.startedAt + options.forMs;
+      while (io.stop.stoppedBy === undefined && io.clock.now() < deadline && (options.count === undefined || this.#finished < options.count)) {
+        const wake = new AbortController();
+        this.#wake = () => wake.abort();
+        await pause(Math.min(1000, Math.max(0, deadline - io.clock.now())), wake.signal);
+      }
+    } finally {
+      for (const w of watches) w.stop();
+      offStop();
+    }
+    const stoppedBy = io.stop.stoppedBy;
+    const rest = [...this.#demux.pods.values()].filter((p) => !this.#build(p).written);
+    const traces = [...this.#written, ...rest].map((pod) => {
+      const trace = this.#final(pod, stoppedBy);
+      const written = this.#build(pod).written;
+      // a late event about a written pod: its new trace replaces the old one in the sink
+      if (!written) this.#write(sink, pod, trace);
+      else if (written.trace !== trace) sink.replace(written.index, trace);
+      return trace;
+    });
+    return { traces, ...(stoppedBy ? { stoppedBy } : {}) };
+  }
+
+  #build(pod: TrackedPod): PodBuild {
+    let build = this.#builds.get(pod);
+    if (!build) this.#builds.set(pod, (build = {}));
+    return build;
+  }
+
+  /** Hands a done pod's trace to the sink. */
+  #write(sink: TraceSink, pod: TrackedPod, trace: Trace): void {
+    const build = this.#build(pod);
+    pod.sharedUntil = build.built?.trace === trace ? build.built.shared : this.#demux.shared.length;
+    build.written = { trace, index: sink.append(trace) };
+    this.#written.push(pod);
+    // An event held back by an API server outage may yet come: only then keep listening.
+    if (eventsHeldBack(trace).length === 0) {
+      pod.frozen = true;
+      pod.observations = [];
+      build.built = undefined;
+    }
+  }
+
+  /** Done when Ready, deleted, or failed for good (collect/done.ts, as create decides, without the settling rule). */
+  #check(pod: TrackedPod, o: Observation): void {
+    const gone = o.type === 'DELETED';
+    const reason = gone ? 'gone' : doneReason(reconstruct(this.#header(pod), this.#demux.observationsOf(pod)), { podGone: false, now: this.io.clock.now() });
+    if (reason === undefined) return;
+    pod.done = true;
+    this.#finished += 1;
+    pod.observations.push(this.log.client('done', { reason, pod: pod.name }));
+    if (!this.options.quiet) this.io.stderr.write(`${pod.name}: ${reason === 'ready' ? 'Ready' : reason === 'gone' ? 'deleted' : 'failed'}\n`);
+    // Build its trace while others are still starting, rather than all at the end.
+    this.#buildWhenQuiet(pod);
+    if (this.options.count !== undefined && this.#finished >= this.options.count) this.#wake?.();
+  }
+
+  #header(pod: TrackedPod): RecordingHeader {
+    return recordingHeader({
+      toolVersion: this.io.toolVersion,
+      startedAt: this.startedAt,
+      namespace: this.api.target.namespace,
+      podName: pod.name,
+      options: { keep: true, timeoutMs: this.options.forMs, watch: true },
+    });
+  }
+
+  #final(pod: TrackedPod, stoppedBy: StopSignal | undefined): Trace {
+    const build = this.#build(pod);
+    if (pod.frozen) return build.written!.trace;
+    if (!pod.done) {
+      pod.done = true;
+      if (stoppedBy) pod.observations.push(this.log.client('interrupted', { signal: stoppedBy }));
+      else pod.observations.push(this.log.client('timeout', { afterMs: this.options.forMs }));
+      pod.observations.push(this.log.client('done', { reason: stoppedBy ? 'interrupted' : 'timeout', pod: pod.name }));
+    }
+    const built = build.built;
+    // reconstruct is a pure function of its input: a trace built from the same observations is the same trace
+    if (built && built.own === pod.observations.length && built.shared === this.#demux.sharedCount(pod)) return built.trace;
+    return this.#rebuild(pod);
+  }
+
+  #buildWhenQuiet(pod: TrackedPod): void {
+    const build = this.#build(pod);
+    clearTimeout(build.timer);
+    build.timer = setTimeout(() => {
+      const trace = this.#rebuild(pod);
+      // quiet and done: final, unless a late event changes it (then the sink gets it again at the end)
+      if (!build.written && this.#sink) this.#write(this.#sink, pod, trace);
+    }, BUILD_WHEN_QUIET_MS);
+    build.timer.unref();
+  }
+
+  #rebuild(pod: TrackedPod): Trace {
+    const build = this.#build(pod);
+    clearTimeout(build.timer);
+    const trace = reconstruct(this.#header(pod), this.#demux.observationsOf(pod));
+    build.built = { trace, own: pod.observations.length, shared: this.#demux.sharedCount(pod) };
+    return trace;
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The cluster API over HTTP: the one place that knows the API server's REST
+ * paths, and where every failure is translated once (see errors.ts).
+ */
+import { KubeconfigError } from '../errors.js';
+import { KubeApiError } from './errors.js';
+import type { KubeTarget } from './kubeconfig.js';
+import { connectionFailure } from './network-errors.js';
+import type { HttpVerb, QueryParams, Transport } from './transport.js';
+import type {
+  AccessReviewRequest,
+  AccessReviewResult,
+  ClusterApi,
+  NamespaceStatus,
+  ObjectList,
+  Selectors,
+  SelfSubjectReviewResult,
+  WatchDoneHandler,
+  WatchedResource,
+  WatchEventHandler,
+  WatchHandle,
+  WatchQuery,
+  WriteResult,
+} from './types.js';
+
+const segment = encodeURIComponent;
+
+/** The collection path of a watched resource. */
+export function collectionPath(what: WatchedResource): string {
+  switch (what.resource) {
+    case 'pods':
+      return `/api/v1/namespaces/${segment(what.namespace)}/pods`;
+    case 'events':
+      return what.namespace === undefined ? '/api/v1/events' : `/api/v1/namespaces/${segment(what.namespace)}/events`;
+    case 'eventsv1':
+      return `/apis/events.k8s.io/v1/namespaces/${segment(what.namespace)}/events`;
+    case 'nodes':
+      return '/api/v1/nodes';
+    case 'endpointslices':
+      return `/apis/discovery.k8s.io/v1/namespaces/${segment(what.namespace)}/endpointslices`;
+  }
+}
+
+const podPath = (namespace: string, name: string): string => `/api/v1/namespaces/${segment(namespace)}/pods/${segment(name)}`;
+const servicesPath = (namespace: string): string => `/api/v1/namespaces/${segment(namespace)}/services`;
+const nodePath = (name: string): string => `/api/v1/nodes/${segment(name)}`;
+
+export class HttpClusterApi implements ClusterApi {
+  constructor(
+    private readonly transport: Transport,
+    readonly target: KubeTarget,
+  ) {}
+
+  async resolveCredentials(): Promise<{ durationMs: number; method: KubeTarget['authMethod'] }> {
+    const started = performance.now();
+    try {
+      await this.transport.applyCredentials();
+    } catch (error) {
+      throw new KubeconfigError(`could not get credentials for user "${this.target.user}" (${this.target.authMethod}): ${firstLine(error)}`, {
+        cause: error,
+      });
+    }
+    return { durationMs: performance.now() - started, method: this.target.authMethod };
+  }
+
+  async serverVersion(): Promise<{ gitVersion: string; platform: string }> {
+    const info = ((await this.#json('GET', '/version')) ?? {}) as { gitVersion?: string; platform?: string };
+    return { gitVersion: info.gitVersion ?? '', platform: info.platform ?? '' };
+  }
+
+  async selfSubjectReview(): Promise<SelfSubjectReviewResult> {
+    const body = await this.#json('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    type UserInfo = { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
+    const info = (body as { status?: { userInfo?: UserInfo } } | undefined)?.status?.userInfo;
+    return {
+      username: info?.username ?? '',
+      ...(info?.uid ? { uid: info.uid } : {}),
+      groups: info?.groups ?? [],
+      ...(info?.extra && Object.keys(info.extra).length > 0 ? { extra: info.extra } : {}),
+    };
+  }
+
+  async accessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
+    const body = await this.#json('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb: request.verb, resource: request.resource, namespace: request.namespace } },
+      },
+    });
+    type Status = { allowed?: boolean; denied?: boolean; reason?: string; evaluationError?: string };
+    const review = body as { status?: Status } | undefined;
+    return {
+      allowed: review?.status?.allowed ?? false,
+      denied: review?.status?.denied ?? false,
+      reason: review?.status?.reason ?? '',
+      evaluationError: review?.status?.evaluationError ?? '',
+    };
+  }
+
+  async namespaceStatus(namespace: string): Promise<NamespaceStatus> {
+    try {
+      await this.#json('GET', `/api/v1/namespaces/${segment(namespace)}`);
+      return 'exists';
+    } catch (error) {
+      if (error instanceof KubeApiError && error.kind === 'not-found') return 'not-found';
+      if (error instanceof KubeApiError && error.kind === 'forbidden') return 'forbidden';
+      throw error;
+    }
+  }
+
+  createPod(namespace: string, pod: unknown): Promise<WriteResult> {
+    return this.#write('POST', `/api/v1/namespaces/${segment(namespace)}/pods`, pod);
+  }
+
+  getPod(namespace: string, name: string): Promise<unknown> {
+    return this.#json('GET', podPath(namespace, name));
+  }
+
+  deletePod(namespace: string, name: string): Promise<WriteResult> {
+    return this.#write('DELETE', podPath(namespace, name));
+  }
+
+  async podLog(namespace: string, name: string, container: string, limitBytes: number): Promise<string> {
+    const { status, text } = await this.transport.send('GET', `${podPath(namespace, name)}/log`, {
+      query: { container, limitBytes },
+      accept: 'text/plain, application/json',
+    });
+    if (status < 200 || status > 299) throw this.#failure(status, parseBody(text));
+    return text;
+  }
+
+  createService(namespace: string, service: unknown): Promise<WriteResult> {
+    return this.#write('POST', servicesPath(namespace), service);
+  }
+
+  getService(namespace: string, name: string): Promise<unknown> {
+    return this.#json('GET', `${servicesPath(namespace)}/${segment(name)}`);
+  }
+
+  deleteService(namespace: string, name: string): Promise<WriteResult> {
+    return this.#write('DELETE', `${servicesPath(namespace)}/${segment(name)}`);
+  }
+
+  getNode(name: string): Promise<unknown> {
+    return this.#json('GET', nodePath(name));
+  }
+
+  nodeStatsSummary(node: string): Promise<unknown> {
+    return this.#json('GET', `${nodePath(node)}/proxy/stats/summary`);
+  }
+
+  podMetrics(namespace: string, name: string): Promise<unknown> {
+    return this.#json('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${segment(namespace)}/pods/${segment(name)}`);
+  }
+
+  async list(what: WatchedResource, selectors: Selectors): Promise<ObjectList> {
+    const body = await this.#json('GET', collectionPath(what), { query: { fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector } });
+    const list = (isObject(body) ? body : {}) as { metadata?: { resourceVersion?: unknown }; items?: unknown };
+    const resourceVersion = list.metadata?.resourceVersion;
+    return {
+      resourceVersion: typeof resourceVersion === 'string' ? resourceVersion : undefined,
+      items: Array.isArray(list.items) ? list.items : [],
+    };
+  }
+
+  watch(what: WatchedResource, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {
+    const params: QueryParams = {
+      fieldSelector: query.fieldSelector,
+      labelSelector: query.labelSelector,
+      allowWatchBookmarks: query.allowWatchBookmarks,
+      resourceVersion: query.resourceVersion,
+    };
+    return this.transport.watch(collectionPath(what), params, onEvent, (error) => onDone(this.#translate(error)));
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  async #json(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown } = {}): Promise<unknown> {
+    return (await this.#request(verb, path, options)).object;
+  }
+
+  #write(verb: HttpVerb, path: string, body?: unknown): Promise<WriteResult> {
+    return this.#request(verb, path, body === undefined ? {} : { body });
+  }
+
+  async #request(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown }): Promise<WriteResult> {
+    const { status, text } = await this.transport.send(verb, path, { ...options, accept: 'application/json' });
+    const object = parseBody(text);
+    if (status < 200 || status > 299) throw this.#failure(status, object);
+    return { status, object };
+  }
+
+  /** 401 is the credentials' fault whatever was asked; the rest is the caller's to read (by kind). */
+  #failure(status: number, body: unknown): Error {
+    const error = KubeApiError.fromResponse(status, body);
+    return connectionFailure(error, this.target.server) ?? error;
+  }
+
+  #translate(error: unknown): unknown {
+    return error instanceof KubeApiError ? (connectionFailure(error, this.target.server) ?? error) : error;
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!.trim();
+}
