@@ -7,7 +7,8 @@ import type { Context } from './context.js';
 import { PRECISION_MS } from './event-time.js';
 import { parseQuantity, type ContainerSpec, type Node, type Pod } from './kube-objects.js';
 import { formatOffset, roundMs } from './format-ms.js';
-import type { Anomaly, Milestone, NodeCondition, NodeConditionChange, NodeEventInfo, NodeInfo, ResourceFit } from './types.js';
+import type { NodeCondition, NodeConditionChange, NodeEventInfo, NodeInfo, ResourceFit } from './section-types.js';
+import type { Anomaly, Milestone } from './types.js';
 
 const MEMORY_LIKE = new Set(['memory', 'ephemeral-storage']);
 

@@ -10,7 +10,8 @@ import { parseSecondsTime, PRECISION_MS } from './event-time.js';
 import { roundMs } from './format-ms.js';
 import { num } from './kube-objects.js';
 import { sampledContainers } from './usage.js';
-import type { ContainerInfo, Observed, ObservedRestart, UsageSample } from './types.js';
+import type { Observed, ObservedRestart, UsageSample } from './section-types.js';
+import type { ContainerInfo } from './types.js';
 
 
 export function observedSection(ctx: Context, offsetMs: number, t0: number, containers: readonly ContainerInfo[]): Observed | undefined {

@@ -9,7 +9,8 @@ import { num, str, type NormalizedEvent } from './kube-objects.js';
 import { parsePulledMessage, probeKind } from './messages.js';
 import { roundMs } from './format-ms.js';
 import { pullFailureFor } from './diagnose.js';
-import type { AccessReview, Admission, ClusterInfo, ContainerInfo, Identity, PodInfo, ProbeFailure, SchedulingAttempt, ServiceInfo } from './types.js';
+import type { ServiceInfo } from './section-types.js';
+import type { AccessReview, Admission, ClusterInfo, ContainerInfo, Identity, PodInfo, ProbeFailure, SchedulingAttempt } from './types.js';
 import { present } from './place-milestones.js';
 
 export function clusterInfo(ctx: Context): ClusterInfo | null {

@@ -6,6 +6,7 @@
  */
 import type { ExitCode } from '../exit-codes.js';
 import type { TimeSource } from './event-time.js';
+import type { NodeInfo, Observed, ServiceInfo } from './section-types.js';
 
 export const TRACE_SCHEMA_VERSION = 1;
 export const TOOL_NAME = 'podtrace';
@@ -197,52 +198,6 @@ export interface ProbeFailure {
   message: string;
 }
 
-export interface NodeCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
-
-export interface NodeConditionChange extends NodeCondition {
-  previousStatus?: string;
-  at: number;
-  offsetMs: number;
-}
-
-export interface ResourceFit {
-  allocatable?: string;
-  requested: string;
-  /** Millicores for cpu, bytes for the others. */
-  allocatableValue?: number;
-  requestedValue: number;
-}
-
-export interface NodeEventInfo {
-  reason: string;
-  message: string;
-  component: string;
-  at: number;
-  offsetMs: number;
-  source: TimeSource;
-  precisionMs: number;
-}
-
-export interface NodeInfo {
-  name: string;
-  kubeletVersion?: string;
-  containerRuntimeVersion?: string;
-  osImage?: string;
-  kernelVersion?: string;
-  architecture?: string;
-  conditionsAtStart: NodeCondition[];
-  conditionChanges: NodeConditionChange[];
-  /** Node allocatable (not what is free) vs this pod's effective requests. */
-  resources: Record<string, ResourceFit>;
-  /** Events about the node that happened during the run (a kubelet restart shows as Starting). */
-  events?: NodeEventInfo[];
-}
-
 export interface Gap {
   watch: string;
   from: number;
@@ -336,66 +291,6 @@ export interface RunInfo {
   /** Why the trace is incomplete, one line each (absent when complete). */
   incomplete?: string[];
   options: { keep: boolean; timeoutMs: number; image?: string; expose?: number; observeMs?: number; logLines?: number };
-}
-
-/** A container restart seen while observing: the previous run's end, from lastState.terminated. */
-export interface ObservedRestart {
-  container: string;
-  /** restartCount after this restart. */
-  restartCount: number;
-  /** When the previous run ended (lastState.terminated.finishedAt, 1 s), else when the watch saw the restart. */
-  at: number;
-  offsetMs: number;
-  source: TimeSource;
-  precisionMs: number;
-  /** e.g. OOMKilled, Error, Completed. */
-  reason?: string;
-  exitCode?: number;
-  signal?: number;
-}
-
-export interface UsageSample {
-  offsetMs: number;
-  container: string;
-  cpuMillicores?: number;
-  memoryBytes?: number;
-}
-
-/** `--observe DURATION` / `--logs N`: what happened after Ready, before podtrace deleted the pod. */
-export interface Observed {
-  fromOffsetMs: number;
-  /** How long the window was open (shorter than asked when interrupted or the pod went away). */
-  durationMs: number;
-  requestedMs: number;
-  restarts: ObservedRestart[];
-  /** Probe failures inside the window (the containers' probeFailures, from their first in the window). */
-  probeFailures: Array<ProbeFailure & { container: string }>;
-  usage: {
-    /** kubelet-stats: the node's /stats/summary through the API server; metrics-api: metrics.k8s.io. */
-    source?: 'kubelet-stats' | 'metrics-api';
-    samples: UsageSample[];
-    peak: Array<{ container: string; cpuMillicores?: number; memoryBytes?: number }>;
-    /** Why there are no samples. */
-    error?: string;
-  };
-  /** --logs N: the first lines of each container's log. */
-  logs?: Array<{ container: string; lines: string[]; truncated: boolean; error?: string }>;
-}
-
-/** `--expose PORT`: the Service podtrace made for the pod, and whether its name can resolve. */
-export interface ServiceInfo {
-  name: string;
-  namespace: string;
-  port: number;
-  clusterIP?: string;
-  /** NAME.NAMESPACE.svc.cluster.local: what a client in the cluster would look up. */
-  dnsName: string;
-  /** Whether the cluster runs a DNS Service (kube-system/kube-dns); unknown when it could not be read. */
-  clusterDns: 'found' | 'absent' | 'unknown';
-  /** The pod's address in the Service's EndpointSlice, once it appeared. */
-  endpoint?: { address: string; ready: boolean };
-  /** The Service could not be created. */
-  error?: string;
 }
 
 export interface Trace {
