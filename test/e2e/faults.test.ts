@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
-import { clusterHook, coreEvents, kubeconfigPath, readPod, runPodtrace, uniqueName, waitFor, waitForSchedulerAfterRestart } from './harness.js';
+import { AFTER_RESTART_MS, clusterHook, coreEvents, kubeconfigPath, readPod, runPodtrace, uniqueName, waitFor, waitForSchedulerAfterRestart } from './harness.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-faults-'));
 
@@ -34,9 +34,10 @@ async function traceThroughRestart(component: 'apiserver' | 'kubelet'): Promise<
   return { code: result.code, trace: JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace };
 }
 
+// The hook's own timeout covers the wait inside it (plus the probe pod's deletion).
 afterAll(async () => {
   await waitForSchedulerAfterRestart();
-});
+}, AFTER_RESTART_MS + 30_000);
 
 describe('faults during a trace', () => {
   it('API server restarted while the pod starts: the trace completes and shows the gap', async () => {
@@ -52,7 +53,10 @@ describe('faults during a trace', () => {
     // The kubelet's events written while the server was down arrive with its
     // retries; podtrace waits for them, so no milestone is left timed from status.
     expect(trace.anomalies.filter((a) => a.kind === 'missing-event')).toEqual([]);
-  });
+    // The scheduler's watches come back with their own back-off after an API server restart
+    // (seen: over 30 s): the next trace needs it.
+    await waitForSchedulerAfterRestart();
+  }, AFTER_RESTART_MS + 60_000);
 
   it('kubelet restarted while the pod starts: the trace completes and records the restart', async () => {
     const { code, trace } = await traceThroughRestart('kubelet');

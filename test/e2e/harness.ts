@@ -192,11 +192,14 @@ export function runPodtrace(args: string[], cwd: string, env: Record<string, str
  * minute while the new server still denies them: wait until a new pod is
  * scheduled and Ready again, so the tests that follow start on a working cluster.
  */
+/** How long the scheduler and a first pod may take to be back after a restart; hooks that wait for it need more. */
+export const AFTER_RESTART_MS = 240_000;
+
 export async function waitForSchedulerAfterRestart(): Promise<void> {
   const probe = uniqueName('after-restart');
   try {
     await createPod(simplePod(probe, 'nginx'));
-    await waitForPod(probe, 'scheduled and Ready after a restart', 240_000, (p) => condition(p, 'Ready') === 'True');
+    await waitForPod(probe, 'scheduled and Ready after a restart', AFTER_RESTART_MS, (p) => condition(p, 'Ready') === 'True');
   } finally {
     await deletePod(probe);
   }
