@@ -3,7 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { UsageError } from '../errors.js';
 import { isRecord } from '../kube/errors.js';
 import { imageBasename, parseImageReference, type ImageReference } from './parse/image-reference.js';
-import type { PullPolicy, Readiness } from './parse/flags.js';
+import type { CreateOptions } from './option-tables.js';
 import { isDns1123Label } from './parse/flags.js';
 import { sanitizeForName } from './pod-name.js';
 
@@ -18,19 +18,13 @@ export type PodManifest = Record<string, unknown> & {
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const RUN_LABEL = 'podtrace.dev/run';
 
-export interface ContainerFlags {
+/** What shapes the one container: IMAGE, the words after `--`, and the container flags of `create`. */
+export type ContainerFlags = Pick<CreateOptions, 'pullPolicy' | 'requests' | 'limits' | 'port' | 'readiness' | 'env' | 'nodeSelector'> & {
   image: ImageReference;
   /** kubectl's convention: with --command the words after `--` replace the entrypoint, else they are its args. */
   command?: string[];
   args?: string[];
-  pullPolicy?: PullPolicy;
-  requests?: Record<string, string>;
-  limits?: Record<string, string>;
-  port?: number;
-  readiness?: Readiness;
-  env: Array<{ name: string; value: string }>;
-  nodeSelector: Record<string, string>;
-}
+};
 
 /** The one-container pod `podtrace create IMAGE ...` asks for. */
 export function manifestFromFlags(flags: ContainerFlags): PodManifest {

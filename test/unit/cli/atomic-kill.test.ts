@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../src/analysis/bootstrap.js';
 import { makeRunSet } from '../../../src/analysis/runset.js';
 import { renderRunSetJson } from '../../../src/report/runset-summary.js';
 import { ALL_TRACES } from '../report/fixture-sets.js';
@@ -20,17 +21,6 @@ const ITERATIONS = 30;
 /** Kill moments from a seeded generator: a failure names its seed and repeats with it (PODTRACE_KILL_SEED). */
 const SEED = Number(process.env['PODTRACE_KILL_SEED'] ?? 20261206);
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const dir = mkdtempSync(path.join(tmpdir(), 'podtrace-atomic-kill-'));
 const input = path.join(dir, 'many.runset.json');
 const target = path.join(dir, 'report.json');
@@ -67,7 +57,7 @@ describe('atomic writes', () => {
   it(`a report killed at random ${ITERATIONS} times is never torn`, async () => {
     const old = `${JSON.stringify({ note: 'an earlier report' })}\n`;
     const outcomes = { absent: 0, old: 0, complete: 0 };
-    const random = seededRandom(SEED);
+    const random = mulberry32(SEED);
     for (let i = 0; i < ITERATIONS; i++) {
       const fresh = i % 2 === 0;
       if (fresh) rmSync(target, { force: true });
