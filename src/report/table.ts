@@ -138,6 +138,8 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
   }
   const roundTrip = trace.phases.find((p) => p.id === 'api.post-round-trip');
   if (roundTrip) out.push(paint('dim', fit(`${roundTrip.label.replace(/ \(client-measured\)$/, '')} in ${formatMs(roundTrip.durationMs)} (client clock)`)));
+  const timing = timingLine(trace);
+  if (timing) out.push(...wrap(timing, width).map((l) => paint('dim', l)));
   if (trace.node) out.push(...nodeLines(trace, width).map((l) => paint('dim', l)));
   if (trace.service) out.push(...wrap(serviceLine(trace.service), width));
   if (trace.observed) {
@@ -154,6 +156,22 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
     }
   }
   return out;
+}
+
+/**
+ * How the times were put on one timeline: the server-client clock offset and
+ * its bounds, and how late the watches delivered in this run (the precision of
+ * every "watch" step).
+ */
+export function timingLine(trace: Trace): string | undefined {
+  const c = trace.clock;
+  const d = c.delivery;
+  if (!d) return undefined;
+  const bounds = c.lowerMs !== null || c.upperMs !== null ? ` (bounds ${c.lowerMs !== null ? formatMs(c.lowerMs) : '-∞'} … ${c.upperMs !== null ? formatMs(c.upperMs) : '+∞'}, ${c.samples} samples)` : ' (no bounds)';
+  const offset = `server−client clock offset ${formatMs(c.estimateMs)}${bounds}`;
+  if (d.samples === 0) return `${offset}; watch delivery not measured (no stamped event, no ADDED after a POST): watch steps are as precise as the client clock only`;
+  const parts = [`${d.events} stamped event${d.events === 1 ? '' : 's'}`, ...(d.afterPostResponseMs !== undefined ? ['the pod\'s ADDED after the POST response'] : [])];
+  return `${offset}; watch steps ±${formatMs(d.maxMs!)}: the slowest of ${d.samples} deliveries measured (${parts.join(', ')}; median ${formatMs(d.medianMs!)})`;
 }
 
 /**

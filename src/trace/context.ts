@@ -4,7 +4,7 @@
  * APIs, node objects, and the client's own steps.
  */
 import type { Observation, RecordingHeader } from './observation.js';
-import { SOURCE_RANK } from './event-time.js';
+import { PRECISION_MS, SOURCE_RANK } from './event-time.js';
 import {
   asPod,
   isRecord,
@@ -75,6 +75,11 @@ export interface Context {
   final: boolean;
   /** When podtrace sent its DELETE (teardown): what is seen after it is the teardown, not the pod under test. */
   deleteSentAt?: number;
+  /**
+   * How late a watch sighting may be: the largest delivery lag measured in this run
+   * (delivery.ts), set by reconstruct() once the clock offset is known.
+   */
+  watchPrecisionMs?: number;
 }
 
 function rank(e: NormalizedEvent): number {
@@ -89,6 +94,7 @@ function mergeEvent(into: NormalizedEvent, next: NormalizedEvent): void {
     into.last = next.last ?? into.last;
     into.message = next.message || into.message;
   }
+  if (next.firstObservedAt < into.firstObservedAt) into.firstSeenOnWatch = next.firstSeenOnWatch;
   into.firstObservedAt = Math.min(into.firstObservedAt, next.firstObservedAt);
   into.lastObservedAt = Math.max(into.lastObservedAt, next.lastObservedAt);
   if (!into.component) into.component = next.component;
@@ -99,6 +105,11 @@ function regardsPod(e: NormalizedEvent, ns: string, name: string, uid: string | 
   if (r.kind !== undefined && r.kind !== 'Pod') return false;
   if (uid && r.uid) return r.uid === uid;
   return r.name === name && (r.namespace === undefined || r.namespace === ns);
+}
+
+/** The precision of a watch sighting in this run: the delivery lag measured, else the clock's resolution. */
+export function watchPrecision(ctx: Context): number {
+  return ctx.watchPrecisionMs ?? PRECISION_MS['watch-observed'];
 }
 
 export function buildContext(header: RecordingHeader, observations: readonly Observation[]): Context {
@@ -121,6 +132,7 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
           ? normalizeCoreEvent(object as CoreEvent, o.observedAt)
           : normalizeEventsV1(object as EventsV1Event, o.observedAt);
       if (type === 'DELETED') return; // expiry says nothing about when it happened
+      e.firstSeenOnWatch = type !== 'LIST';
       const seen = events.get(e.key);
       if (seen) mergeEvent(seen, e);
       else events.set(e.key, e);

@@ -187,6 +187,8 @@ export interface NormalizedEvent {
   last?: ParsedTime;
   /** Client clock when podtrace first saw this event. */
   firstObservedAt: number;
+  /** That first sighting was a watch delivering it as it happened (ADDED/MODIFIED), not a LIST of what existed. */
+  firstSeenOnWatch?: boolean;
   /** Client clock when podtrace saw its latest version. */
   lastObservedAt: number;
 }

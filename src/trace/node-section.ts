@@ -3,8 +3,7 @@
  * changes and the node's events during the run, and the pod's requests
  * beside the node's allocatable. Pure.
  */
-import type { Context } from './context.js';
-import { PRECISION_MS } from './event-time.js';
+import { watchPrecision, type Context } from './context.js';
 import { parseQuantity, type ContainerSpec, type Node, type Pod } from './kube-objects.js';
 import { formatOffset, roundMs } from './format-ms.js';
 import type { NodeCondition, NodeConditionChange, NodeEventInfo, NodeInfo, ResourceFit } from './section-types.js';
@@ -124,7 +123,7 @@ export function withNodeEvents(info: NodeInfo | null, ctx: Context, offsetMs: nu
       at,
       offsetMs: roundMs(at - t0),
       source: e.first?.source ?? 'watch-observed',
-      precisionMs: e.first?.precisionMs ?? PRECISION_MS['watch-observed'],
+      precisionMs: e.first?.precisionMs ?? watchPrecision(ctx),
     });
     if (e.reason === 'Starting' && e.component === 'kubelet') {
       anomalies.push({

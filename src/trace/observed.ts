@@ -5,8 +5,8 @@
  * probe failures from the kubelet's events, resource usage from the samples
  * the CLI took, logs from what it read. Pure.
  */
-import type { Context } from './context.js';
-import { parseSecondsTime, PRECISION_MS } from './event-time.js';
+import { watchPrecision, type Context } from './context.js';
+import { parseSecondsTime } from './event-time.js';
 import { roundMs } from './format-ms.js';
 import { num } from './kube-objects.js';
 import { sampledContainers } from './usage.js';
@@ -69,7 +69,7 @@ function restartsIn(ctx: Context, from: number, to: number, offsetMs: number, t0
         at,
         offsetMs: roundMs(at - t0),
         source: finished ? 'status-field-s' : 'watch-observed',
-        precisionMs: finished ? finished.precisionMs : PRECISION_MS['watch-observed'],
+        precisionMs: finished ? finished.precisionMs : watchPrecision(ctx),
         ...(term?.reason ? { reason: term.reason } : {}),
         ...(num(term?.exitCode) !== undefined ? { exitCode: term!.exitCode } : {}),
         ...(num(term?.signal) !== undefined ? { signal: term!.signal } : {}),

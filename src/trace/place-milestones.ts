@@ -3,7 +3,7 @@
  * candidate, with its source and precision, and turns consecutive milestones
  * into phases. Pure.
  */
-import type { Context } from './context.js';
+import { watchPrecision, type Context } from './context.js';
 import { SOURCE_RANK, type TimeSource } from './event-time.js';
 import { num } from './kube-objects.js';
 import { formatMs, formatOffset, roundMs } from './format-ms.js';
@@ -148,7 +148,7 @@ export function buildMilestones(ctx: Context, specs: MilestoneSpec[], offsetMs: 
       at,
       offsetMs: roundMs(at - t0),
       source: chosen.source,
-      precisionMs: chosen.precisionMs,
+      precisionMs: chosen.source === 'watch-observed' ? watchPrecision(ctx) : chosen.precisionMs,
     };
     if (spec.container !== undefined) m.container = spec.container;
     if (chosen.detail) m.detail = chosen.detail;

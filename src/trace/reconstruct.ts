@@ -11,6 +11,7 @@ import { formatMs, formatOffset, roundMs } from './format-ms.js';
 import { milestoneTable } from './milestones.js';
 import { observedSection } from './observed.js';
 import type { Observation, RecordingHeader } from './observation.js';
+import { measureDelivery } from './delivery.js';
 import { classifyOutcome } from './outcome.js';
 import type { Observed } from './section-types.js';
 import { TOOL_NAME, TRACE_SCHEMA_VERSION, type Anomaly, type ClockOffset, type ContainerInfo, type Gap, type Milestone, type Trace } from './types.js';
@@ -117,7 +118,11 @@ function clockAnomalies(clock: ClockOffset): Anomaly[] {
 
 export function reconstruct(header: RecordingHeader, observations: readonly Observation[]): Trace {
   const ctx = buildContext(header, observations);
-  const clock = estimateClockOffset(offsetBoundsFrom(ctx));
+  const offset = estimateClockOffset(offsetBoundsFrom(ctx));
+  // An inspection uses no watch sighting; elsewhere every sighting is as precise as the deliveries measured.
+  const delivery = header.options.inspect ? undefined : measureDelivery(ctx, offset.estimateMs);
+  if (delivery?.maxMs !== undefined) ctx.watchPrecisionMs = Math.max(0.001, delivery.maxMs);
+  const clock: ClockOffset = delivery ? { ...offset, delivery } : offset;
   const created = header.options.inspect ? Date.parse(ctx.snapshots[0]?.pod.metadata?.creationTimestamp ?? '') : NaN;
   // watch: the first sighting of the pod (ADDED), ms-precise and at most a watch delivery after its creation
   const firstSeen = header.options.watch ? ctx.snapshots[0]?.observedAt : undefined;

@@ -4,7 +4,7 @@
  * scheduling attempts and containers, and the --expose Service. Pure.
  */
 import { diffAdmission } from './admission-diff.js';
-import { containerRefs, containerStatus, kubeletEvents, podEndpoint, schedulerEvents, type Context } from './context.js';
+import { containerRefs, containerStatus, kubeletEvents, podEndpoint, schedulerEvents, watchPrecision, type Context } from './context.js';
 import { num, str, type NormalizedEvent } from './kube-objects.js';
 import { parsePulledMessage, probeKind } from './messages.js';
 import { roundMs } from './format-ms.js';
@@ -104,14 +104,14 @@ export function podInfo(ctx: Context): PodInfo {
   return info;
 }
 
-function placeEvent(e: NormalizedEvent, offsetMs: number): { at: number; source: SchedulingAttempt['source']; precisionMs: number } {
-  if (!e.first) return { at: e.firstObservedAt, source: 'watch-observed', precisionMs: 1 };
+function placeEvent(ctx: Context, e: NormalizedEvent, offsetMs: number): { at: number; source: SchedulingAttempt['source']; precisionMs: number } {
+  if (!e.first) return { at: e.firstObservedAt, source: 'watch-observed', precisionMs: watchPrecision(ctx) };
   return { at: e.first.ms - offsetMs, source: e.first.source, precisionMs: e.first.precisionMs };
 }
 
 export function schedulingAttempts(ctx: Context, offsetMs: number, t0: number): SchedulingAttempt[] {
   return schedulerEvents(ctx, 'FailedScheduling').map((e) => {
-    const p = placeEvent(e, offsetMs);
+    const p = placeEvent(ctx, e, offsetMs);
     return { at: p.at, offsetMs: roundMs(p.at - t0), source: p.source, precisionMs: p.precisionMs, reason: e.reason, message: e.message, count: e.count };
   });
 }
@@ -121,7 +121,7 @@ function probeFailures(ctx: Context, fieldPath: string, offsetMs: number, t0: nu
   for (const e of kubeletEvents(ctx, 'Unhealthy', fieldPath)) {
     const probe = probeKind(e.message);
     if (!probe) continue;
-    const p = placeEvent(e, offsetMs);
+    const p = placeEvent(ctx, e, offsetMs);
     const f: ProbeFailure = { probe, at: p.at, offsetMs: roundMs(p.at - t0), source: p.source, precisionMs: p.precisionMs, count: e.count, message: e.message };
     // A 1-s lastTimestamp can read earlier than the ns-precise first failure: never list it before.
     if (e.count > 1 && e.last) f.lastOffsetMs = Math.max(f.offsetMs, roundMs(e.last.ms - offsetMs - t0));

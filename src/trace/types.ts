@@ -85,6 +85,21 @@ export interface ClockOffset {
   upperMs: number | null;
   samples: number;
   method: 'zero-within-bounds' | 'nearest-bound' | 'inconsistent-bounds' | 'no-bounds';
+  /** How late the watches delivered, measured in this run: the precision of every watch sighting (delivery.ts). */
+  delivery?: WatchDelivery;
+}
+
+export interface WatchDelivery {
+  /** Deliveries measured; 0: none could be, and a sighting's precision is only its clock's. */
+  samples: number;
+  /** Of them, events stamped by their emitter (sighting - stamp). */
+  events: number;
+  /** The pod's ADDED after the POST's response (0 when it came first). */
+  afterPostResponseMs?: number;
+  medianMs?: number;
+  p90Ms?: number;
+  /** The bound used as the precision of watch sightings. */
+  maxMs?: number;
 }
 
 export interface ClusterInfo {
