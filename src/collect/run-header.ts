@@ -14,11 +14,14 @@ export interface HeaderInput {
   startedAt: number;
   namespace: string;
   podName: string;
+  trace?: RecordingHeader['trace'];
   options: RecordingHeader['options'];
 }
 
 export function recordingHeader(input: HeaderInput): RecordingHeader {
-  return { kind: RECORDING_KIND, version: RECORDING_VERSION, ...input };
+  const { trace, ...rest } = input;
+  // the header's keys in one order, whatever the caller's: recordings compare line by line
+  return { kind: RECORDING_KIND, version: RECORDING_VERSION, toolVersion: rest.toolVersion, startedAt: rest.startedAt, namespace: rest.namespace, podName: rest.podName, ...(trace ? { trace } : {}), options: rest.options };
 }
 
 /** The `kubeconfig-loaded` observation: where and as whom, never credentials. */

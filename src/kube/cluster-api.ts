@@ -13,6 +13,7 @@ import type {
   ClusterApi,
   NamespaceStatus,
   ObjectList,
+  RequestTracer,
   Selectors,
   SelfSubjectReviewResult,
   WatchDoneHandler,
@@ -46,6 +47,8 @@ const servicesPath = (namespace: string): string => `/api/v1/namespaces/${segmen
 const nodePath = (name: string): string => `/api/v1/nodes/${segment(name)}`;
 
 export class HttpClusterApi implements ClusterApi {
+  #tracer: RequestTracer | undefined;
+
   constructor(
     private readonly transport: Transport,
     readonly target: KubeTarget,
@@ -64,12 +67,12 @@ export class HttpClusterApi implements ClusterApi {
   }
 
   async serverVersion(): Promise<{ gitVersion: string; platform: string }> {
-    const info = ((await this.#json('GET', '/version')) ?? {}) as { gitVersion?: string; platform?: string };
+    const info = ((await this.#json('serverVersion', 'GET', '/version')) ?? {}) as { gitVersion?: string; platform?: string };
     return { gitVersion: info.gitVersion ?? '', platform: info.platform ?? '' };
   }
 
   async selfSubjectReview(): Promise<SelfSubjectReviewResult> {
-    const body = await this.#json('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+    const body = await this.#json('selfSubjectReview', 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
     });
     type UserInfo = { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
@@ -83,7 +86,7 @@ export class HttpClusterApi implements ClusterApi {
   }
 
   async accessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
-    const body = await this.#json('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    const body = await this.#json('accessReview', 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
       body: {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SelfSubjectAccessReview',
@@ -102,7 +105,7 @@ export class HttpClusterApi implements ClusterApi {
 
   async namespaceStatus(namespace: string): Promise<NamespaceStatus> {
     try {
-      await this.#json('GET', `/api/v1/namespaces/${segment(namespace)}`);
+      await this.#json('namespaceStatus', 'GET', `/api/v1/namespaces/${segment(namespace)}`);
       return 'exists';
     } catch (error) {
       if (error instanceof KubeApiError && error.kind === 'not-found') return 'not-found';
@@ -112,52 +115,53 @@ export class HttpClusterApi implements ClusterApi {
   }
 
   createPod(namespace: string, pod: unknown): Promise<WriteResult> {
-    return this.#write('POST', `/api/v1/namespaces/${segment(namespace)}/pods`, pod);
+    return this.#write('createPod', 'POST', `/api/v1/namespaces/${segment(namespace)}/pods`, pod);
   }
 
   getPod(namespace: string, name: string): Promise<unknown> {
-    return this.#json('GET', podPath(namespace, name));
+    return this.#json('getPod', 'GET', podPath(namespace, name));
   }
 
   deletePod(namespace: string, name: string): Promise<WriteResult> {
-    return this.#write('DELETE', podPath(namespace, name));
+    return this.#write('deletePod', 'DELETE', podPath(namespace, name));
   }
 
   async podLog(namespace: string, name: string, container: string, limitBytes: number): Promise<string> {
     const { status, text } = await this.transport.send('GET', `${podPath(namespace, name)}/log`, {
       query: { container, limitBytes },
       accept: 'text/plain, application/json',
+      ...this.#traced('podLog'),
     });
     if (status < 200 || status > 299) throw this.#failure(status, parseBody(text));
     return text;
   }
 
   createService(namespace: string, service: unknown): Promise<WriteResult> {
-    return this.#write('POST', servicesPath(namespace), service);
+    return this.#write('createService', 'POST', servicesPath(namespace), service);
   }
 
   getService(namespace: string, name: string): Promise<unknown> {
-    return this.#json('GET', `${servicesPath(namespace)}/${segment(name)}`);
+    return this.#json('getService', 'GET', `${servicesPath(namespace)}/${segment(name)}`);
   }
 
   deleteService(namespace: string, name: string): Promise<WriteResult> {
-    return this.#write('DELETE', `${servicesPath(namespace)}/${segment(name)}`);
+    return this.#write('deleteService', 'DELETE', `${servicesPath(namespace)}/${segment(name)}`);
   }
 
   getNode(name: string): Promise<unknown> {
-    return this.#json('GET', nodePath(name));
+    return this.#json('getNode', 'GET', nodePath(name));
   }
 
   nodeStatsSummary(node: string): Promise<unknown> {
-    return this.#json('GET', `${nodePath(node)}/proxy/stats/summary`);
+    return this.#json('nodeStatsSummary', 'GET', `${nodePath(node)}/proxy/stats/summary`);
   }
 
   podMetrics(namespace: string, name: string): Promise<unknown> {
-    return this.#json('GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${segment(namespace)}/pods/${segment(name)}`);
+    return this.#json('podMetrics', 'GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${segment(namespace)}/pods/${segment(name)}`);
   }
 
   async list(what: WatchedResource, selectors: Selectors): Promise<ObjectList> {
-    const body = await this.#json('GET', collectionPath(what), { query: { fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector } });
+    const body = await this.#json(undefined, 'GET', collectionPath(what), { query: { fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector } });
     const list = (isObject(body) ? body : {}) as { metadata?: { resourceVersion?: unknown }; items?: unknown };
     const resourceVersion = list.metadata?.resourceVersion;
     return {
@@ -176,20 +180,31 @@ export class HttpClusterApi implements ClusterApi {
     return this.transport.watch(collectionPath(what), params, onEvent, (error) => onDone(this.#translate(error)));
   }
 
+  traceRequests(tracer: RequestTracer | undefined): void {
+    this.#tracer = tracer;
+  }
+
   close(): Promise<void> {
     return this.transport.close();
   }
 
-  async #json(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown } = {}): Promise<unknown> {
-    return (await this.#request(verb, path, options)).object;
+  /** The trace context headers of one call, when requests are traced. */
+  #traced(call: string | undefined): { headers?: Record<string, string> } {
+    if (call === undefined || this.#tracer === undefined) return {};
+    const { traceparent, auditId } = this.#tracer(call);
+    return { headers: { traceparent, 'Audit-ID': auditId } };
   }
 
-  #write(verb: HttpVerb, path: string, body?: unknown): Promise<WriteResult> {
-    return this.#request(verb, path, body === undefined ? {} : { body });
+  async #json(call: string | undefined, verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown } = {}): Promise<unknown> {
+    return (await this.#request(call, verb, path, options)).object;
   }
 
-  async #request(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown }): Promise<WriteResult> {
-    const { status, text } = await this.transport.send(verb, path, { ...options, accept: 'application/json' });
+  #write(call: string, verb: HttpVerb, path: string, body?: unknown): Promise<WriteResult> {
+    return this.#request(call, verb, path, body === undefined ? {} : { body });
+  }
+
+  async #request(call: string | undefined, verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown }): Promise<WriteResult> {
+    const { status, text } = await this.transport.send(verb, path, { ...options, accept: 'application/json', ...this.#traced(call) });
     const object = parseBody(text);
     if (status < 200 || status > 299) throw this.#failure(status, object);
     return { status, object };

@@ -44,13 +44,20 @@ class SharedConnectionKubeConfig extends KubeConfig {
 export type HttpVerb = 'GET' | 'POST' | 'DELETE';
 export type QueryParams = Record<string, string | number | boolean | undefined>;
 
+export interface SendOptions {
+  query?: QueryParams;
+  body?: unknown;
+  accept: string;
+  headers?: Readonly<Record<string, string>>;
+}
+
 /** HTTP to the API server: what cluster-api.ts builds its typed calls on. */
 export interface Transport {
   readonly server: string;
   /** Applies the credentials once (runs an exec plugin, reads a token file). */
   applyCredentials(): Promise<void>;
   /** One request; connection and TLS failures throw UnreachableError (or AuthError), any status resolves. */
-  send(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown; accept: string }): Promise<{ status: number; text: string }>;
+  send(verb: HttpVerb, path: string, options: SendOptions): Promise<{ status: number; text: string }>;
   /** One watch stream; a refusal ends it through onDone with a KubeApiError. */
   watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle>;
   close(): Promise<void>;
@@ -86,7 +93,7 @@ class ClientNodeTransport implements Transport {
     await this.#kc.applySecurityAuthentication(new RequestContext(this.server, HttpMethod.GET));
   }
 
-  async send(verb: HttpVerb, path: string, options: { query?: QueryParams; body?: unknown; accept: string }): Promise<{ status: number; text: string }> {
+  async send(verb: HttpVerb, path: string, options: SendOptions): Promise<{ status: number; text: string }> {
     const url = new URL(this.server + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -94,6 +101,7 @@ class ClientNodeTransport implements Transport {
     const context = new RequestContext(url.toString(), verb as HttpMethod);
     context.setHeaderParam('Accept', options.accept);
     context.setHeaderParam('User-Agent', USER_AGENT);
+    for (const [name, value] of Object.entries(options.headers ?? {})) context.setHeaderParam(name, value);
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', 'application/json');
       context.setBody(JSON.stringify(options.body));

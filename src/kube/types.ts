@@ -73,6 +73,17 @@ export interface AccessReviewResult {
 
 export type NamespaceStatus = 'exists' | 'not-found' | 'forbidden';
 
+/** W3C trace context and the audit ID one request carries, so the API server's spans of it can be found. */
+export interface RequestTrace {
+  /** `00-<trace id>-<span id>-01`. */
+  traceparent: string;
+  /** Sent as `Audit-ID`: the API server uses it as the request's audit ID and its spans' `audit-id` attribute. */
+  auditId: string;
+}
+
+/** Called for every request but lists and watches, with the call's name ('createPod', 'accessReview' ...). */
+export type RequestTracer = (call: string) => RequestTrace;
+
 export interface ClusterApi {
   readonly target: KubeTarget;
   /** Runs whatever produces credentials (exec plugins, token files) once and times it. */
@@ -101,6 +112,8 @@ export interface ClusterApi {
   list(what: WatchedResource, selectors: Selectors): Promise<ObjectList>;
   /** Opens one watch stream; resolves once the server answered (or onDone already ran). */
   watch(what: WatchedResource, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle>;
+  /** From now on every request but lists and watches carries the tracer's trace context (undefined: none). */
+  traceRequests(tracer: RequestTracer | undefined): void;
   /** Closes the shared connection pool. */
   close(): Promise<void>;
 }

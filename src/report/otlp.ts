@@ -21,8 +21,9 @@ export interface KeyValue {
   value: AnyValue;
 }
 
-/** SPAN_KIND_INTERNAL */
+/** SPAN_KIND_INTERNAL, SPAN_KIND_CLIENT */
 const SPAN_KIND_INTERNAL = 1;
+const SPAN_KIND_CLIENT = 3;
 /** STATUS_CODE_OK / STATUS_CODE_ERROR */
 const STATUS_OK = 1;
 const STATUS_ERROR = 2;
@@ -60,8 +61,13 @@ function hex(text: string, length: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, length);
 }
 
-/** The pod's trace id: 32 hex digits, the same every time this pod is exported. */
+/**
+ * The pod's trace id: the run's own (its requests carried it, so the API
+ * server's spans of them share or link to it), else 32 hex digits derived
+ * from the pod, the same every time this pod is exported.
+ */
 export function traceIdOf(trace: Trace): string {
+  if (trace.run.otel) return trace.run.otel.traceId;
   const who = trace.pod.uid ?? `${trace.pod.namespace}/${trace.pod.name}@${trace.run.t0}`;
   return hex(`podtrace trace ${who}`, 32);
 }
@@ -130,7 +136,7 @@ function podSpans(trace: Trace): OtlpSpan[] {
   const span = runSpan(trace);
   const rootStart = Math.min(trace.run.t0, ...runSteps.map((s) => milestones.get(s.from)!.at));
   const rootEnd = Math.max(span.end, trace.run.lastObservedAt);
-  const rootId = hex(`${traceId} root`, 16);
+  const rootId = trace.run.otel?.rootSpanId ?? hex(`${traceId} root`, 16);
   const o = trace.outcome;
   const isFailed = failed(trace);
 
@@ -182,7 +188,31 @@ function podSpans(trace: Trace): OtlpSpan[] {
       ...(failing?.id === step.id ? { status: { code: STATUS_ERROR, message: [o.class, o.reason, o.message].filter(Boolean).join(': ') } } : {}),
     };
   });
-  return [root, ...children];
+  return [root, ...children, ...requestSpans(trace, traceId, rootId)];
+}
+
+/**
+ * podtrace's requests as client spans, with the span ids their traceparent
+ * carried: the API server's spans of them (callers in system:masters) hang
+ * from these; their audit-id attribute finds them for everyone else.
+ */
+function requestSpans(trace: Trace, traceId: string, rootId: string): OtlpSpan[] {
+  return (trace.run.otel?.requests ?? []).flatMap((request) => {
+    if (request.durationMs === undefined) return [];
+    const start = trace.run.t0 + request.offsetMs;
+    return [
+      {
+        traceId,
+        spanId: request.spanId,
+        parentSpanId: rootId,
+        name: `request ${request.call}`,
+        kind: SPAN_KIND_CLIENT,
+        startTimeUnixNano: unixNanos(start),
+        endTimeUnixNano: unixNanos(start + request.durationMs),
+        attributes: [...attr('podtrace.call', request.call), ...attr('audit-id', request.auditId)],
+      },
+    ];
+  });
 }
 
 export function otlpTraces(sets: readonly RunSet[], toolVersion: string): OtlpTraces {

@@ -42,6 +42,7 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  *   (recordings before raw readings: { source, containers: [{ name, cpuMillicores?, memoryBytes? }] })
  * - logs: { container, lines: string[], truncated } | { container, error }   (--logs N: the first N lines)
  * - timeout: { afterMs } / interrupted: { signal }
+ * - request-traced: { call, spanId, auditId }  (a request went out with traceparent 00-<header.trace.traceId>-<spanId>-01 and this Audit-ID)
  * - done: { reason }
  */
 export type ClientObservationType =
@@ -72,6 +73,7 @@ export type ClientObservationType =
   | 'observe-ended'
   | 'usage-sample'
   | 'logs'
+  | 'request-traced'
   | 'timeout'
   | 'interrupted'
   | 'done';
@@ -101,6 +103,8 @@ export interface RecordingHeader {
   startedAt: number;
   namespace: string;
   podName: string;
+  /** The run's W3C trace id and root span id: its requests carried them (request-traced observations). */
+  trace?: { traceId: string; rootSpanId: string };
   /**
    * argv-level intent that shapes the trace (e.g. whether teardown was requested).
    * inspect: `podtrace inspect` read an existing pod once, long after the facts:

@@ -14,7 +14,7 @@ import type { Observation, RecordingHeader } from './observation.js';
 import { measureDelivery } from './delivery.js';
 import { classifyOutcome } from './outcome.js';
 import type { Observed } from './section-types.js';
-import { TOOL_NAME, TRACE_SCHEMA_VERSION, type Anomaly, type ClockOffset, type ContainerInfo, type Gap, type Milestone, type Trace } from './types.js';
+import { TOOL_NAME, TRACE_SCHEMA_VERSION, type Anomaly, type ClockOffset, type ContainerInfo, type Gap, type Milestone, type RunTraceContext, type Trace } from './types.js';
 import { buildMilestones, buildPhases, reportedPhases } from './place-milestones.js';
 import { clusterInfo, identity, accessReviews, admission, podInfo, schedulingAttempts, containersInfo, serviceSection } from './sections.js';
 import { nodeInfo, withNodeEvents } from './node-section.js';
@@ -153,6 +153,7 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
       final: ctx.final,
       complete: incomplete.length === 0,
       ...(incomplete.length > 0 ? { incomplete } : {}),
+      ...traceContext(ctx, t0),
       options: {
         keep: header.options.keep,
         timeoutMs: header.options.timeoutMs,
@@ -184,4 +185,41 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
 function observedIfAny(ctx: Context, offsetMs: number, t0: number, containers: ContainerInfo[]): { observed?: Observed } {
   const observed = observedSection(ctx, offsetMs, t0, containers);
   return observed ? { observed } : {};
+}
+
+/** The observations that say a call was answered, in the order the calls went out. */
+const ANSWERED_BY: Readonly<Record<string, readonly string[]>> = {
+  serverVersion: ['server-version'],
+  selfSubjectReview: ['self-subject-review'],
+  accessReview: ['access-review'],
+  createPod: ['post-response', 'post-error'],
+  deletePod: ['delete-response', 'delete-error'],
+  getService: ['cluster-dns'],
+  createService: ['service-created', 'service-error'],
+  deleteService: ['service-deleted'],
+  getNode: ['node-info'],
+  nodeStatsSummary: ['usage-sample'],
+  podMetrics: ['usage-sample'],
+  podLog: ['logs'],
+};
+
+/** The run's trace id and its traced requests, each with its duration when its answer was recorded. */
+function traceContext(ctx: Context, t0: number): { otel?: RunTraceContext } {
+  const ids = ctx.header.trace;
+  if (!ids) return {};
+  const used = new Set<Observation>();
+  const requests = (ctx.client.get('request-traced') ?? []).map((o) => {
+    const call = str(o.data?.['call']) ?? '';
+    const types = ANSWERED_BY[call] ?? [];
+    const answer = ctx.observations.find((a) => a.seq > o.seq && a.source === 'client' && types.includes(a.type) && !used.has(a));
+    if (answer) used.add(answer);
+    return {
+      call,
+      spanId: str(o.data?.['spanId']) ?? '',
+      auditId: str(o.data?.['auditId']) ?? '',
+      offsetMs: roundMs(o.observedAt - t0),
+      ...(answer ? { durationMs: roundMs(answer.observedAt - o.observedAt) } : {}),
+    };
+  });
+  return { otel: { traceId: ids.traceId, rootSpanId: ids.rootSpanId, requests } };
 }

@@ -305,7 +305,18 @@ export interface RunInfo {
   complete: boolean;
   /** Why the trace is incomplete, one line each (absent when complete). */
   incomplete?: string[];
+  /** The run's W3C trace context: what its requests carried, to find the components' spans of them. */
+  otel?: RunTraceContext;
   options: { keep: boolean; timeoutMs: number; image?: string; expose?: number; observeMs?: number; logLines?: number };
+}
+
+export interface RunTraceContext {
+  /** 32 hex digits: every request of the run carried it, and the OTLP export uses it. */
+  traceId: string;
+  /** The span podtrace's own steps hang from. */
+  rootSpanId: string;
+  /** Each traced request: the call, its span id (its traceparent's), the Audit-ID it carried, when it went out and, answered, how long it took. */
+  requests: Array<{ call: string; spanId: string; auditId: string; offsetMs: number; durationMs?: number }>;
 }
 
 export interface Trace {

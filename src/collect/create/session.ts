@@ -12,6 +12,7 @@ import { PodWatchSet } from '../pod-watch-set.js';
 import type { Progress, TextSink } from '../progress-sink.js';
 import { recordingHeader, recordTarget } from '../run-header.js';
 import type { StopController, StopSignal } from '../stop.js';
+import { newTraceIds, runTracer, type RandomHex } from '../trace-context.js';
 import { openRequiredWatches } from '../watch-access.js';
 import { observe, readLogs } from './after-ready.js';
 import { postPod, preflight } from './preflight.js';
@@ -27,6 +28,8 @@ export interface SessionIO {
   stop: StopController;
   toolVersion: string;
   startedAt: number;
+  /** Trace and span ids (tests fix them). */
+  randomHex?: RandomHex;
 }
 
 /** What one run leaves: what its trace is built from, and whether a signal ended it. */
@@ -41,11 +44,13 @@ export interface CollectedRun {
 export async function collectCreate(api: ClusterApi, request: CreateRequest, io: SessionIO): Promise<CollectedRun> {
   const namespace = api.target.namespace;
   const log = new ObservationLog(io.clock);
+  const traceIds = newTraceIds(io.randomHex);
   const header = recordingHeader({
     toolVersion: io.toolVersion,
     startedAt: io.startedAt,
     namespace,
     podName: request.podName,
+    trace: traceIds,
     options: {
       keep: request.keep,
       timeoutMs: request.timeoutMs,
@@ -70,7 +75,13 @@ export async function collectCreate(api: ClusterApi, request: CreateRequest, io:
     deleteAllowed: true,
     serviceMayExist: false,
   };
-  const forbidden = await run(state);
+  api.traceRequests(runTracer(traceIds, log, io.randomHex));
+  let forbidden: boolean;
+  try {
+    forbidden = await run(state);
+  } finally {
+    api.traceRequests(undefined);
+  }
   const signal = io.stop.stoppedBy;
   return { header, observations: log.observations, forbidden, ...(signal !== undefined ? { signal } : {}) };
 }

@@ -105,6 +105,34 @@ describe('create, against an in-memory cluster', () => {
     expect((JSON.parse(stdout) as Trace).outcome.class).toBe('timeout');
   });
 
+  it('every request of the run carries the run\'s trace context and an Audit-ID naming its span; the trace and the OTLP export use them', async () => {
+    const { code, stdout, cluster, cwd } = await create(['nginx', '--name', 'web', '-o', 'json', '--out', 'trace.json']);
+    expect(code).toBe(EXIT.ok);
+    const trace = JSON.parse(stdout) as Trace;
+    const otel = trace.run.otel!;
+    expect(otel.traceId).toMatch(/^[0-9a-f]{32}$/);
+    // no list or watch is traced: each would be a span as long as the run
+    expect(cluster.traced.map((t) => t.call)).toEqual(expect.arrayContaining(['serverVersion', 'selfSubjectReview', 'accessReview', 'namespaceStatus', 'createPod', 'getNode', 'deletePod']));
+    expect(cluster.traced.some((t) => t.call === 'list' || t.call === 'watch')).toBe(false);
+    for (const t of cluster.traced) {
+      const [, traceId, spanId] = t.traceparent.split('-');
+      expect(t.traceparent).toBe(`00-${otel.traceId}-${spanId}-01`);
+      expect(t.auditId).toBe(`podtrace-${traceId}-${spanId}`);
+      expect(t.auditId.length).toBeLessThanOrEqual(64);
+    }
+    const post = otel.requests.find((r) => r.call === 'createPod')!;
+    expect(cluster.traced.find((t) => t.call === 'createPod')!.traceparent).toBe(`00-${otel.traceId}-${post.spanId}-01`);
+    expect(post.durationMs).toBeGreaterThanOrEqual(0);
+    expect(new Set(otel.requests.map((r) => r.spanId)).size).toBe(otel.requests.length);
+
+    const otlp = memoryStream();
+    expect(await main(['report', path.join(cwd, 'trace.json'), '-o', 'otlp'], { stdout: otlp, stderr: memoryStream(), env: {} })).toBe(EXIT.ok);
+    const spans = (JSON.parse(otlp.text()) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string }> }> }> }).resourceSpans[0]!.scopeSpans[0]!.spans;
+    expect(new Set(spans.map((x) => x.traceId))).toEqual(new Set([otel.traceId]));
+    expect(spans.find((x) => x.spanId === otel.rootSpanId)?.name).toBe('pod start');
+    expect(spans.find((x) => x.spanId === post.spanId)).toMatchObject({ name: 'request createPod', parentSpanId: otel.rootSpanId });
+  });
+
   it('a namespace that does not exist is exit 5, before any watch or POST', async () => {
     const { code, stderr, cluster } = await create(['nginx', '-n', 'nope'], { namespaceStatus: 'not-found' });
     expect(code).toBe(EXIT.namespaceNotFound);

@@ -6,6 +6,7 @@ import type {
   KubeFactory,
   NamespaceStatus,
   ObjectList,
+  RequestTracer,
   Selectors,
   WatchDoneHandler,
   WatchedResource,
@@ -61,6 +62,8 @@ export interface FakeClusterOptions {
  */
 export class FakeCluster {
   readonly calls: string[] = [];
+  /** Every traced request: the call and the trace context it carried. */
+  readonly traced: Array<{ call: string; traceparent: string; auditId: string }> = [];
   readonly factoryRequests: KubeClientRequest[] = [];
   readonly streams: Stream[] = [];
   #rv = 100;
@@ -86,8 +89,11 @@ export class FakeCluster {
       loadMs: 0.5,
     };
     const cluster = this;
+    let tracer: RequestTracer | undefined;
     const guard = (name: string): void => {
       cluster.calls.push(name);
+      const call = name.split(' ')[0]!;
+      if (tracer && call !== 'list' && call !== 'watch' && call !== 'resolveCredentials') cluster.traced.push({ call, ...tracer(call) });
       if (cluster.options.unreachable) throw cluster.options.unreachable;
     };
     const notFound = (what: string): KubeApiError => KubeApiError.fromResponse(404, { kind: 'Status', reason: 'NotFound', message: `${what} not found` });
@@ -170,6 +176,9 @@ export class FakeCluster {
             setImmediate(() => onDone(null));
           },
         };
+      },
+      traceRequests(next: RequestTracer | undefined) {
+        tracer = next;
       },
       async close() {
         cluster.calls.push('close');
