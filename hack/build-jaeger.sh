@@ -6,9 +6,6 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-JAEGER_VERSION=v1.75.0
-JAEGER_BIN_DIR="$PODTRACE_CACHE/bin/jaeger-$JAEGER_VERSION"
-
 if [ -x "$JAEGER_BIN_DIR/jaeger" ]; then log "jaeger $JAEGER_VERSION: already built in $JAEGER_BIN_DIR"; exit 0; fi
 command -v go >/dev/null || die "go is not installed: it comes with the machine image"
 mkdir -p "$JAEGER_BIN_DIR"

@@ -7,12 +7,15 @@
 # default route (only the pod subnet and the node address are routed), so
 # nothing the cluster runs can send traffic off the machine.
 #
-#   cluster.sh up [--otlp-endpoint HOST:PORT|none]  start (idempotent); prints the kubeconfig path;
+#   cluster.sh up [--otlp-endpoint HOST:PORT|local|none]  start (idempotent); prints the kubeconfig path.
+#                                               The API server and the kubelet export every span to
+#                                               the local Jaeger (query API http://127.0.0.1:16686)
+#                                               unless told another OTLP/gRPC endpoint, or none;
 #                                               a changed endpoint restarts the API server and kubelet,
 #                                               a changed kubelet configuration the kubelet
 #   cluster.sh down                             stop what up started, unmount, remove state
 #   cluster.sh status                           one line per component
-#   cluster.sh restart COMPONENT                registry|private-registry|etcd|containerd|apiserver|controller-manager|scheduler|kubelet
+#   cluster.sh restart COMPONENT                registry|private-registry|jaeger|etcd|containerd|apiserver|controller-manager|scheduler|kubelet
 #   cluster.sh rmi IMAGE                        remove an image from the node's runtime (cold pulls in tests)
 #   cluster.sh kubeconfig                       print the kubeconfig path
 #
@@ -52,7 +55,15 @@ APISERVER_GRACE=3
 # (bench/peer.mjs). Far above what one node emits: in effect, never rate-limited.
 KUBELET_EVENT_QPS=1000
 
-COMPONENTS=(registry private-registry etcd containerd apiserver controller-manager scheduler kubelet)
+# The local trace backend: Jaeger v2 with in-memory storage, everything on loopback.
+JAEGER_BIN=$JAEGER_BIN_DIR/jaeger
+JAEGER_OTLP=127.0.0.1:4317
+JAEGER_QUERY=http://127.0.0.1:16686
+# The API server and the kubelet batch their spans: export every 0.5 s rather than the SDK's
+# 5 s, so that a trace is complete in Jaeger soon after the pod's start (kind keeps 5 s).
+export OTEL_BSP_SCHEDULE_DELAY=500
+
+COMPONENTS=(registry private-registry jaeger etcd containerd apiserver controller-manager scheduler kubelet)
 
 # ---------------------------------------------------------------- processes
 
@@ -111,6 +122,9 @@ wait_component() { # name description seconds command...
     sleep 0.2
   done
 }
+
+# A file's checksum, empty when it does not exist.
+file_sum() { if [ -f "$1" ]; then sha256sum <"$1"; fi; }
 
 http_ok() { curl -fsS --max-time 2 "$@" >/dev/null; }
 kubectl_() { "$K8S_BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
@@ -241,7 +255,16 @@ EOF
 
 # ---------------------------------------------------------------- configs
 
-otlp_endpoint() { cat "$ETC/otlp-endpoint" 2>/dev/null || true; }
+# Where the components send their spans: the local Jaeger unless `up --otlp-endpoint` said
+# another endpoint, or none (remembered in $ETC/otlp-endpoint).
+otlp_endpoint() {
+  local set; set=$(cat "$ETC/otlp-endpoint" 2>/dev/null || true)
+  case "$set" in
+    '') echo "$JAEGER_OTLP" ;;
+    none) ;;
+    *) echo "$set" ;;
+  esac
+}
 
 write_configs() {
   mkdir -p "$ETC" "$STATE/cni/net.d" "$STATE/containerd/certs.d/docker.io" "$STATE/kubelet" "$STATE/pod-logs"
@@ -417,6 +440,47 @@ start_private_registry() {
   wait_component private-registry "the private registry on $PRIVATE_REGISTRY_ADDR" 30 private_registry_up
 }
 
+jaeger_healthy() { http_ok http://127.0.0.1:13133/status; }
+
+start_jaeger() {
+  cat >"$ETC/jaeger.yaml" <<EOF
+# Jaeger v2 for the local cluster: OTLP in, query APIs out, in memory, loopback only.
+# No metrics listener and no jaeger/zipkin receivers, remote sampling, pprof or zpages:
+# each would open a port, several on all interfaces.
+service:
+  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
+  pipelines:
+    traces: { receivers: [otlp], processors: [batch], exporters: [jaeger_storage_exporter] }
+  telemetry:
+    resource: { service.name: jaeger }
+    metrics: { level: none }
+    logs: { level: warn }
+extensions:
+  jaeger_storage:
+    backends:
+      memstore: { memory: { max_traces: 100000 } }
+  jaeger_query:
+    storage: { traces: memstore }
+    enable_tracing: false
+    http: { endpoint: ${JAEGER_QUERY#http://} }
+    grpc: { endpoint: 127.0.0.1:16685 }
+  healthcheckv2:
+    use_v2: true
+    http: { endpoint: 127.0.0.1:13133 }
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: $JAEGER_OTLP }
+      http: { endpoint: 127.0.0.1:4318 }
+processors:
+  batch: {}
+exporters:
+  jaeger_storage_exporter: { trace_storage: memstore }
+EOF
+  start_process jaeger "$JAEGER_BIN" --config "file:$ETC/jaeger.yaml"
+  wait_component jaeger "Jaeger on $JAEGER_QUERY" 60 jaeger_healthy
+}
+
 start_etcd() {
   start_process etcd "$ETCD_BIN" --name "$NODE_NAME" --data-dir "$STATE/etcd" \
     --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
@@ -557,6 +621,7 @@ clear_runtime_leftovers() {
 ensure_built() {
   "$HACK_DIR/build-kubernetes.sh"
   "$HACK_DIR/build-etcd.sh"
+  "$HACK_DIR/build-jaeger.sh"
   "$HACK_DIR/build-images.sh" build
 }
 
@@ -575,7 +640,7 @@ cmd_up() {
   local otlp=${PODTRACE_OTLP_ENDPOINT:-}
   while [ $# -gt 0 ]; do
     case "$1" in
-      --otlp-endpoint) otlp=${2:?--otlp-endpoint needs HOST:PORT}; shift 2 ;;
+      --otlp-endpoint) otlp=${2:?--otlp-endpoint needs HOST:PORT, local or none}; shift 2 ;;
       --otlp-endpoint=*) otlp=${1#*=}; shift ;;
       *) die "up: unknown option $1 (see hack/cluster.sh --help)" ;;
     esac
@@ -587,26 +652,31 @@ cmd_up() {
   local c; for c in "${COMPONENTS[@]}"; do running_pid "$c" >/dev/null || rm -f "$(pidfile "$c")"; done
   # a killed runtime leaves pods, shims, mounts and sockets behind
   running_pid containerd >/dev/null || clear_runtime_leftovers
-  # remembered for restarts; 'none' switches tracing off again
-  local traced_before; traced_before=$(otlp_endpoint)
-  if [ "$otlp" = none ]; then rm -f "$ETC/otlp-endpoint"; elif [ -n "$otlp" ]; then echo "$otlp" >"$ETC/otlp-endpoint"; fi
+  # remembered for restarts and later ups: 'none' switches tracing off, 'local' back to the local Jaeger
+  case "$otlp" in
+    '') ;;
+    local) rm -f "$ETC/otlp-endpoint" ;;
+    *) echo "$otlp" >"$ETC/otlp-endpoint" ;;
+  esac
   ensure_node_interface
   ensure_pki
-  local kubelet_config_before=""
-  [ -f "$ETC/kubelet.yaml" ] && kubelet_config_before=$(sha256sum <"$ETC/kubelet.yaml")
+  # A running API server and kubelet read their configuration (tracing included) at start only:
+  # restart them when a changed endpoint, or a newer checkout, changed what they would read.
+  local kubelet_before apiserver_before
+  kubelet_before=$(file_sum "$ETC/kubelet.yaml")
+  apiserver_before=$(file_sum "$ETC/apiserver-tracing.yaml")
   write_configs
-  # a running API server and kubelet read their tracing settings at start only
-  if [ "$(otlp_endpoint)" != "$traced_before" ]; then
-    log "tracing endpoint changed to '$(otlp_endpoint)': restarting the API server and the kubelet"
-    stop_process kubelet
+  if [ "$(file_sum "$ETC/apiserver-tracing.yaml")" != "$apiserver_before" ] && running_pid apiserver >/dev/null; then
+    log "the API server's tracing changed (endpoint: '$(otlp_endpoint)'): restarting it"
     stop_process apiserver "$APISERVER_GRACE"
-  elif [ "$(sha256sum <"$ETC/kubelet.yaml")" != "$kubelet_config_before" ] && running_pid kubelet >/dev/null; then
-    # a newer checkout changed the kubelet's configuration: it reads it at start only
-    log "kubelet configuration changed: restarting the kubelet"
+  fi
+  if [ "$(file_sum "$ETC/kubelet.yaml")" != "$kubelet_before" ] && running_pid kubelet >/dev/null; then
+    log "the kubelet's configuration changed: restarting it"
     stop_process kubelet
   fi
   start_registry
   start_private_registry
+  start_jaeger
   start_etcd
   start_containerd
   start_apiserver
@@ -628,7 +698,7 @@ cmd_down() {
   local c
   for c in scheduler controller-manager; do stop_process "$c"; done
   stop_process apiserver "$APISERVER_GRACE"
-  for c in etcd private-registry registry; do stop_process "$c"; done
+  for c in etcd jaeger private-registry registry; do stop_process "$c"; done
   remove_network_devices
   # keep the logs of the last run for post-mortems; all else goes
   if [ -d "$STATE" ]; then
@@ -653,6 +723,7 @@ cmd_restart() {
   case "$c" in
     registry) stop_process registry; start_registry ;;
     private-registry) stop_process private-registry; start_private_registry ;;
+    jaeger) stop_process jaeger; start_jaeger ;;
     etcd) stop_process etcd; start_etcd ;;
     containerd) stop_process containerd; start_containerd ;;
     apiserver) stop_process apiserver "$APISERVER_GRACE"; start_apiserver ;;

@@ -11,10 +11,12 @@ REPO_DIR=$(cd "$HACK_DIR/.." && pwd)
 
 K8S_VERSION=v1.34.12
 ETCD_VERSION=v3.6.16
+JAEGER_VERSION=v1.75.0
 NODE_MAJOR=24
 
 K8S_BIN_DIR="$PODTRACE_CACHE/bin/kubernetes-$K8S_VERSION"
 ETCD_BIN_DIR="$PODTRACE_CACHE/bin/etcd-$ETCD_VERSION"
+JAEGER_BIN_DIR="$PODTRACE_CACHE/bin/jaeger-$JAEGER_VERSION"
 # The fallback when etcd cannot be built here: Debian's etcd-server 3.4
 # (apt-get install etcd-server; PODTRACE_ETCD_BIN=/usr/bin/etcd).
 ETCD_BIN=${PODTRACE_ETCD_BIN:-$ETCD_BIN_DIR/etcd}

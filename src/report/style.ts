@@ -46,6 +46,7 @@ export const SOURCE_LABEL: Readonly<Record<TimeSource, string>> = {
   'condition-s': 'condition 1 s',
   'watch-observed': 'watch ms',
   'client-clock': 'client clock',
+  span: 'component span',
   'bounded-by': 'bounded',
 };
 
@@ -58,6 +59,7 @@ export const SOURCE_KIND: Readonly<Record<TimeSource, string>> = {
   'condition-s': 'condition',
   'watch-observed': 'watch',
   'client-clock': 'client',
+  span: 'span',
   'bounded-by': 'bounded',
 };
 

@@ -3,10 +3,11 @@
  * running, ready, and its failures; init containers gate the next one. Pure.
  */
 import { backOffEvents, containerStatus, kubeletEvents, pullFailedEvents, type Context, type ContainerRef } from './context.js';
-import type { Pod } from './kube-objects.js';
+import { describeHandler, type Pod } from './kube-objects.js';
 import { classifyPullFailure, parsePulledMessage, probeKind, pullFailureCause } from './messages.js';
 import { formatMs } from './format-ms.js';
-import { fromEvent, firstEvent, firstSnapshot, watched, field, type MilestoneSpec } from './milestone-spec.js';
+import { fromEvent, fromSpan, firstEvent, firstSnapshot, watched, field, type MilestoneSpec } from './milestone-spec.js';
+import { criCall } from './component-spans.js';
 
 export function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] {
   const name = ref.name;
@@ -26,7 +27,10 @@ export function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] 
     component: 'kubelet',
     container: name,
     after: [gate],
-    candidates: (ctx) => fromEvent(firstEvent(kubeletEvents(ctx, 'Pulling', ref.fieldPath)), ref.spec.image),
+    candidates: (ctx) => [
+      ...fromEvent(firstEvent(kubeletEvents(ctx, 'Pulling', ref.fieldPath)), ref.spec.image),
+      ...fromSpan(ctx, criCall(ctx.spans, 'PullImage', name), 'start', ref.spec.image),
+    ],
   });
   rows.push({
     id: `${base}.pull-failed`,
@@ -82,7 +86,7 @@ export function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] 
               .filter(Boolean)
               .join(', ')
           : undefined;
-      return fromEvent(pulledEvent(ctx), detail);
+      return [...fromEvent(pulledEvent(ctx), detail), ...fromSpan(ctx, criCall(ctx.spans, 'PullImage', name), 'end', detail)];
     },
   });
   rows.push({
@@ -102,7 +106,7 @@ export function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] 
     component: 'runtime',
     container: name,
     after: [`${base}.pulled`, `${base}.image-present`],
-    candidates: (ctx) => fromEvent(firstEvent(kubeletEvents(ctx, 'Created', ref.fieldPath))),
+    candidates: (ctx) => [...fromEvent(firstEvent(kubeletEvents(ctx, 'Created', ref.fieldPath))), ...fromSpan(ctx, criCall(ctx.spans, 'CreateContainer', name), 'end')],
   });
   rows.push({
     id: `${base}.started`,
@@ -121,11 +125,41 @@ export function containerRows(ref: ContainerRef, gate: string): MilestoneSpec[] 
       const st = s ? containerStatus(s.pod, ref)?.state : undefined;
       return [
         ...fromEvent(firstEvent(kubeletEvents(ctx, 'Started', ref.fieldPath))),
-        ...watched(s, `${name} running`),
+        ...fromSpan(ctx, criCall(ctx.spans, 'StartContainer', name), 'end'),
+        // with a postStart hook the status says running only once the hook returned: no time for the start itself
+        ...(ref.spec.lifecycle?.postStart ? [] : watched(s, `${name} running`)),
         ...field(s, st?.running?.startedAt ?? st?.terminated?.startedAt, 'status-field-s', `${name} state startedAt`),
       ];
     },
   });
+  const postStart = ref.spec.lifecycle?.postStart;
+  if (postStart) {
+    const what = describeHandler(postStart);
+    rows.push({
+      id: `${base}.post-start-done`,
+      label: `${kindLabel} ${name}: postStart hook done`,
+      stepLabel: `postStart hook (${what}); the container is not running until it returns`,
+      component: 'kubelet',
+      container: name,
+      after: [`${base}.started`],
+      candidates: (ctx) => {
+        // an exec hook runs as the ExecSync right after the container's StartContainer; other hooks have no span
+        const exec = postStart.exec ? criCall(ctx.spans, 'ExecSync', name) : undefined;
+        const running = firstSnapshot(ctx, (p) => Boolean(containerStatus(p, ref)?.state?.running));
+        return [...fromSpan(ctx, exec, 'end', what), ...watched(running, `${name} reported running`, what)];
+      },
+    });
+    rows.push({
+      id: `${base}.post-start-failed`,
+      failure: true,
+      label: `${kindLabel} ${name}: postStart hook failed`,
+      stepLabel: `postStart hook (${what}) fails; the kubelet kills the container`,
+      component: 'kubelet',
+      container: name,
+      after: [`${base}.started`],
+      candidates: (ctx) => fromEvent(firstEvent(kubeletEvents(ctx, 'FailedPostStartHook', ref.fieldPath)), what),
+    });
+  }
   rows.push({
     id: `${base}.exited`,
     failure: true,
@@ -216,7 +250,7 @@ function containerReadyRow(ref: ContainerRef): MilestoneSpec {
     stepLabel: ref.spec.readinessProbe ? 'readiness probe passes' : 'kubelet reports the container ready',
     component: 'kubelet',
     container: ref.name,
-    after: [`container.${ref.name}.started`, `container.${ref.name}.readiness-failed`],
+    after: [`container.${ref.name}.started`, ...(ref.spec.lifecycle?.postStart ? [`container.${ref.name}.post-start-done`] : []), `container.${ref.name}.readiness-failed`],
     candidates: (ctx) => watched(firstSnapshot(ctx, (p) => containerStatus(p, ref)?.ready === true), `${ref.name} ready`),
   };
 }

@@ -4,6 +4,7 @@
  * APIs, node objects, and the client's own steps.
  */
 import type { Observation, RecordingHeader } from './observation.js';
+import { findSpans, type SpanFindings } from './component-spans.js';
 import { PRECISION_MS, SOURCE_RANK } from './event-time.js';
 import {
   asPod,
@@ -80,6 +81,8 @@ export interface Context {
    * (delivery.ts), set by reconstruct() once the clock offset is known.
    */
   watchPrecisionMs?: number;
+  /** The components' own spans of the run, when `--spans` read them (component-spans.ts). */
+  spans?: SpanFindings;
 }
 
 function rank(e: NormalizedEvent): number {
@@ -182,7 +185,7 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
   nodeEvents.sort((a, b) => (a.first?.ms ?? a.firstObservedAt) - (b.first?.ms ?? b.firstObservedAt));
 
   const latestLive = [...ours].reverse().find((s) => s.type !== 'DELETED') ?? ours.at(-1);
-  return {
+  const ctx: Context = {
     header,
     observations,
     client,
@@ -201,6 +204,19 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
     final,
     deleteSentAt: client.get('delete-sent')?.[0]?.observedAt,
   };
+  const spans = findSpans(observations, header.trace?.traceId, podUid, startOrder(ctx));
+  if (spans) ctx.spans = spans;
+  return ctx;
+}
+
+/** The containers in the order the kubelet created them (their Created events), else the spec's. */
+function startOrder(ctx: Context): string[] {
+  const refs = containerRefs(ctx);
+  const createdAt = (ref: ContainerRef) => kubeletEvents(ctx, 'Created', ref.fieldPath)[0]?.first?.ms ?? Infinity;
+  return refs
+    .map((ref, index) => ({ ref, index, at: createdAt(ref) }))
+    .sort((a, b) => a.at - b.at || a.index - b.index)
+    .map((x) => x.ref.name);
 }
 
 /**

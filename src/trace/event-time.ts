@@ -13,6 +13,7 @@ export type TimeSource =
   | 'condition-s' // status.conditions[].lastTransitionTime
   | 'watch-observed' // the client saw the change on its watch (an upper bound, ms)
   | 'client-clock' // podtrace measured it itself
+  | 'span' // a component's own span (OpenTelemetry), on its clock, ns or µs as the trace backend kept it
   | 'bounded-by'; // a coarse time capped by a precise milestone that must come after it (see Milestone.boundedBy)
 
 /** Resolution of each source; watch-observed is also an upper bound (delivery latency). */
@@ -24,6 +25,8 @@ export const PRECISION_MS: Readonly<Record<TimeSource, number>> = {
   'condition-s': 1000,
   'watch-observed': 1,
   'client-clock': 0.001,
+  // Nominal: a span's precision is the resolution its backend kept, read from the data (otlp-spans.ts).
+  span: 0.001,
   // Nominal only: a bounded milestone carries its own precision (the width of its remaining interval).
   'bounded-by': 1000,
 };
@@ -31,6 +34,7 @@ export const PRECISION_MS: Readonly<Record<TimeSource, number>> = {
 /** Best first: used to choose among candidates for one milestone. */
 export const SOURCE_RANK: readonly TimeSource[] = [
   'event-name-ns',
+  'span',
   'event-time-us',
   'client-clock',
   'watch-observed',

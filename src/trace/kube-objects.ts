@@ -19,6 +19,14 @@ export interface ResourceRequirements {
   limits?: Record<string, string | number>;
 }
 
+/** A lifecycle hook: exactly one of its actions is set. */
+export interface LifecycleHandler {
+  exec?: { command?: string[] };
+  httpGet?: { path?: string; port?: number | string };
+  tcpSocket?: unknown;
+  sleep?: { seconds?: number };
+}
+
 export interface ContainerSpec {
   name: string;
   image?: string;
@@ -26,6 +34,17 @@ export interface ContainerSpec {
   restartPolicy?: string;
   resources?: ResourceRequirements;
   readinessProbe?: unknown;
+  livenessProbe?: unknown;
+  startupProbe?: unknown;
+  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
+}
+
+/** "exec sh -c sleep 2", "httpGet /hook", "sleep 2s": what a hook does, in a few words. */
+export function describeHandler(h: LifecycleHandler): string {
+  if (h.exec) return `exec ${(h.exec.command ?? []).join(' ')}`.trim();
+  if (h.httpGet) return `httpGet ${h.httpGet.path ?? '/'}${h.httpGet.port !== undefined ? ` on ${h.httpGet.port}` : ''}`;
+  if (h.sleep) return `sleep ${h.sleep.seconds ?? 0}s`;
+  return h.tcpSocket ? 'tcpSocket' : 'unknown action';
 }
 
 export interface PodSpec {

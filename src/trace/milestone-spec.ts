@@ -7,9 +7,10 @@ import { PRECISION_MS, parseSecondsTime, type TimeSource } from './event-time.js
 import { podEndpoint, type Context, type PodSnapshot } from './context.js';
 import type { NormalizedEvent, Pod, PodCondition } from './kube-objects.js';
 import type { Component } from './types.js';
+import { nsToMs, type ComponentSpan } from './otlp-spans.js';
 
 export interface Candidate {
-  kind: 'event' | 'status' | 'client';
+  kind: 'event' | 'status' | 'client' | 'span';
   source: TimeSource;
   precisionMs: number;
   /** A server-clock time, moved onto the client timeline with the clock offset. */
@@ -50,6 +51,21 @@ export interface MilestoneSpec {
   candidates(ctx: Context): Candidate[];
 }
 
+
+/** A component's span: its start or its end, on the component's clock, as precise as the backend kept it. */
+export function fromSpan(ctx: Context, span: ComponentSpan | undefined, edge: 'start' | 'end', detail?: string): Candidate[] {
+  if (!span || !ctx.spans) return [];
+  return [
+    {
+      kind: 'span',
+      source: 'span',
+      precisionMs: ctx.spans.resolutionMs,
+      serverMs: nsToMs(edge === 'start' ? span.startNs : span.endNs),
+      evidence: `${span.service} span ${span.name} (${edge})`,
+      ...(detail ? { detail } : {}),
+    },
+  ];
+}
 
 /** The first sighting of the pod's address in the Service's EndpointSlices that passes `ok`. */
 export function sliceSighting(ctx: Context, podName: string, what: string, ok: (ready: boolean) => boolean): Candidate[] {

@@ -8,9 +8,10 @@
  */
 import { parseSecondsTime } from './event-time.js';
 import { containerRefs, kubeletEvents, schedulerEvents, type Context, type ContainerRef } from './context.js';
-import type { Pod } from './kube-objects.js';
+import { describeHandler, type Pod } from './kube-objects.js';
 import { nodeFromScheduledMessage } from './messages.js';
-import { sliceSighting, clientStep, fromEvent, firstEvent, firstSnapshot, watched, field, condition, conditionTrue, reviewCandidates, type MilestoneSpec } from './milestone-spec.js';
+import { creatingSync, criCall, requestSpan, terminatingCalls } from './component-spans.js';
+import { sliceSighting, clientStep, fromEvent, fromSpan, firstEvent, firstSnapshot, watched, field, condition, conditionTrue, reviewCandidates, type MilestoneSpec } from './milestone-spec.js';
 import { containerRows, containerReadyRows } from './container-milestones.js';
 
 /** `--expose PORT`: the Service, then the pod's address in its EndpointSlice, then ready there. */
@@ -127,7 +128,9 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
         const seen = [...clientStep(c, 'post-response', () => detail), ...watched(first, 'first sighting', detail)].sort(
           (a, b) => a.clientMs! - b.clientMs!,
         );
-        return [...seen.slice(0, 1), ...field(c.snapshots[0], creation, 'status-field-s', 'metadata.creationTimestamp', detail)];
+        // The API server's own span of the etcd write ends when the pod is stored: exact, where traced.
+        const stored = fromSpan(c, requestSpan(c.spans, 'createPod', 'Create etcd3'), 'end', detail);
+        return [...stored, ...seen.slice(0, 1), ...field(c.snapshots[0], creation, 'status-field-s', 'metadata.creationTimestamp', detail)];
       },
     },
     {
@@ -171,8 +174,21 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       after: ['scheduler.scheduled'],
       candidates: (c) => {
         const s = firstSnapshot(c, (p) => Boolean(p.status?.startTime));
-        return [...watched(s, 'status.startTime set'), ...field(s, s?.pod.status?.startTime, 'status-field-s', 'status.startTime')];
+        return [
+          ...fromSpan(c, creatingSync(c.spans), 'start'),
+          ...watched(s, 'status.startTime set'),
+          ...field(s, s?.pod.status?.startTime, 'status-field-s', 'status.startTime'),
+        ];
       },
+    },
+    {
+      id: 'kubelet.sandbox-requested',
+      label: 'kubelet asks the runtime for the sandbox',
+      stepLabel: 'kubelet prepares the pod: pod cgroups, volumes, pull secrets',
+      component: 'kubelet',
+      after: ['kubelet.acknowledged'],
+      // Only the kubelet's own span (RunPodSandbox) says when this happens.
+      candidates: (c) => fromSpan(c, criCall(c.spans, 'RunPodSandbox'), 'start'),
     },
     {
       id: 'runtime.sandbox-failed',
@@ -189,13 +205,14 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
     {
       id: 'runtime.sandbox-ready',
       label: 'pod sandbox and network ready',
-      stepLabel: 'volumes, sandbox (pause container), CNI network setup',
+      stepLabel: criCall(ctx.spans, 'RunPodSandbox') ? 'sandbox (pause container), CNI network setup' : 'volumes, sandbox (pause container), CNI network setup',
       component: 'runtime',
-      after: ['kubelet.acknowledged'],
+      after: ['kubelet.acknowledged', 'kubelet.sandbox-requested'],
       candidates: (c) => {
         const ip = (p: Pod) => (p.status?.podIP ? `podIP ${p.status.podIP}` : undefined);
+        const ready = fromSpan(c, criCall(c.spans, 'RunPodSandbox'), 'end', c.latestPod ? ip(c.latestPod) : undefined);
         const viaCondition = conditionTrue(c, 'PodReadyToStartContainers', ip);
-        if (viaCondition.length) return viaCondition;
+        if (ready.length || viaCondition.length) return [...ready, ...viaCondition];
         // Clusters before 1.29 (or with the gate off) have no such condition: the pod IP is the next best sign.
         const s = firstSnapshot(c, (p) => Boolean(p.status?.podIP));
         return watched(s, 'status.podIP set', s ? ip(s.pod) : undefined).map((x) => ({
@@ -268,12 +285,13 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
         return fromEvent(firstEvent(kills));
       },
     },
+    ...preStopRows(refs, deleteSentAt, clockOffsetMs),
     {
       id: 'teardown.containers-terminated',
       label: 'containers terminated',
       stepLabel: 'containers stop (grace period, SIGTERM)',
       component: 'runtime',
-      after: ['teardown.delete-sent', 'teardown.killing'],
+      after: ['teardown.delete-sent', 'teardown.killing', ...(refs.some((r) => r.spec.lifecycle?.preStop) ? ['teardown.pre-stop-done'] : [])],
       candidates: (c) => {
         if (deleteSentAt === undefined) return [];
         const allTerminated = (p: Pod) => {
@@ -311,4 +329,36 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
   );
   // An inspection's own client steps happen long after the pod's story: they are not part of it.
   return ctx.header.options.inspect || ctx.header.options.watch ? rows.filter((r) => r.component !== 'client') : rows;
+}
+
+/**
+ * A preStop hook runs after the kubelet's Killing event and before the
+ * container gets its stop signal (StopContainer). With the kubelet's spans,
+ * its end is the StopContainer that follows it; without them, the container's
+ * 1-s finishedAt bounds it from above. One row for the pod: with several
+ * hooked containers the spans cannot tell whose StopContainer is whose.
+ */
+function preStopRows(refs: readonly ContainerRef[], deleteSentAt: number | undefined, clockOffsetMs: number): MilestoneSpec[] {
+  const hooked = refs.filter((r) => r.spec.lifecycle?.preStop);
+  if (hooked.length === 0) return [];
+  const what = hooked.length === 1 ? `${hooked[0]!.name}: ${describeHandler(hooked[0]!.spec.lifecycle!.preStop!)}` : `${hooked.length} containers`;
+  return [
+    {
+      id: 'teardown.pre-stop-done',
+      label: 'preStop hook done (stop signal sent)',
+      stepLabel: `preStop hook (${what}); the container gets SIGTERM after it`,
+      component: 'kubelet',
+      after: ['teardown.killing'],
+      candidates: (c) => {
+        if (deleteSentAt === undefined) return [];
+        // the last StopContainer is the hooked container's when it is the only one with a hook
+        const stop = hooked.length === 1 ? terminatingCalls(c.spans, 'StopContainer').at(-1) : undefined;
+        const s = firstSnapshot(c, (p) => (p.status?.containerStatuses ?? []).some((st) => st.name === hooked[0]!.name && st.state?.terminated), deleteSentAt);
+        const finished = s?.pod.status?.containerStatuses?.find((st) => st.name === hooked[0]!.name)?.state?.terminated?.finishedAt;
+        const t = parseSecondsTime(finished, 'status-field-s');
+        const afterDelete = t !== undefined && t.ms + t.precisionMs - clockOffsetMs >= deleteSentAt;
+        return [...fromSpan(c, stop, 'start', what), ...(hooked.length === 1 && afterDelete ? field(s, finished, 'status-field-s', `${hooked[0]!.name} finishedAt`, what) : [])];
+      },
+    },
+  ];
 }

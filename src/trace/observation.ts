@@ -42,6 +42,8 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  *   (recordings before raw readings: { source, containers: [{ name, cpuMillicores?, memoryBytes? }] })
  * - logs: { container, lines: string[], truncated } | { container, error }   (--logs N: the first N lines)
  * - timeout: { afterMs } / interrupted: { signal }
+ * - spans: { backend, query: { kind: 'run-trace'|'audit-id'|'pod'|'authentication', ... }, response }  (--spans: one trace backend answer, as it came)
+ * - spans-read: { backend, waitedMs, traces, missing: [what the run implies but never came] } | { backend, error, waitedMs }
  * - request-traced: { call, spanId, auditId }  (a request went out with traceparent 00-<header.trace.traceId>-<spanId>-01 and this Audit-ID)
  * - done: { reason }
  */
@@ -74,6 +76,8 @@ export type ClientObservationType =
   | 'usage-sample'
   | 'logs'
   | 'request-traced'
+  | 'spans'
+  | 'spans-read'
   | 'timeout'
   | 'interrupted'
   | 'done';

@@ -79,7 +79,7 @@ describe('milestone table', () => {
       }
     }
     const after = (id: string) => table.find((s) => s.id === id)?.after;
-    expect(after('runtime.sandbox-ready')).toEqual(['kubelet.acknowledged']);
+    expect(after('runtime.sandbox-ready')).toEqual(['kubelet.acknowledged', 'kubelet.sandbox-requested']);
     expect(after('container.migrate.pulling')).toEqual(['runtime.sandbox-ready']);
     expect(after('container.log.pulling')).toEqual(['container.migrate.completed']);
     expect(after('container.app.pulling')).toEqual(['pod.initialized']);
