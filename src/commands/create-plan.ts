@@ -37,6 +37,8 @@ export interface CreatePlan {
   observeMs: number;
   /** `--logs N`. */
   logLines?: number;
+  /** `--spans URL` (or PODTRACE_SPANS). */
+  spans?: string;
 }
 
 /** The flags that shape the one container podtrace builds: meaningless with -f. */
@@ -150,6 +152,7 @@ export function planCreate(input: CreateInput, random: { index?: RandomIndex; no
     ...(options.expose !== undefined ? { expose: options.expose } : {}),
     observeMs: options.observeMs ?? 0,
     ...(options.logLines !== undefined ? { logLines: options.logLines } : {}),
+    ...(options.spans !== undefined ? { spans: options.spans } : {}),
   };
 }
 

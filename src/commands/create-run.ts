@@ -21,6 +21,12 @@ import { finalizeManifest, MANAGED_BY_LABEL, RUN_LABEL } from './pod-manifest.js
 import { createProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
+/**
+ * How long a run waits for the components' batched span exports: the OpenTelemetry SDK's
+ * batch processor exports every 5 s by default (the local cluster's every 0.5 s).
+ */
+export const SPANS_WAIT_MS = 15_000;
+
 /** What one run leaves: its trace, what it was built from, and its exit code. */
 export interface RunResult {
   trace: Trace;
@@ -67,6 +73,7 @@ function createRequest(plan: CreatePlan, namespace: string): CreateRequest {
     ...(plan.logLines !== undefined ? { logLines: plan.logLines } : {}),
     runLabel: { key: RUN_LABEL, value: plan.runId },
     managedBy: { key: MANAGED_BY_LABEL, value: 'podtrace' },
+    ...(plan.spans !== undefined ? { spans: { backend: plan.spans, waitMs: SPANS_WAIT_MS } } : {}),
   };
 }
 

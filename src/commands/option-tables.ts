@@ -66,6 +66,26 @@ function outputPath(flag: string): (text: string) => string {
 
 const text = (value: string): string => value;
 
+/** --spans URL: a Jaeger query API, http(s)://host[:port][/path]. */
+export function parseSpansUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--spans ${value}: not a URL; give the Jaeger query API, e.g. --spans http://127.0.0.1:16686`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--spans ${value}: use an http:// or https:// URL (the Jaeger query API, e.g. http://127.0.0.1:16686)`);
+  if (url.search || url.hash) throw new UsageError(`--spans ${value}: give the query API's base URL, without ? or #`);
+  return value.replace(/\/+$/, '');
+}
+
+const SPANS: OptionSpec<string> = {
+  kind: 'value',
+  flags: '--spans <url>',
+  description: "after the run, read the components' own spans of it from this Jaeger query API (e.g. http://127.0.0.1:16686; or PODTRACE_SPANS)",
+  parse: parseSpansUrl,
+};
+
 interface KubeOptions {
   namespace?: string;
   context?: string;
@@ -116,6 +136,7 @@ export interface CreateOptions extends KubeOptions {
   runs?: number;
   intervalMs?: number;
   gates: Gate[];
+  spans?: string;
   debug: boolean;
 }
 
@@ -167,6 +188,7 @@ export const CREATE_OPTIONS: OptionTable<CreateOptions> = {
     description: "exit 30 when a gate fails, e.g. 'ready>5s,pull>2s' (with --runs: the median; METRIC.p90>.. for another statistic; repeatable)",
     parse: parseGates,
   },
+  spans: SPANS,
   debug: DEBUG,
 };
 

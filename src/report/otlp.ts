@@ -72,6 +72,11 @@ export function traceIdOf(trace: Trace): string {
   return hex(`podtrace trace ${who}`, 32);
 }
 
+/** The span podtrace's own steps hang from: the run's, else derived from the trace id. */
+function rootSpanIdOf(trace: Trace): string {
+  return trace.run.otel?.rootSpanId ?? hex(`${traceIdOf(trace)} root`, 16);
+}
+
 /**
  * Client-timeline milliseconds (fractional) as integer nanoseconds since the
  * epoch, in a string. A double near 1.8e12 ms resolves about 0.24 µs, so the
@@ -136,7 +141,7 @@ function podSpans(trace: Trace): OtlpSpan[] {
   const span = runSpan(trace);
   const rootStart = Math.min(trace.run.t0, ...runSteps.map((s) => milestones.get(s.from)!.at));
   const rootEnd = Math.max(span.end, trace.run.lastObservedAt);
-  const rootId = trace.run.otel?.rootSpanId ?? hex(`${traceId} root`, 16);
+  const rootId = rootSpanIdOf(trace);
   const o = trace.outcome;
   const isFailed = failed(trace);
 
@@ -215,10 +220,47 @@ function requestSpans(trace: Trace, traceId: string, rootId: string): OtlpSpan[]
   });
 }
 
+/**
+ * The components' spans of the run that are not in its trace (the kubelet's
+ * syncs always, the API server's for callers outside system:masters and
+ * system:monitoring), copied under the run's trace id so that one trace holds
+ * podtrace's steps and the components' spans: new span ids derived from the
+ * originals, the original in `podtrace.copied_from`, each component as its own
+ * service. Spans the API server put in the run's trace stay where they are.
+ */
+function componentCopies(trace: Trace, traceId: string, rootId: string): Array<{ service: string; spans: OtlpSpan[] }> {
+  const steps = (trace.spans?.steps ?? []).filter((s) => s.traceId !== traceId);
+  const copyId = (t: string, id: string) => hex(`podtrace copy ${t} ${id}`, 16);
+  const copied = new Set(steps.map((s) => `${s.traceId}/${s.spanId}`));
+  const byService = new Map<string, OtlpSpan[]>();
+  for (const s of steps) {
+    const parent = s.parentSpanId !== undefined && copied.has(`${s.traceId}/${s.parentSpanId}`) ? copyId(s.traceId, s.parentSpanId) : rootId;
+    const span: OtlpSpan = {
+      traceId,
+      spanId: copyId(s.traceId, s.spanId),
+      parentSpanId: parent,
+      name: s.name,
+      kind: SPAN_KIND_INTERNAL,
+      startTimeUnixNano: s.startUnixNano,
+      endTimeUnixNano: s.endUnixNano,
+      attributes: [
+        ...attr('podtrace.copied_from', `${s.traceId}/${s.spanId}`),
+        ...attr('podtrace.label', s.label),
+        ...attr('podtrace.component', s.component),
+        ...attr('k8s.container.name', s.container),
+      ],
+      ...(s.error ? { status: { code: STATUS_ERROR, message: s.error } } : {}),
+    };
+    byService.set(s.service, [...(byService.get(s.service) ?? []), span]);
+  }
+  return [...byService.entries()].map(([service, spans]) => ({ service, spans }));
+}
+
 export function otlpTraces(sets: readonly RunSet[], toolVersion: string): OtlpTraces {
   return {
     resourceSpans: sets.flatMap((set) =>
-      set.runs.map((trace) => ({
+      set.runs.flatMap((trace) => [
+        {
         resource: {
           attributes: [
             ...attr('service.name', 'podtrace'),
@@ -231,7 +273,12 @@ export function otlpTraces(sets: readonly RunSet[], toolVersion: string): OtlpTr
           ],
         },
         scopeSpans: [{ scope: { name: 'podtrace', version: toolVersion }, spans: podSpans(trace) }],
-      })),
+        },
+        ...componentCopies(trace, traceIdOf(trace), rootSpanIdOf(trace)).map(({ service, spans }) => ({
+          resource: { attributes: [...attr('service.name', service), ...attr('k8s.pod.name', trace.pod.name), ...attr('k8s.namespace.name', trace.pod.namespace)] },
+          scopeSpans: [{ scope: { name: 'podtrace copy', version: toolVersion }, spans }],
+        })),
+      ]),
     ),
   };
 }

@@ -24,6 +24,7 @@ export const TRACE_KEY_ORDER: readonly (keyof Trace)[] = [
   'node',
   'service',
   'observed',
+  'spans',
   'gaps',
   'anomalies',
 ];

@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import { formatMs, formatOffset } from '../trace/format-ms.js';
 import type { Milestone, Outcome, Trace } from '../trace/types.js';
 import { COMPONENT_STYLE, SOURCE_KIND, formatPrecision, painter, truncate, wrap, type Painter } from './style.js';
+import { renderSpanTable } from './span-table.js';
 import { renderWaterfall } from './waterfall.js';
 import { gapSummary, observedLines } from './run-facts.js';
 
@@ -243,6 +244,8 @@ export function renderTable(trace: Trace, options: TableOptions): string {
 
   const sections = [header(trace, paint, width), trace.milestones.length ? withHeadRule(table.toString()) : paint('dim', '(nothing observed yet)')];
   sections.push(renderWaterfall(trace, { color: options.color, width }));
+  const spanTable = renderSpanTable(trace, paint, width);
+  if (spanTable) sections.push(spanTable);
   sections.push(outcomeLines(trace.outcome, paint, width, trace.run.mode !== undefined).join('\n'));
   const n = notes(trace, paint, width);
   if (n.length) sections.push(n.join('\n'));

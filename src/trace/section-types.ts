@@ -1,6 +1,6 @@
 /** The node section, the window after Ready (--observe, --logs) and the --expose Service, as the trace holds them. */
 import type { TimeSource } from './event-time.js';
-import type { ProbeFailure } from './types.js';
+import type { Component, ProbeFailure } from './types.js';
 
 export interface NodeCondition {
   type: string;
@@ -106,4 +106,48 @@ export interface ServiceInfo {
   endpoint?: { address: string; ready: boolean };
   /** The Service could not be created. */
   error?: string;
+}
+
+/** One component span of the run, as a sub-step (span-steps.ts). */
+export interface SpanStep {
+  /** `<service>.<span id>`. */
+  id: string;
+  label: string;
+  /** Who does the work: the API server, the kubelet, the runtime (for the kubelet's CRI calls). */
+  component: Component;
+  /** The service that emitted the span (its resource's service.name). */
+  service: string;
+  /** The span's own name. */
+  name: string;
+  startOffsetMs: number;
+  durationMs: number;
+  /** The resolution the trace backend kept (ns or µs). */
+  precisionMs: number;
+  /** Nesting, for display: 0 for a request or a sync, 1.. for what happens inside. */
+  depth: number;
+  container?: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  /** Exact times on the emitter's clock, ns since the epoch. */
+  startUnixNano: string;
+  endUnixNano: string;
+  detail?: string;
+  error?: string;
+  /** An event times the same moment (this span's end): which milestone, its source, and span minus event. */
+  alsoTimedBy?: { milestone: string; source: TimeSource; differenceMs: number };
+}
+
+/** --spans: the components' own spans of the run. */
+export interface SpanSection {
+  backend?: string;
+  /** What the backend kept: 0.000001 (ns) or 0.001 (µs). */
+  resolutionMs: number;
+  /** How long podtrace waited for batched exports. */
+  waitedMs?: number;
+  /** Spans read, the run's and others' found by the same queries. */
+  read: number;
+  steps: SpanStep[];
+  /** What the components do not emit, what never came, a backend error: one line each. */
+  notes: string[];
 }

@@ -6,7 +6,7 @@
  */
 import type { ExitCode } from '../exit-codes.js';
 import type { TimeSource } from './event-time.js';
-import type { NodeInfo, Observed, ServiceInfo } from './section-types.js';
+import type { NodeInfo, Observed, ServiceInfo, SpanSection } from './section-types.js';
 
 export const TRACE_SCHEMA_VERSION = 1;
 export const TOOL_NAME = 'podtrace';
@@ -340,4 +340,6 @@ export interface Trace {
   outcome: Outcome;
   service?: ServiceInfo;
   observed?: Observed;
+  /** --spans: the components' own spans of the run. */
+  spans?: SpanSection;
 }

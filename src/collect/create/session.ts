@@ -18,6 +18,7 @@ import { observe, readLogs } from './after-ready.js';
 import { postPod, preflight } from './preflight.js';
 import { deleteService, exposePod } from './service.js';
 import { cleanupCommand, interrupted, type CreateRequest, type RunState } from './state.js';
+import { readRunSpans } from './read-spans.js';
 import { bestEffortDelete, teardown } from './teardown.js';
 import { awaitDelayedEvents, waitForOutcome } from './wait.js';
 
@@ -106,6 +107,8 @@ async function run(state: RunState): Promise<boolean> {
     else doneReason = await createAndFollow(state);
     // The class seen when waiting stopped: teardown changes the pod (a deleted pod turns Failed) after it.
     log.client('done', { reason: doneReason, ...(state.outcomeAtStop !== undefined ? { outcome: state.outcomeAtStop } : {}) });
+    // The components' spans of the run, last: the teardown's too, and the exports are batched.
+    if (request.spans && doneReason !== 'forbidden' && !interrupted(state)) await readRunSpans(state, request.spans);
   } catch (error) {
     live.close();
     progress.stop();

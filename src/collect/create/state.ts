@@ -35,6 +35,8 @@ export interface CreateRequest {
   runLabel: { key: string; value: string };
   /** Labels on everything podtrace creates. */
   managedBy: { key: string; value: string };
+  /** --spans: the Jaeger query API to read the components' spans of the run from, and how long to wait for them. */
+  spans?: { backend: string; waitMs: number };
 }
 
 export interface RunState {

@@ -269,10 +269,13 @@ describe('otlp', () => {
   const parsed = JSON.parse(renderOtlp(sets, '0.1.0')) as OtlpTraces;
   const runs = runsOf(sets);
   const attrs = (list: Array<{ key: string; value: Record<string, unknown> }>) => Object.fromEntries(list.map((a) => [a.key, Object.values(a.value)[0]]));
+  // podtrace's own resource per pod; the components' spans copied into a run's trace come as resources of their own
+  const podtrace = parsed.resourceSpans.filter((rs) => attrs(rs.resource.attributes)['service.name'] === 'podtrace');
+  const copies = parsed.resourceSpans.filter((rs) => attrs(rs.resource.attributes)['service.name'] !== 'podtrace');
 
   it('has one resource per pod, with its Kubernetes attributes', () => {
-    expect(parsed.resourceSpans).toHaveLength(runs.length);
-    parsed.resourceSpans.forEach((rs, i) => {
+    expect(podtrace).toHaveLength(runs.length);
+    podtrace.forEach((rs, i) => {
       const a = attrs(rs.resource.attributes);
       expect(a['service.name']).toBe('podtrace');
       expect(a['k8s.pod.name']).toBe(runs[i]!.pod.name);
@@ -283,9 +286,21 @@ describe('otlp', () => {
     });
   });
 
+  it("copies the components' spans that are not in the run's trace into it, each component as its service", () => {
+    const withSpans = runs.filter((t) => t.spans);
+    expect(withSpans.length).toBeGreaterThan(0);
+    const kubelet = copies.filter((rs) => attrs(rs.resource.attributes)['service.name'] === 'kubelet');
+    expect(kubelet.length).toBe(withSpans.length);
+    for (const rs of kubelet) {
+      const names = rs.scopeSpans[0]!.spans.map((x) => x.name);
+      expect(names).toEqual(expect.arrayContaining(['syncPod', 'runtime.v1.RuntimeService/RunPodSandbox']));
+      for (const x of rs.scopeSpans[0]!.spans) expect(attrs(x.attributes)['podtrace.copied_from']).toMatch(/^[0-9a-f]{32}\/[0-9a-f]{16}$/);
+    }
+  });
+
   it('one trace id per pod, a root span and one child span per step', () => {
     const traceIds = new Set<string>();
-    parsed.resourceSpans.forEach((rs, i) => {
+    podtrace.forEach((rs, i) => {
       const trace = runs[i]!;
       const spans = rs.scopeSpans[0]!.spans;
       const ids = new Set(spans.map((s) => s.traceId));
@@ -294,7 +309,8 @@ describe('otlp', () => {
       expect(traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(traceId).not.toMatch(/^0+$/);
       traceIds.add(traceId!);
-      expect(spans).toHaveLength(steps(trace).length + 1);
+      const requests = (trace.run.otel?.requests ?? []).filter((r) => r.durationMs !== undefined).length;
+      expect(spans).toHaveLength(steps(trace).length + 1 + requests);
       const roots = spans.filter((s) => s.parentSpanId === undefined);
       expect(roots).toHaveLength(1);
       const root = roots[0]!;
@@ -325,7 +341,7 @@ describe('otlp', () => {
   });
 
   it('marks the failing step and the root of a failed run as errors, and nothing in a ready one', () => {
-    parsed.resourceSpans.forEach((rs, i) => {
+    podtrace.forEach((rs, i) => {
       const trace = runs[i]!;
       const [root, ...children] = rs.scopeSpans[0]!.spans;
       const errors = children.filter((s) => s.status?.code === 2);

@@ -84,7 +84,8 @@ describe('podtrace report', () => {
     const events = JSON.parse(readFileSync(path.join(dir, 'out/trace.json'), 'utf8')).traceEvents as Array<{ ph: string; name: string }>;
     expect(events.filter((e) => e.ph === 'M' && e.name === 'process_name')).toHaveLength(ready.runs.length);
     const otlp = await report(['ready.runset.json', '-o', 'OTLP']);
-    expect(JSON.parse(otlp.stdout).resourceSpans).toHaveLength(ready.runs.length);
+    const resources = JSON.parse(otlp.stdout).resourceSpans as Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> } }>;
+    expect(resources.filter((r) => r.resource.attributes.some((a) => a.key === 'service.name' && a.value.stringValue === 'podtrace'))).toHaveLength(ready.runs.length);
   });
 
   it('writes no color into a file and none when NO_COLOR is set', async () => {
