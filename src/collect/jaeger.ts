@@ -61,8 +61,8 @@ export class JaegerQuery {
       throw new TraceBackendError(`${this.#base} does not answer (${cause?.code ?? cause?.message ?? (error as Error).message})`);
     }
     const text = await response.text();
-    // Jaeger answers a search or a trace id with nothing to show with 404.
-    if (response.status === 404 && /No traces found|not found/i.test(text)) return undefined;
+    // Jaeger answers a search or a trace id with nothing to show with 404 and its JSON error.
+    if (response.status === 404 && /^\s*\{"error":\{"httpCode":404/.test(text)) return undefined;
     if (!response.ok) throw new TraceBackendError(`${this.#base} answered ${response.status} to ${path.split('?')[0]}: is it a Jaeger query API? (${text.slice(0, 120).replace(/\s+/g, ' ')})`);
     try {
       return JSON.parse(text) as unknown;

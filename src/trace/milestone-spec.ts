@@ -22,6 +22,12 @@ export interface Candidate {
   evidence: string;
   detail?: string;
   fallback?: string;
+  /**
+   * The stamp comes after the happening (the scheduler stamps its Scheduled
+   * event when the bind call returns, and the kubelet may start on the pod
+   * before that): an upper bound, which a precise later step may cap.
+   */
+  stampedAfter?: true;
 }
 
 export interface MilestoneSpec {

@@ -160,7 +160,8 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
         const detail = nodeName ? `node ${nodeName}` : undefined;
         const s = firstSnapshot(c, (p) => Boolean(node(p)) || condition(p, 'PodScheduled')?.status === 'True');
         return [
-          ...fromEvent(e, detail),
+          // stamped when the bind call returned: the kubelet may already be at work on the pod
+          ...fromEvent(e, detail).map((c) => ({ ...c, stampedAfter: true as const })),
           ...watched(s, 'spec.nodeName set', detail),
           ...field(s, s ? condition(s.pod, 'PodScheduled')?.lastTransitionTime : undefined, 'condition-s', 'condition PodScheduled lastTransitionTime', detail),
         ];

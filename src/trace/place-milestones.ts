@@ -85,6 +85,7 @@ export function interval(spec: MilestoneSpec, c: Candidate, at: number, offsetMs
     if (c.source === 'client-clock' && !spec.timedWhenSeen) return { lo: at, hi: at, exact: true };
     return { lo: -Infinity, hi: at, exact: false }; // seen by then
   }
+  if (c.stampedAfter) return { lo: -Infinity, hi: at, exact: false }; // stamped once done
   if (EXACT_SOURCES.has(c.source) || c.precisionMs < 1000) return { lo: at, hi: at, exact: true };
   const start = toClient(c, offsetMs);
   const hi = Math.min(start + c.precisionMs, c.observedAt ?? Infinity);
@@ -199,6 +200,8 @@ export function buildMilestones(ctx: Context, specs: MilestoneSpec[], offsetMs: 
 }
 
 const SAID_BY: Partial<Record<TimeSource, string>> = {
+  'event-name-ns': 'its event',
+  'event-time-us': 'its event',
   'watch-observed': 'the watch',
   'client-clock': 'the response',
   'status-field-s': 'the 1-s status field',

@@ -18,19 +18,19 @@ const API_SPANS: ReadonlyArray<[RegExp, (s: ComponentSpan) => string]> = [
   [/^authorization$/, () => 'authorization'],
   [/^Call mutating webhook$/, (s) => `admission: mutating webhook ${String(s.attributes['webhook'] ?? '')}`.trim()],
   [/^Call validating webhook$/, (s) => `admission: validating webhook ${String(s.attributes['webhook'] ?? '')}`.trim()],
-  [/^(Create|Delete|Get|Update|Patch)$/, (s) => `handler (${s.name}): admission, validation, storage`],
+  [/^(Create|Delete|Get|Update|Patch)$/, (s) => `handler (${s.name})`],
   [/^(Create|GuaranteedUpdate) etcd3$/, (s) => `etcd write (${s.name})`],
   [/^etcdserverpb\.KV\/Txn$/, () => 'etcd transaction (KV/Txn)'],
 ];
 
 /** The CRI calls worth a row, and the milestone an event also times at their end (or start). */
-const CRI_ROWS: Readonly<Record<string, { label: string; edge?: 'start' | 'end'; milestone?: (container: string) => string }>> = {
-  RunPodSandbox: { label: 'RunPodSandbox: pause container, network namespace, CNI' },
+const CRI_ROWS: Readonly<Record<string, { label: string; detail?: string; edge?: 'start' | 'end'; milestone?: (container: string) => string }>> = {
+  RunPodSandbox: { label: 'RunPodSandbox', detail: 'pause container, network namespace, CNI' },
   PullImage: { label: 'PullImage', edge: 'end', milestone: (c) => `container.${c}.pulled` },
   CreateContainer: { label: 'CreateContainer', edge: 'end', milestone: (c) => `container.${c}.created` },
   StartContainer: { label: 'StartContainer', edge: 'end', milestone: (c) => `container.${c}.started` },
-  ExecSync: { label: 'ExecSync (an exec hook or probe)' },
-  StopContainer: { label: 'StopContainer (stop signal, then wait)' },
+  ExecSync: { label: 'ExecSync', detail: 'an exec hook (or probe)' },
+  StopContainer: { label: 'StopContainer', detail: 'stop signal, then the wait for the exit' },
   StopPodSandbox: { label: 'StopPodSandbox' },
 };
 
@@ -62,10 +62,10 @@ function requestSteps(f: SpanFindings, offsetMs: number, t0: number): SpanStep[]
   const out: SpanStep[] = [];
   for (const r of f.requests.filter((x) => x.call === 'createPod' || x.call === 'deletePod')) {
     const what = r.call === 'createPod' ? 'POST pod' : 'DELETE pod';
-    if (r.authentication) out.push(step(r.authentication, `API server authenticates the ${what}`, 0, offsetMs, t0, f.resolutionMs));
+    if (r.authentication) out.push(step(r.authentication, `authentication (${what})`, 0, offsetMs, t0, f.resolutionMs, { detail: 'a root span of its own' }));
     out.push(
-      step(r.server, `API server handles the ${what}`, 0, offsetMs, t0, f.resolutionMs, {
-        detail: r.inRunTrace ? "in podtrace's trace (the caller may set the trace context)" : "in a trace of the API server's own, linked to podtrace's",
+      step(r.server, `API server: ${what}`, 0, offsetMs, t0, f.resolutionMs, {
+        detail: r.inRunTrace ? "in podtrace's trace" : "in a trace of the API server's own, linked to podtrace's",
       }),
     );
     for (const s of r.descendants) {
@@ -90,7 +90,11 @@ function kubeletSteps(f: SpanFindings, milestones: readonly Milestone[], offsetM
     for (const call of calls) {
       const row = CRI_ROWS[call.method]!;
       const label = `${call.container ? `${call.container}: ` : ''}${row.label}`;
-      const s = step(call.span, label, 1, offsetMs, t0, f.resolutionMs, { component: 'runtime', ...(call.container ? { container: call.container } : {}) });
+      const s = step(call.span, label, 1, offsetMs, t0, f.resolutionMs, {
+        component: 'runtime',
+        ...(call.container ? { container: call.container } : {}),
+        ...(row.detail ? { detail: row.detail } : {}),
+      });
       const milestone = call.container && row.milestone ? at.get(row.milestone(call.container)) : undefined;
       if (milestone && milestone.source !== 'span' && row.edge) {
         const edge = nsToMs(row.edge === 'end' ? call.span.endNs : call.span.startNs) - offsetMs;

@@ -25,6 +25,8 @@ export interface ProvidedCluster {
   kubeconfig: string;
   /** Only the local cluster has the fault-injection and image hooks. */
   hooks: boolean;
+  /** The Jaeger query API the cluster's components export to: the local cluster's, or PODTRACE_E2E_SPANS. */
+  spans?: string;
   stop?: () => Promise<void>;
 }
 
@@ -34,7 +36,8 @@ export async function fromEnv(): Promise<Attempt> {
   const path = process.env.PODTRACE_E2E_KUBECONFIG;
   if (!path) return { unavailable: 'PODTRACE_E2E_KUBECONFIG is not set' };
   if (!existsSync(path)) return { unavailable: `PODTRACE_E2E_KUBECONFIG names ${path}, which does not exist` };
-  return { cluster: { provider: 'kubeconfig', kubeconfig: path, hooks: false } };
+  const spans = process.env.PODTRACE_E2E_SPANS;
+  return { cluster: { provider: 'kubeconfig', kubeconfig: path, hooks: false, ...(spans ? { spans } : {}) } };
 }
 
 function dockerSocket(): string | undefined {
@@ -86,7 +89,8 @@ async function fromLocalCluster(): Promise<Attempt> {
   const { stdout } = await run('bash', [CLUSTER_SCRIPT, 'up'], { maxBuffer: 16 << 20, timeout: 3_600_000 });
   const kubeconfig = stdout.trim().split('\n').pop() ?? '';
   if (!existsSync(kubeconfig)) return { unavailable: `hack/cluster.sh up printed no kubeconfig path (got "${kubeconfig}")` };
-  return { cluster: { provider: 'local', kubeconfig, hooks: true } };
+  // the local cluster's API server and kubelet export to its Jaeger (hack/cluster.sh)
+  return { cluster: { provider: 'local', kubeconfig, hooks: true, spans: 'http://127.0.0.1:16686' } };
 }
 
 /** The providers, in the order they are tried. */

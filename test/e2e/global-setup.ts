@@ -8,6 +8,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('kubeconfig', cluster.kubeconfig);
   project.provide('clusterProvider', cluster.provider);
   project.provide('clusterHooks', cluster.hooks);
+  project.provide('spans', cluster.spans ?? '');
 }
 
 export async function teardown(): Promise<void> {
@@ -19,5 +20,7 @@ declare module 'vitest' {
     kubeconfig: string;
     clusterProvider: string;
     clusterHooks: boolean;
+    /** The cluster's Jaeger query API ('' when it has none). */
+    spans: string;
   }
 }

@@ -20,6 +20,17 @@ export function kubeconfigPath(): string {
   return inject('kubeconfig');
 }
 
+/** The Jaeger query API the cluster's components export their spans to. */
+export function spansUrl(): string {
+  const url = inject('spans');
+  if (!url) {
+    throw new Error(
+      `this test reads the components' spans, and the ${inject('clusterProvider')} cluster names no trace backend: set PODTRACE_E2E_SPANS to its Jaeger query API`,
+    );
+  }
+  return url;
+}
+
 export function clients() {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigPath());

@@ -1,0 +1,179 @@
+/**
+ * Every step timed by the component that performs it: with --spans, podtrace
+ * reads the API server's and the kubelet's own spans of the run from the
+ * cluster's Jaeger. The admin certificate (system:masters: the API server
+ * adopts podtrace's trace context) and a ServiceAccount bound to
+ * deploy/rbac.yaml (a trace of the server's own, found by the audit ID) must
+ * give the same steps. Lifecycle hooks are steps, with and without spans.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RbacAuthorizationV1Api, type V1ClusterRole, type V1Role } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { EXIT } from '../../src/exit-codes.js';
+import type { Trace } from '../../src/trace/types.js';
+import { REPO_DIR } from './cluster-provider.js';
+import { clients, keepRecording, kubeconfigPath, NAMESPACE, runPodtrace, serviceAccountKubeconfig, spansUrl, uniqueName } from './harness.js';
+
+const SA = 'podtrace-e2e-spans';
+let cwd: string;
+
+type Manifest = { kind: string; metadata: { name: string }; subjects?: { name: string }[]; roleRef?: { name: string } };
+
+/** deploy/rbac.yaml under another name, for a ServiceAccount of that name. */
+async function applyRbac(): Promise<void> {
+  const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
+  const ignore409 = (e: unknown) => {
+    if ((e as { code?: number }).code !== 409) throw e;
+  };
+  for (const m of parseAllDocuments(readFileSync(path.join(REPO_DIR, 'deploy', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as Manifest)) {
+    m.metadata.name = SA;
+    if (m.roleRef) m.roleRef.name = SA;
+    for (const s of m.subjects ?? []) s.name = SA;
+    if (m.kind === 'Role') await rbac.createNamespacedRole({ namespace: NAMESPACE, body: m as V1Role }).catch(ignore409);
+    if (m.kind === 'RoleBinding') await rbac.createNamespacedRoleBinding({ namespace: NAMESPACE, body: m as never }).catch(ignore409);
+    if (m.kind === 'ClusterRole') await rbac.createClusterRole({ body: m as V1ClusterRole }).catch(ignore409);
+    if (m.kind === 'ClusterRoleBinding') await rbac.createClusterRoleBinding({ body: m as never }).catch(ignore409);
+  }
+}
+
+async function traced(label: string, args: string[], kubeconfig = kubeconfigPath()): Promise<{ trace: Trace; stdout: string; stderr: string; code: number }> {
+  const name = uniqueName(label);
+  const recording = path.join(cwd, `${name}.ndjson`);
+  const result = await runPodtrace([...args, '--name', name, '--kubeconfig', kubeconfig, '-q', '--out', `${name}.json`, '--record', recording], cwd);
+  const trace = JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace;
+  keepRecording(recording, trace, label);
+  return { trace, stdout: result.stdout, stderr: result.stderr, code: result.code };
+}
+
+/** The precision of the step that ends at `id`: the sum of its two ends'. */
+function stepPrecision(trace: Trace, id: string): number {
+  const step = trace.phases.find((p) => p.kind === 'step' && p.to === id)!;
+  const at = (m: string) => trace.milestones.find((x) => x.id === m)!.precisionMs;
+  return at(step.from!) + at(step.to!);
+}
+
+function expectComponentSteps(trace: Trace): void {
+  expect(trace.run.otel?.traceId).toMatch(/^[0-9a-f]{32}$/);
+  const spans = trace.spans!;
+  expect(spans.notes.filter((n) => n.startsWith('never came') || n.startsWith('no span'))).toEqual([]);
+  const step = (component: string, pattern: RegExp) => spans.steps.find((s) => s.service === component && pattern.test(s.label));
+  for (const [component, pattern] of [
+    ['apiserver', /^etcd write \(Create etcd3\)$/],
+    ['apiserver', /^API server: POST pod$/],
+    ['kubelet', /^RunPodSandbox/],
+    ['kubelet', /^nginx: CreateContainer$/],
+    ['kubelet', /^nginx: StartContainer$/],
+  ] as const) {
+    const found = step(component, pattern);
+    expect(found, `${component} ${pattern}`).toBeDefined();
+    expect(found!.precisionMs).toBeLessThanOrEqual(1);
+    expect(found!.durationMs).toBeGreaterThan(0);
+  }
+  // the milestones the components time themselves
+  for (const id of ['api.accepted', 'kubelet.acknowledged', 'kubelet.sandbox-requested', 'runtime.sandbox-ready']) {
+    const m = trace.milestones.find((x) => x.id === id);
+    expect(m?.source, id).toBe('span');
+    expect(m!.precisionMs).toBeLessThanOrEqual(1);
+  }
+  expect(stepPrecision(trace, 'runtime.sandbox-ready')).toBeLessThanOrEqual(5);
+  // where an event times the same moment, both are shown with their difference
+  const created = step('kubelet', /^nginx: CreateContainer$/)!;
+  expect(created.alsoTimedBy).toMatchObject({ milestone: 'container.nginx.created', source: 'event-name-ns' });
+  expect(Math.abs(created.alsoTimedBy!.differenceMs)).toBeLessThan(50);
+}
+
+beforeAll(async () => {
+  cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-spans-'));
+  await applyRbac();
+});
+
+afterAll(async () => {
+  const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
+  const quiet = () => undefined;
+  await rbac.deleteNamespacedRole({ name: SA, namespace: NAMESPACE }).catch(quiet);
+  await rbac.deleteNamespacedRoleBinding({ name: SA, namespace: NAMESPACE }).catch(quiet);
+  await rbac.deleteClusterRole({ name: SA }).catch(quiet);
+  await rbac.deleteClusterRoleBinding({ name: SA }).catch(quiet);
+  await clients().core.deleteNamespacedServiceAccount({ name: SA, namespace: NAMESPACE }).catch(quiet);
+});
+
+describe('--spans: the components time their own steps', () => {
+  it('with the admin certificate, the API server adopts podtrace’s trace context: its spans are in the run’s trace', async () => {
+    const { trace, code } = await traced('spans-admin', ['create', 'nginx', '--spans', spansUrl()]);
+    expect(code).toBe(EXIT.ok);
+    expectComponentSteps(trace);
+    const post = trace.spans!.steps.find((s) => s.label === 'API server: POST pod')!;
+    expect(post.traceId).toBe(trace.run.otel!.traceId);
+    // the server span's parent is the POST's own span: the traceparent podtrace sent
+    expect(post.parentSpanId).toBe(trace.run.otel!.requests.find((r) => r.call === 'createPod')!.spanId);
+  });
+
+  it('with a ServiceAccount bound to deploy/rbac.yaml, the same steps, from a trace of the server’s own found by the audit ID', async () => {
+    const kubeconfig = await serviceAccountKubeconfig(path.join(cwd, 'spans.kubeconfig'), SA);
+    const { trace, code } = await traced('spans-serviceaccount', ['create', 'nginx', '--spans', spansUrl()], kubeconfig);
+    expect(code).toBe(EXIT.ok);
+    expect(trace.identity?.username).toBe(`system:serviceaccount:${NAMESPACE}:${SA}`);
+    expectComponentSteps(trace);
+    const post = trace.spans!.steps.find((s) => s.label === 'API server: POST pod')!;
+    expect(post.traceId).not.toBe(trace.run.otel!.traceId);
+    expect(post.detail).toMatch(/a trace of the API server's own/);
+  });
+
+  it('2 s postStart and preStop hooks are steps of about 2 s, with spans and from events and status without them', async () => {
+    const manifest = path.join(cwd, 'hooks.yaml');
+    const sleep2 = { exec: { command: ['/bin/sh', '-c', 'sleep 2'] } };
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {},
+        spec: { terminationGracePeriodSeconds: 30, containers: [{ name: 'web', image: 'nginx', lifecycle: { postStart: sleep2, preStop: sleep2 } }] },
+      }),
+    );
+    for (const withSpans of [true, false]) {
+      const { trace, code } = await traced(withSpans ? 'hooks-spans' : 'hooks', ['create', '-f', manifest, ...(withSpans ? ['--spans', spansUrl()] : [])]);
+      expect(code).toBe(EXIT.ok);
+      const step = (to: string) => trace.phases.find((p) => p.kind === 'step' && p.to === to);
+      const postStart = step('container.web.post-start-done');
+      const preStop = step('teardown.pre-stop-done');
+      expect(postStart, 'postStart step').toBeDefined();
+      expect(preStop, 'preStop step').toBeDefined();
+      const by = (id: string) => trace.milestones.find((m) => m.id === id)!;
+      if (withSpans) {
+        // exec hooks are the kubelet's ExecSync; its StopContainer follows the preStop hook
+        expect(by('container.web.post-start-done').source).toBe('span');
+        expect(by('teardown.pre-stop-done').source).toBe('span');
+        expect(postStart!.durationMs).toBeGreaterThanOrEqual(1950);
+        expect(postStart!.durationMs).toBeLessThan(2600);
+        expect(preStop!.durationMs).toBeGreaterThanOrEqual(1950);
+        expect(preStop!.durationMs).toBeLessThan(2600);
+      } else {
+        // the running status is seen after the hook; the 1-s finishedAt bounds the stop signal
+        expect(by('container.web.post-start-done').source).toBe('watch-observed');
+        expect(postStart!.durationMs).toBeGreaterThanOrEqual(1950);
+        expect(postStart!.durationMs).toBeLessThan(3500);
+        expect(preStop!.durationMs + by('teardown.pre-stop-done').precisionMs).toBeGreaterThanOrEqual(1950);
+        expect(preStop!.durationMs).toBeLessThan(3500);
+      }
+    }
+  });
+
+  it('a trace backend that does not answer, or is not Jaeger: one line, and the trace completes from the other sources', async () => {
+    for (const [url, said] of [
+      ['http://127.0.0.1:1', /no component spans: http:\/\/127\.0\.0\.1:1 does not answer/],
+      ['http://127.0.0.1:5000', /no component spans: http:\/\/127\.0\.0\.1:5000 answered 404 .*is it a Jaeger query API\?/],
+    ] as const) {
+      const { trace, code, stderr } = await traced('spans-bad-backend', ['create', 'nginx', '--spans', url]);
+      expect(code).toBe(EXIT.ok);
+      expect(stderr.split('\n').filter((l) => /component spans/.test(l))).toHaveLength(1);
+      expect(stderr).toMatch(said);
+      expect(trace.outcome.class).toBe('ready');
+      expect(trace.spans?.steps).toEqual([]);
+      expect(trace.spans?.notes[0]).toMatch(/^no spans: /);
+    }
+  });
+});
