@@ -16,7 +16,7 @@ import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
-import { clients, ensureNamespace, keepRecording, kubeconfigPath, runPodtrace, simplePod, uniqueName, waitFor } from './harness.js';
+import { clients, ensureNamespace, keepRecording, kubeconfigPath, runPodtrace, simplePod, spansUrl, uniqueName, waitFor } from './harness.js';
 
 const WEBHOOK = 'podtrace-e2e-inject';
 const NAMESPACE = 'podtrace-mutate';
@@ -111,7 +111,7 @@ async function trace(label: string): Promise<Trace & { stdout: string }> {
   const name = uniqueName(label);
   const recording = path.join(cwd, `${name}.ndjson`);
   const result = await runPodtrace(
-    ['create', 'nginx', '--name', name, '-n', NAMESPACE, '--kubeconfig', kubeconfigPath(), '--out', `${name}.json`, '--record', recording],
+    ['create', 'nginx', '--name', name, '-n', NAMESPACE, '--kubeconfig', kubeconfigPath(), '--out', `${name}.json`, '--record', recording, '--spans', spansUrl()],
     cwd,
   );
   expect(result.code, result.stderr).toBe(EXIT.ok);
@@ -168,6 +168,14 @@ describe('a mutating admission webhook, made visible', () => {
     // the API server waited for the webhook: the POST took its delay more than without it
     expect(postMs(mutated)).toBeGreaterThanOrEqual(DELAY_MS);
     expect(postMs(mutated) - postMs(baseline)).toBeGreaterThanOrEqual(DELAY_MS - 50);
+    // and the API server's own span of the call says so, as an admission sub-step of the POST
+    const call = mutated.spans!.steps.filter((x) => x.name === 'Call mutating webhook');
+    expect(call).toHaveLength(1);
+    expect(call[0]!.label).toBe('admission: mutating webhook inject.podtrace.dev');
+    expect(call[0]!.durationMs).toBeGreaterThanOrEqual(DELAY_MS);
+    expect(call[0]!.precisionMs).toBeLessThanOrEqual(0.001);
+    expect(baseline.spans!.steps.filter((x) => x.name === 'Call mutating webhook')).toEqual([]);
+    expect(mutated.stdout).toMatch(/admission: mutating webhook\s*│\s*\+[\d.]+ms\s*│\s*4\d\dms/);
     expect(mutated.outcome.class).toBe('ready');
   });
 });
