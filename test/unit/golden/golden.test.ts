@@ -37,7 +37,9 @@ async function cli(argv: string[], cwd: string): Promise<{ code: number; stdout:
 
 /** The output and exit code as one text, so a changed code shows like a changed line. */
 function expectGolden(file: string, result: { code: number; stdout: string }): void {
-  const actual = `${result.stdout}\n--- exit ${result.code}\n`;
+  // Paths the output names are the fixtures' own: written relative to the
+  // fixtures directory so the files hold wherever the repository is cloned.
+  const actual = `${result.stdout.split(FIXTURES).join('<fixtures>/')}\n--- exit ${result.code}\n`;
   const target = path.join(GOLDEN, file);
   if (UPDATE || !existsSync(target)) {
     mkdirSync(path.dirname(target), { recursive: true });
