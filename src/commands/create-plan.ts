@@ -39,6 +39,8 @@ export interface CreatePlan {
   logLines?: number;
   /** `--spans URL` (or PODTRACE_SPANS). */
   spans?: string;
+  /** Read the components' /metrics around the run (unless --no-metrics). */
+  metrics: boolean;
 }
 
 /** The flags that shape the one container podtrace builds: meaningless with -f. */
@@ -153,6 +155,7 @@ export function planCreate(input: CreateInput, random: { index?: RandomIndex; no
     observeMs: options.observeMs ?? 0,
     ...(options.logLines !== undefined ? { logLines: options.logLines } : {}),
     ...(options.spans !== undefined ? { spans: options.spans } : {}),
+    metrics: options.metrics,
   };
 }
 

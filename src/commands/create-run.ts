@@ -74,6 +74,7 @@ function createRequest(plan: CreatePlan, namespace: string): CreateRequest {
     runLabel: { key: RUN_LABEL, value: plan.runId },
     managedBy: { key: MANAGED_BY_LABEL, value: 'podtrace' },
     ...(plan.spans !== undefined ? { spans: { backend: plan.spans, waitMs: SPANS_WAIT_MS } } : {}),
+    metrics: plan.metrics,
   };
 }
 

@@ -137,6 +137,7 @@ export interface CreateOptions extends KubeOptions {
   intervalMs?: number;
   gates: Gate[];
   spans?: string;
+  metrics: boolean;
   debug: boolean;
 }
 
@@ -189,6 +190,11 @@ export const CREATE_OPTIONS: OptionTable<CreateOptions> = {
     parse: parseGates,
   },
   spans: SPANS,
+  metrics: {
+    kind: 'switch',
+    flags: '--no-metrics',
+    description: "do not read the API server's and the kubelet's /metrics around the run (the components' own times of admission, the etcd write, the CRI calls)",
+  },
   debug: DEBUG,
 };
 

@@ -41,11 +41,18 @@ export type AnyOption = ValueOption<unknown> | ListOption<unknown> | SwitchOptio
 /** Every field of T has its entry: a field without a flag does not compile. */
 export type OptionTable<T> = { [K in keyof T]-?: OptionSpec<NonNullable<T[K]>> };
 
-/** commander's attribute name for a flag: '--pull-policy <p>' is pullPolicy, '-f, --filename <f>' is filename. */
+/**
+ * commander's attribute name for a flag: '--pull-policy <p>' is pullPolicy,
+ * '-f, --filename <f>' is filename, '--no-metrics' is metrics (true unless given).
+ */
 export function attributeName(flags: string): string {
   const long = /--([a-z][a-z0-9-]*)/i.exec(flags)?.[1];
   if (long === undefined) throw new Error(`option ${flags} has no long name`);
-  return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return long.replace(/^no-/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function negated(flags: string): boolean {
+  return /(^|\s)--no-/.test(flags);
 }
 
 /** The typed options from commander's values: defaults applied, every value parsed, in the table's order. */
@@ -55,7 +62,8 @@ export function readOptions<T>(table: OptionTable<T>, values: Readonly<Record<st
     const raw = values[attributeName(spec.flags)];
     switch (spec.kind) {
       case 'switch':
-        options[key] = raw === true;
+        // '--no-x' is on unless given; commander sets false when it is
+        options[key] = negated(spec.flags) ? raw !== false : raw === true;
         break;
       case 'list':
         options[key] = spec.parse(Array.isArray(raw) ? (raw as string[]) : []);

@@ -160,6 +160,13 @@ export class HttpClusterApi implements ClusterApi {
     return this.#json('podMetrics', 'GET', `/apis/metrics.k8s.io/v1beta1/namespaces/${segment(namespace)}/pods/${segment(name)}`);
   }
 
+  async componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<string> {
+    const path = of.component === 'apiserver' ? '/metrics' : `${nodePath(of.node)}/proxy/metrics`;
+    const { status, text } = await this.transport.send('GET', path, { accept: 'text/plain', ...this.#traced(`${of.component}Metrics`) });
+    if (status < 200 || status > 299) throw this.#failure(status, parseBody(text));
+    return text;
+  }
+
   async list(what: WatchedResource, selectors: Selectors): Promise<ObjectList> {
     const body = await this.#json(undefined, 'GET', collectionPath(what), { query: { fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector } });
     const list = (isObject(body) ? body : {}) as { metadata?: { resourceVersion?: unknown }; items?: unknown };

@@ -108,6 +108,8 @@ export interface ClusterApi {
   nodeStatsSummary(node: string): Promise<unknown>;
   /** metrics.k8s.io PodMetrics of one pod. */
   podMetrics(namespace: string, name: string): Promise<unknown>;
+  /** A component's Prometheus metrics, as text: the API server's own /metrics, or a kubelet's through the node proxy. */
+  componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<string>;
 
   list(what: WatchedResource, selectors: Selectors): Promise<ObjectList>;
   /** Opens one watch stream; resolves once the server answered (or onDone already ran). */

@@ -25,6 +25,7 @@ export const TRACE_KEY_ORDER: readonly (keyof Trace)[] = [
   'service',
   'observed',
   'spans',
+  'metrics',
   'gaps',
   'anomalies',
 ];

@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import { formatMs, formatOffset } from '../trace/format-ms.js';
 import type { Milestone, Outcome, Trace } from '../trace/types.js';
 import { COMPONENT_STYLE, SOURCE_KIND, formatPrecision, painter, truncate, wrap, type Painter } from './style.js';
+import { metricLines } from './metric-lines.js';
 import { renderSpanTable } from './span-table.js';
 import { renderWaterfall } from './waterfall.js';
 import { gapSummary, observedLines } from './run-facts.js';
@@ -141,6 +142,7 @@ function notes(trace: Trace, paint: Painter, width: number): string[] {
   if (roundTrip) out.push(paint('dim', fit(`${roundTrip.label.replace(/ \(client-measured\)$/, '')} in ${formatMs(roundTrip.durationMs)} (client clock)`)));
   const timing = timingLine(trace);
   if (timing) out.push(...wrap(timing, width).map((l) => paint('dim', l)));
+  out.push(...metricLines(trace, paint, width));
   if (trace.node) out.push(...nodeLines(trace, width).map((l) => paint('dim', l)));
   if (trace.service) out.push(...wrap(serviceLine(trace.service), width));
   if (trace.observed) {

@@ -44,6 +44,7 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  * - timeout: { afterMs } / interrupted: { signal }
  * - spans: { backend, query: { kind: 'run-trace'|'audit-id'|'pod'|'authentication', ... }, response }  (--spans: one trace backend answer, as it came)
  * - spans-read: { backend, waitedMs, traces, missing: [what the run implies but never came] } | { backend, error, waitedMs }
+ * - metrics-sample: { component: 'apiserver'|'kubelet', node?, phase: 'before'|'after-post'|'after', requestedAt, lines: [the kept _sum and _count lines, as read] } | { component, node?, phase, error }
  * - request-traced: { call, spanId, auditId }  (a request went out with traceparent 00-<header.trace.traceId>-<spanId>-01 and this Audit-ID)
  * - done: { reason }
  */
@@ -78,6 +79,7 @@ export type ClientObservationType =
   | 'request-traced'
   | 'spans'
   | 'spans-read'
+  | 'metrics-sample'
   | 'timeout'
   | 'interrupted'
   | 'done';

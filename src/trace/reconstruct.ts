@@ -13,6 +13,7 @@ import { observedSection } from './observed.js';
 import type { Observation, RecordingHeader } from './observation.js';
 import { measureDelivery } from './delivery.js';
 import { spanSection } from './span-steps.js';
+import { metricsSection } from './metric-deltas.js';
 import { classifyOutcome } from './outcome.js';
 import type { Observed } from './section-types.js';
 import { TOOL_NAME, TRACE_SCHEMA_VERSION, type Anomaly, type ClockOffset, type ContainerInfo, type Gap, type Milestone, type RunTraceContext, type Trace } from './types.js';
@@ -181,6 +182,7 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     ...serviceSection(ctx),
     ...observedIfAny(ctx, clock.estimateMs, t0, containers),
     ...spanSection(ctx, milestones, clock.estimateMs, t0),
+    ...metricsSection(underTest),
   };
 }
 

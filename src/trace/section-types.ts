@@ -151,3 +151,34 @@ export interface SpanSection {
   /** What the components do not emit, what never came, a backend error: one line each. */
   notes: string[];
 }
+
+/** One figure a component's histogram gave for the run (metric-deltas.ts). */
+export interface MetricStep {
+  id: string;
+  label: string;
+  component: Component;
+  /** The histogram and its labels, as the component wrote them. */
+  metric: string;
+  /** How much the count moved between the two readings. */
+  count: number;
+  /** How many of those this pod accounts for (its etcd write, its containers ...). */
+  expected: number;
+  /** How much the sum moved, ms. */
+  sumMs: number;
+  /** The count moved by exactly this pod's operations: the sum is its time. */
+  exact: boolean;
+  /** When exact: the time of this pod's operations. */
+  durationMs?: number;
+  /** When not: how many other operations moved the same histogram. */
+  sharedWith?: number;
+  /** The two readings: 'before', 'after-post', 'after'. */
+  from: string;
+  to: string;
+}
+
+/** The components' metrics around the run. */
+export interface MetricsSection {
+  steps: MetricStep[];
+  /** What could not be read, and how to read the figures: one line each. */
+  notes: string[];
+}

@@ -6,7 +6,7 @@
  */
 import type { ExitCode } from '../exit-codes.js';
 import type { TimeSource } from './event-time.js';
-import type { NodeInfo, Observed, ServiceInfo, SpanSection } from './section-types.js';
+import type { MetricsSection, NodeInfo, Observed, ServiceInfo, SpanSection } from './section-types.js';
 
 export const TRACE_SCHEMA_VERSION = 1;
 export const TOOL_NAME = 'podtrace';
@@ -342,4 +342,6 @@ export interface Trace {
   observed?: Observed;
   /** --spans: the components' own spans of the run. */
   spans?: SpanSection;
+  /** The components' /metrics around the run (unless --no-metrics). */
+  metrics?: MetricsSection;
 }

@@ -7,6 +7,7 @@
 import type { ClusterApi } from '../../kube/types.js';
 import type { Observation, RecordingHeader } from '../../trace/observation.js';
 import { LiveTrace } from '../live-trace.js';
+import { MetricsReader } from '../metrics.js';
 import { ObservationLog, type Clock } from '../observation-log.js';
 import { PodWatchSet } from '../pod-watch-set.js';
 import type { Progress, TextSink } from '../progress-sink.js';
@@ -97,6 +98,11 @@ async function run(state: RunState): Promise<boolean> {
   let doneReason = 'ready';
   try {
     recordTarget(log, state.api.target);
+    // the components' metrics before the POST: started first, never waited for on the way to it
+    if (request.metrics) {
+      state.metrics = new MetricsReader(state.api, log, (line) => progress.note(line));
+      state.metrics.readBefore();
+    }
     progress.step('resolving credentials');
     const credentials = await state.api.resolveCredentials();
     log.client('credentials-resolved', { ...credentials });
@@ -105,6 +111,7 @@ async function run(state: RunState): Promise<boolean> {
     if (!allowedToCreate) doneReason = 'forbidden';
     else if (interrupted(state)) doneReason = 'interrupted';
     else doneReason = await createAndFollow(state);
+    await state.metrics?.settle();
     // The class seen when waiting stopped: teardown changes the pod (a deleted pod turns Failed) after it.
     log.client('done', { reason: doneReason, ...(state.outcomeAtStop !== undefined ? { outcome: state.outcomeAtStop } : {}) });
     // The components' spans of the run, last: the teardown's too, and the exports are batched.
@@ -143,6 +150,11 @@ async function createAndFollow(state: RunState): Promise<string> {
   }
   if (request.expose !== undefined) state.service = exposePod(state, request.expose);
   const result = await waitForOutcome(state);
+  // after Ready (or the failure): what the components counted for the start, before the teardown adds to it
+  if (state.metrics) {
+    state.metrics.read('after', { component: 'apiserver' });
+    if (watchers.nodeName) state.metrics.read('after', { component: 'kubelet', node: watchers.nodeName });
+  }
   if (result === 'ready') await awaitDelayedEvents(state);
   if (result === 'ready' && request.observeMs > 0) await observe(state);
   if (request.logLines !== undefined && (result === 'ready' || result === 'failed') && !interrupted(state)) await readLogs(state, request.logLines);

@@ -7,6 +7,7 @@
 import type { ClusterApi } from '../../kube/types.js';
 import type { RecordingHeader } from '../../trace/observation.js';
 import type { LiveTrace } from '../live-trace.js';
+import type { MetricsReader } from '../metrics.js';
 import type { ObservationLog } from '../observation-log.js';
 import type { PodWatchSet } from '../pod-watch-set.js';
 import type { Progress, TextSink } from '../progress-sink.js';
@@ -37,6 +38,8 @@ export interface CreateRequest {
   managedBy: { key: string; value: string };
   /** --spans: the Jaeger query API to read the components' spans of the run from, and how long to wait for them. */
   spans?: { backend: string; waitMs: number };
+  /** Read the components' /metrics before the POST, after its answer and after Ready. */
+  metrics: boolean;
 }
 
 export interface RunState {
@@ -59,6 +62,8 @@ export interface RunState {
   serviceMayExist: boolean;
   /** The outcome class the wait stopped on (teardown changes the pod after it). */
   outcomeAtStop?: string;
+  /** The components' /metrics, when read (unless --no-metrics). */
+  metrics?: MetricsReader;
 }
 
 /** `kubectl delete ...` for what may be left. */

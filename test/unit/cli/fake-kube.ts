@@ -54,6 +54,8 @@ export interface FakeClusterOptions {
   lifecycle?: 'ready' | 'image-not-found';
   /** Fail every call with this error (e.g. a connection failure). */
   unreachable?: Error;
+  /** The components' /metrics text (default: empty). */
+  metrics?: (of: { component: 'apiserver' } | { component: 'kubelet'; node: string }) => string;
 }
 
 /**
@@ -160,6 +162,10 @@ export class FakeCluster {
       async podMetrics(ns: string, name: string): Promise<unknown> {
         guard(`podMetrics ${ns}/${name}`);
         throw notFound(`podmetrics "${name}"`);
+      },
+      async componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<string> {
+        guard(`componentMetrics ${of.component}${'node' in of ? ` ${of.node}` : ''}`);
+        return cluster.options.metrics?.(of) ?? '';
       },
       async list(what: WatchedResource, selectors: Selectors): Promise<ObjectList> {
         guard(`list ${describeWhat(what)} ${selectors.fieldSelector ?? selectors.labelSelector ?? ''}`.trimEnd());
