@@ -15,8 +15,10 @@ export function metricLines(trace: Trace, paint: Painter, width: number): string
     const figure = s.exact
       ? `${formatMs(s.durationMs!)}${s.count > 1 ? ` for ${s.count}` : ''}`
       : `shared with ${s.sharedWith} other operation${s.sharedWith === 1 ? '' : 's'} (${formatMs(s.sumMs)} for ${s.count})`;
-    const line = `  ${s.label}: ${figure}`;
-    out.push(truncate(s.exact ? line : paint('dim', line), width + (s.exact ? 0 : 9)));
+    // continuation lines indented under the label
+    for (const line of wrap(`${s.label}: ${figure}`, width - 2, '  ').map((l, i) => (i === 0 ? l : `  ${l}`))) {
+      out.push(s.exact ? line : paint('dim', line));
+    }
   }
   for (const note of m.notes) out.push(...wrap(`· ${note}`, width).map((l) => paint('dim', l)));
   return out;
