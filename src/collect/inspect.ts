@@ -10,6 +10,7 @@ import type { ClusterApi } from '../kube/types.js';
 import type { Observation, RecordingHeader } from '../trace/observation.js';
 import { ObservationLog, type Clock } from './observation-log.js';
 import { fetchNodeInfo, recordingHeader, recordTarget } from './run-header.js';
+import { readPodSpans, spansReadNote } from './spans.js';
 
 interface Item {
   metadata?: { uid?: string };
@@ -21,7 +22,9 @@ interface Item {
 export async function collectInspect(
   api: ClusterApi,
   podName: string,
-  io: { clock: Clock; toolVersion: string },
+  io: { clock: Clock; toolVersion: string; note: (line: string) => void },
+  /** `--spans URL`: the components' spans of the pod, from this Jaeger query API. */
+  spans?: string,
 ): Promise<{ header: RecordingHeader; observations: readonly Observation[] }> {
   const target = api.target;
   const namespace = target.namespace;
@@ -56,6 +59,11 @@ export async function collectInspect(
   for (const e of v1.items as Item[]) if (e.regarding?.uid === undefined || e.regarding.uid === uid) log.object('eventsv1', 'LIST', e);
   for (const e of nodeEvents?.items ?? []) log.object('event', 'LIST', e);
   if (nodeInfo !== undefined) log.client('node-info', nodeInfo);
+  if (spans !== undefined) {
+    await readPodSpans(pod, { backend: spans }, log);
+    const note = spansReadNote(log.observations, spans);
+    if (note) io.note(note);
+  }
   log.client('done', { reason: 'inspected' });
   return { header, observations: log.observations };
 }

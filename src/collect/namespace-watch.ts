@@ -9,7 +9,7 @@
  */
 import type { ClusterApi } from '../kube/types.js';
 import { eventsHeldBack } from '../trace/held-back.js';
-import type { Observation, RecordingHeader } from '../trace/observation.js';
+import type { ClientObservationType, Observation, RecordingHeader } from '../trace/observation.js';
 import { reconstruct } from '../trace/reconstruct.js';
 import type { Trace } from '../trace/types.js';
 import { doneReason } from './done.js';
@@ -18,6 +18,7 @@ import { PodDemux, type TrackedPod } from './pod-demux.js';
 import type { TextSink } from './progress-sink.js';
 import { ResilientWatch } from './resilient-watch.js';
 import { readNode, recordingHeader, recordTarget } from './run-header.js';
+import { readPodSpans, spansReadNote } from './spans.js';
 import { pause, type StopController, type StopSignal } from './stop.js';
 import { openRequiredWatches } from './watch-access.js';
 
@@ -34,7 +35,12 @@ export interface NamespaceWatchOptions {
   forMs: number;
   count?: number;
   quiet: boolean;
+  /** `--spans URL`: each done pod's component spans are read before its trace is final. */
+  spans?: string;
 }
+
+/** Span reads at once: each polls the backend while the pod's spans are still being exported. */
+const SPAN_READS_AT_ONCE = 4;
 
 export interface WatchResult {
   /** In the sink's order: pods in the order their traces were final. */
@@ -64,6 +70,12 @@ export class NamespaceWatch {
   #finished = 0;
   #wake: (() => void) | undefined;
   #sink: TraceSink | undefined;
+  /** Pods whose spans are read or being read, and the reads under way. */
+  readonly #spansRead = new Set<TrackedPod>();
+  readonly #spanReads = new Set<Promise<void>>();
+  #spanReadsRunning = 0;
+  readonly #spanQueue: Array<() => void> = [];
+  #spansNoted = false;
 
   constructor(
     private readonly api: ClusterApi,
@@ -118,6 +130,12 @@ export class NamespaceWatch {
       for (const w of watches) w.stop();
       offStop();
     }
+    // pods done just before the end (--count reached) have their spans read too
+    if (options.spans !== undefined && io.stop.stoppedBy === undefined) {
+      for (const pod of this.#demux.pods.values()) if (pod.done && !this.#build(pod).written) this.#startSpanRead(pod, options.spans);
+    }
+    // the span reads of pods already done end within their bound (a signal cuts them short)
+    while (this.#spanReads.size > 0) await Promise.all([...this.#spanReads]);
     const stoppedBy = io.stop.stoppedBy;
     const rest = [...this.#demux.pods.values()].filter((p) => !this.#build(p).written);
     const traces = [...this.#written, ...rest].map((pod) => {
@@ -194,11 +212,54 @@ export class NamespaceWatch {
     const build = this.#build(pod);
     clearTimeout(build.timer);
     build.timer = setTimeout(() => {
+      if (this.options.spans !== undefined && !this.#spansRead.has(pod) && !build.written && this.io.stop.stoppedBy === undefined) {
+        this.#startSpanRead(pod, this.options.spans);
+        return;
+      }
       const trace = this.#rebuild(pod);
       // quiet and done: final, unless a late event changes it (then the sink gets it again at the end)
       if (!build.written && this.#sink) this.#write(this.#sink, pod, trace);
     }, BUILD_WHEN_QUIET_MS);
     build.timer.unref();
+  }
+
+  #startSpanRead(pod: TrackedPod, backend: string): void {
+    if (this.#spansRead.has(pod)) return;
+    this.#spansRead.add(pod);
+    clearTimeout(this.#build(pod).timer);
+    const read = this.#readSpans(pod, backend).finally(() => this.#spanReads.delete(read));
+    this.#spanReads.add(read);
+  }
+
+  /** Reads a done pod's spans into its own observations (a few pods at once), then builds and hands on its trace. */
+  async #readSpans(pod: TrackedPod, backend: string): Promise<void> {
+    if (this.#spanReadsRunning >= SPAN_READS_AT_ONCE) await new Promise<void>((resolve) => this.#spanQueue.push(resolve));
+    this.#spanReadsRunning += 1;
+    try {
+      const object = [...pod.observations].reverse().find((o) => o.source === 'pod')?.object;
+      const log = {
+        clock: this.log.clock,
+        client: (type: ClientObservationType, data?: Record<string, unknown>) => {
+          const o = this.log.client(type, data);
+          pod.observations.push(o);
+          return o;
+        },
+      };
+      const gone = pod.observations.some((o) => o.source === 'pod' && o.type === 'DELETED');
+      await readPodSpans(object, { backend, signal: this.io.stop.signal, podDeleted: gone }, log);
+      const note = spansReadNote(pod.observations, backend);
+      // one note for the whole watch: the backend or the cluster's tracing is the same for every pod
+      if (note && !this.#spansNoted && !this.options.quiet) {
+        this.#spansNoted = true;
+        this.io.stderr.write(`${note}\n`);
+      }
+    } finally {
+      this.#spanReadsRunning -= 1;
+      this.#spanQueue.shift()?.();
+    }
+    const build = this.#build(pod);
+    const trace = this.#rebuild(pod);
+    if (!build.written && this.#sink) this.#write(this.#sink, pod, trace);
   }
 
   #rebuild(pod: TrackedPod): Trace {

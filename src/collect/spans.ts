@@ -22,9 +22,16 @@ import { pause } from './stop.js';
 export interface SpanReadRequest {
   /** The query API's base URL, e.g. http://127.0.0.1:16686. */
   backend: string;
-  traceId: string;
+  /** The run's own trace id (none for a pod podtrace did not create: inspect, watch). */
+  traceId?: string;
   /** Audit IDs whose API server spans matter (the POST's, the DELETE's). */
   auditIds: readonly string[];
+  /**
+   * A pod podtrace did not create: its storage key (`/pods/NAMESPACE/NAME`),
+   * which the API server's etcd `Create` span carries; that span's audit id
+   * leads to the creating request's spans.
+   */
+  podKey?: string;
   podUid?: string;
   /** Client-clock window of the run, ms since the epoch. */
   from: number;
@@ -49,9 +56,10 @@ interface Payload {
 }
 
 /** The span names in the payloads, and the audit IDs their spans carry. */
-function contents(payloads: readonly Payload[]): { names: Set<string>; auditIds: Set<string> } {
+function contents(payloads: readonly Payload[]): { names: Set<string>; auditIds: Set<string>; keys: Set<string> } {
   const names = new Set<string>();
   const auditIds = new Set<string>();
+  const keys = new Set<string>();
   type Span = { name?: string; attributes?: Array<{ key?: string; value?: { stringValue?: string } }> };
   for (const p of payloads) {
     for (const rs of ((p.response as { result?: { resourceSpans?: unknown[] } }).result?.resourceSpans ?? []) as Array<{ scopeSpans?: Array<{ spans?: Span[] }> }>) {
@@ -60,11 +68,13 @@ function contents(payloads: readonly Payload[]): { names: Set<string>; auditIds:
           if (s.name) names.add(s.name);
           const audit = s.attributes?.find((a) => a.key === 'audit-id')?.value?.stringValue;
           if (audit) auditIds.add(audit);
+          const key = s.attributes?.find((a) => a.key === 'key')?.value?.stringValue;
+          if (key) keys.add(key);
         }
       }
     }
   }
-  return { names, auditIds };
+  return { names, auditIds, keys };
 }
 
 /** One read of everything; the payloads, and what is still missing. */
@@ -78,7 +88,10 @@ async function readOnce(request: SpanReadRequest, jaeger: JaegerQuery): Promise<
     const response = await jaeger.trace(traceId);
     if (response !== undefined) payloads.push({ query, response });
   };
-  await add(request.traceId, { kind: 'run-trace', traceId: request.traceId });
+  if (request.traceId !== undefined) await add(request.traceId, { kind: 'run-trace', traceId: request.traceId });
+  if (request.podKey !== undefined) {
+    for (const id of await jaeger.traceIdsByAttribute('apiserver', 'key', request.podKey, window)) await add(id, { kind: 'pod-key', key: request.podKey, traceId: id });
+  }
   // Found in the run's own trace when the caller is privileged; else in a trace of the server's own.
   for (const auditId of request.auditIds) {
     for (const id of await jaeger.traceIdsByAttribute('apiserver', 'audit-id', auditId, window)) await add(id, { kind: 'audit-id', auditId, traceId: id });
@@ -90,8 +103,9 @@ async function readOnce(request: SpanReadRequest, jaeger: JaegerQuery): Promise<
     const response = await jaeger.tracesWithOperation('apiserver', 'authentication', { from: w.from - SLACK_MS, to: w.to + SLACK_MS });
     if (response !== undefined) payloads.push({ query: { kind: 'authentication', from: w.from, to: w.to }, response });
   }
-  const { names, auditIds } = contents(payloads);
+  const { names, auditIds, keys } = contents(payloads);
   const missing = [
+    ...(request.podKey !== undefined && !keys.has(request.podKey) ? [`the API server's spans of the pod's creation (${request.podKey})`] : []),
     ...request.auditIds.filter((id) => !auditIds.has(id)).map((id) => `the API server's spans of ${id}`),
     ...(request.expect.podStarted && !names.has('runtime.v1.RuntimeService/RunPodSandbox') ? ["the kubelet's RunPodSandbox"] : []),
     ...(request.expect.podStarted && !names.has('runtime.v1.RuntimeService/StartContainer') ? ["the kubelet's StartContainer"] : []),
@@ -106,7 +120,7 @@ async function readOnce(request: SpanReadRequest, jaeger: JaegerQuery): Promise<
  * the answer as it came), then `spans-read` with how long it waited and what
  * never came; a backend that fails is `spans-read` with the error.
  */
-export async function readComponentSpans(request: SpanReadRequest, log: ObservationLog): Promise<void> {
+export async function readComponentSpans(request: SpanReadRequest, log: Pick<ObservationLog, 'client' | 'clock'>): Promise<void> {
   const started = log.clock.now();
   const deadline = started + request.waitMs;
   const jaeger = new JaegerQuery(request.backend, request.signal);
@@ -124,4 +138,60 @@ export async function readComponentSpans(request: SpanReadRequest, log: Observat
   }
   for (const p of last.payloads) log.client('spans', { backend: request.backend, query: p.query, response: p.response });
   log.client('spans-read', { backend: request.backend, waitedMs: log.clock.now() - started, traces: last.payloads.length, missing: last.missing });
+}
+
+/**
+ * How long a read waits for the components' batched span exports: the
+ * OpenTelemetry SDK's batch processor exports every 5 s by default (the local
+ * cluster's every 0.5 s).
+ */
+export const SPANS_WAIT_MS = 15_000;
+
+/** A pod older than this has had its spans exported long ago: one read, no wait. */
+const RECENT_POD_MS = 60_000;
+
+interface PodObject {
+  metadata?: { uid?: string; namespace?: string; name?: string; creationTimestamp?: string };
+  status?: { containerStatuses?: Array<{ state?: Record<string, unknown>; lastState?: Record<string, unknown> }> };
+}
+
+/**
+ * The spans of a pod podtrace did not create (inspect, watch): the request
+ * that created it, found by its storage key, and the kubelet's syncs of it.
+ */
+export async function readPodSpans(
+  pod: unknown,
+  options: { backend: string; signal?: AbortSignal; podDeleted?: boolean },
+  log: Pick<ObservationLog, 'client' | 'clock'>,
+): Promise<void> {
+  const { metadata = {}, status = {} } = (pod ?? {}) as PodObject;
+  const now = log.clock.now();
+  const created = metadata.creationTimestamp ? Date.parse(metadata.creationTimestamp) : NaN;
+  const from = Number.isFinite(created) ? created : now - RECENT_POD_MS;
+  const started = (status.containerStatuses ?? []).some((c) => c.state?.['running'] !== undefined || c.state?.['terminated'] !== undefined || c.lastState?.['terminated'] !== undefined);
+  await readComponentSpans(
+    {
+      backend: options.backend,
+      auditIds: [],
+      ...(metadata.namespace && metadata.name ? { podKey: `/pods/${metadata.namespace}/${metadata.name}` } : {}),
+      ...(metadata.uid ? { podUid: metadata.uid } : {}),
+      from,
+      to: now,
+      authenticated: [],
+      expect: { podStarted: started, podDeleted: options.podDeleted ?? false },
+      waitMs: now - from < RECENT_POD_MS ? SPANS_WAIT_MS : 0,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+    log,
+  );
+}
+
+/** The one line a read leaves for the person: the backend's error, or what never came. */
+export function spansReadNote(observations: readonly { source: string; type: string; data?: Record<string, unknown> }[], backend: string): string | undefined {
+  const read = observations.filter((o) => o.source === 'client' && o.type === 'spans-read').at(-1)?.data ?? {};
+  if (typeof read['error'] === 'string') return `warning: no component spans: ${read['error']}; the trace goes on without them`;
+  if (Array.isArray(read['missing']) && read['missing'].length > 0) {
+    return `note: after ${Math.round(Number(read['waitedMs']) / 1000)}s ${backend} still had no ${read['missing'].join(', ')} (is tracing on? podtrace doctor says)`;
+  }
+  return undefined;
 }

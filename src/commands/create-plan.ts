@@ -39,6 +39,8 @@ export interface CreatePlan {
   logLines?: number;
   /** `--spans URL` (or PODTRACE_SPANS). */
   spans?: string;
+  /** `--export-otlp URL`: where each run's trace is pushed. */
+  exportOtlp?: string;
   /** Read the components' /metrics around the run (unless --no-metrics). */
   metrics: boolean;
 }
@@ -155,6 +157,7 @@ export function planCreate(input: CreateInput, random: { index?: RandomIndex; no
     observeMs: options.observeMs ?? 0,
     ...(options.logLines !== undefined ? { logLines: options.logLines } : {}),
     ...(options.spans !== undefined ? { spans: options.spans } : {}),
+    ...(options.exportOtlp !== undefined ? { exportOtlp: options.exportOtlp } : {}),
     metrics: options.metrics,
   };
 }

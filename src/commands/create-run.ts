@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { describeViolations, type GateViolation } from '../analysis/gates.js';
 import { collectCreate } from '../collect/create/session.js';
+import { SPANS_WAIT_MS } from '../collect/spans.js';
 import type { CreateRequest } from '../collect/create/state.js';
 import { exitCodeFor, type StopController, type StopSignal } from '../collect/stop.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
@@ -21,11 +22,6 @@ import { finalizeManifest, MANAGED_BY_LABEL, RUN_LABEL } from './pod-manifest.js
 import { createProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
-/**
- * How long a run waits for the components' batched span exports: the OpenTelemetry SDK's
- * batch processor exports every 5 s by default (the local cluster's every 0.5 s).
- */
-export const SPANS_WAIT_MS = 15_000;
 
 /** What one run leaves: its trace, what it was built from, and its exit code. */
 export interface RunResult {

@@ -14,6 +14,7 @@ import type { Trace } from '../trace/types.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext } from './context.js';
 import { runOnce, saveRecording, withGates, type RunResult } from './create-run.js';
+import { pushOtlp } from './otlp-push.js';
 import { planCreate, type CreateInput, type CreatePlan } from './create-plan.js';
 import { defaultRunSetPath, displayPath, useColor } from './output.js';
 import { TOOL_VERSION } from './version.js';
@@ -48,6 +49,7 @@ export async function runRepeated(input: CreateInput, first: CreatePlan, ctx: Co
     }
     if (!plan.quiet) ctx.stderr.write(`${runLine(result.trace, i, first.runs)}\n`);
     await saveRecording(result, plan, ctx);
+    if (plan.exportOtlp !== undefined) ctx.stderr.write(`${await pushOtlp(plan.exportOtlp, [result.trace], runSetLabel(result.trace))}\n`);
     if (result.signal !== undefined) {
       if (traces.length === 0) traces.push(result.trace);
       break;

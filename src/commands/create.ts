@@ -8,15 +8,16 @@ import path from 'node:path';
 import { evaluateGates } from '../analysis/gates.js';
 import { StopController } from '../collect/stop.js';
 import { signalsOf, type CommandContext } from './context.js';
-import { parseSpansUrl } from './option-tables.js';
+import { withSpansFromEnv } from './option-tables.js';
 import { planCreate, type CreateInput } from './create-plan.js';
 import { runOnce, saveRecording, withGates, type RunResult } from './create-run.js';
-import { runRepeated } from './create-runs.js';
+import { runRepeated, runSetLabel } from './create-runs.js';
+import { pushOtlp } from './otlp-push.js';
 import { defaultTracePath, displayPath, printTrace, saveTrace } from './output.js';
 
 export async function run(input: CreateInput, ctx: CommandContext): Promise<number> {
   const startedAt = ctx.clock.now();
-  input = withSpansFromEnv(input, ctx);
+  input = { ...input, options: withSpansFromEnv(input.options, ctx.env) };
   // Everything the person typed is checked before kubeconfig is read or a request is sent.
   const plan = planCreate(input, { ...(ctx.random ? { index: ctx.random } : {}), now: startedAt });
   const { source, exit } = signalsOf(ctx);
@@ -41,12 +42,6 @@ export async function run(input: CreateInput, ctx: CommandContext): Promise<numb
   await saveTrace(trace, savedTo);
   ctx.stderr.write(`trace saved to ${displayPath(savedTo, cwd)}\n`);
   await saveRecording(result, plan, ctx);
+  if (plan.exportOtlp !== undefined) ctx.stderr.write(`${await pushOtlp(plan.exportOtlp, [trace], runSetLabel(trace))}\n`);
   return withGates(result.exitCode, plan.gates.length > 0 ? evaluateGates([trace], plan.gates) : [], ctx);
-}
-
-/** PODTRACE_SPANS stands for --spans when the flag is absent (checked like it). */
-export function withSpansFromEnv<T extends { options: { spans?: string } }>(input: T, ctx: CommandContext): T {
-  const env = ctx.env['PODTRACE_SPANS'];
-  if (input.options.spans !== undefined || env === undefined || env === '') return input;
-  return { ...input, options: { ...input.options, spans: parseSpansUrl(env) } };
 }

@@ -11,17 +11,19 @@ import { reconstruct } from '../trace/reconstruct.js';
 import { serializeRecording } from '../trace/recording.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { openKubeClient, type CommandContext } from './context.js';
-import type { InspectOptions } from './option-tables.js';
+import { withSpansFromEnv, type InspectOptions } from './option-tables.js';
 import { printTrace, saveTrace } from './output.js';
 import { validatePodName } from './parse/flags.js';
 import { TOOL_VERSION } from './version.js';
 
 export async function run(podName: string, options: InspectOptions, ctx: CommandContext): Promise<number> {
   validatePodName(podName, 'POD');
+  options = withSpansFromEnv(options, ctx.env);
   const api = await openKubeClient(options, ctx);
   let collected: Awaited<ReturnType<typeof collectInspect>>;
   try {
-    collected = await collectInspect(api, podName, { clock: ctx.clock, toolVersion: TOOL_VERSION });
+    const note = (line: string) => ctx.stderr.write(`${line}\n`);
+    collected = await collectInspect(api, podName, { clock: ctx.clock, toolVersion: TOOL_VERSION, note }, options.spans);
   } finally {
     await api.close().catch(() => {});
   }

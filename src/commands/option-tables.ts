@@ -79,6 +79,27 @@ export function parseSpansUrl(value: string): string {
   return value.replace(/\/+$/, '');
 }
 
+/** PODTRACE_SPANS stands for --spans when the flag is absent (checked like it). */
+export function withSpansFromEnv<T extends { spans?: string }>(options: T, env: Readonly<Record<string, string | undefined>>): T {
+  const value = env['PODTRACE_SPANS'];
+  if (options.spans !== undefined || value === undefined || value === '') return options;
+  return { ...options, spans: parseSpansUrl(value) };
+}
+
+/** An OTLP/HTTP endpoint: a base URL gets the traces path (`/v1/traces`) as OTLP exporters add it. */
+export function parseOtlpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--export-otlp ${value}: not a URL; give an OTLP/HTTP endpoint, e.g. --export-otlp http://127.0.0.1:4318`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--export-otlp ${value}: use an http:// or https:// URL (OTLP over HTTP, e.g. http://127.0.0.1:4318)`);
+  if (url.search || url.hash) throw new UsageError(`--export-otlp ${value}: give the endpoint without ? or #`);
+  if (url.pathname === '' || url.pathname === '/') url.pathname = '/v1/traces';
+  return url.toString();
+}
+
 const SPANS: OptionSpec<string> = {
   kind: 'value',
   flags: '--spans <url>',
@@ -137,6 +158,7 @@ export interface CreateOptions extends KubeOptions {
   intervalMs?: number;
   gates: Gate[];
   spans?: string;
+  exportOtlp?: string;
   metrics: boolean;
   debug: boolean;
 }
@@ -190,6 +212,12 @@ export const CREATE_OPTIONS: OptionTable<CreateOptions> = {
     parse: parseGates,
   },
   spans: SPANS,
+  exportOtlp: {
+    kind: 'value',
+    flags: '--export-otlp <url>',
+    description: "push each run's trace to this OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318): podtrace's steps and the components' spans as one trace",
+    parse: parseOtlpUrl,
+  },
   metrics: {
     kind: 'switch',
     flags: '--no-metrics',
@@ -216,6 +244,7 @@ export interface WatchOptions extends KubeOptions {
   output: OutputFormat;
   out?: string;
   quiet: boolean;
+  spans?: string;
   debug: boolean;
 }
 
@@ -234,6 +263,7 @@ export const WATCH_OPTIONS: OptionTable<WatchOptions> = {
   count: { kind: 'value', flags: '--count <n>', description: 'stop once N pods are Ready, failed or gone', parse: wholeNumber('--count', 'a whole number of pods, 1 or more', Number.MAX_SAFE_INTEGER) },
   ...OUTPUT,
   quiet: { kind: 'switch', flags: '-q, --quiet', description: 'no progress lines on stderr' },
+  spans: { ...SPANS, description: "read each done pod's component spans (its creation, the kubelet's syncs) from this Jaeger query API (or PODTRACE_SPANS)" },
   debug: DEBUG,
 };
 
@@ -241,6 +271,7 @@ export interface InspectOptions extends KubeOptions {
   output: OutputFormat;
   out?: string;
   record?: string;
+  spans?: string;
   debug: boolean;
 }
 
@@ -248,6 +279,7 @@ export const INSPECT_OPTIONS: OptionTable<InspectOptions> = {
   ...KUBE,
   ...OUTPUT,
   record: { kind: 'value', flags: '--record <file>', description: 'also save what was read as an NDJSON recording (for replay)', parse: outputPath('--record') },
+  spans: { ...SPANS, description: "also read the components' spans of the pod (its creation, the kubelet's syncs) from this Jaeger query API (or PODTRACE_SPANS)" },
   debug: DEBUG,
 };
 

@@ -11,12 +11,13 @@ import { UsageError } from '../errors.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { renderRunSetSummary, renderRunSetYaml } from '../report/runset-summary.js';
 import { openKubeClient, signalsOf, type CommandContext } from './context.js';
-import type { WatchOptions } from './option-tables.js';
+import { withSpansFromEnv, type WatchOptions } from './option-tables.js';
 import { defaultRunSetPath, displayPath, useColor } from './output.js';
 import { renderRunElement, RunSetWriter } from './runset-writer.js';
 import { TOOL_VERSION } from './version.js';
 
 export async function run(options: WatchOptions, ctx: CommandContext): Promise<number> {
+  options = withSpansFromEnv(options, ctx.env);
   const selector = options.selector;
   if (selector === undefined) throw new UsageError('podtrace watch needs -l SELECTOR (e.g. -l app=web)');
   const api = await openKubeClient(options, ctx);
@@ -27,7 +28,13 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
   const stop = new StopController(source, exit);
   const watch = new NamespaceWatch(
     api,
-    { selector, forMs: options.forMs, ...(options.count !== undefined ? { count: options.count } : {}), quiet: options.quiet },
+    {
+      selector,
+      forMs: options.forMs,
+      ...(options.count !== undefined ? { count: options.count } : {}),
+      quiet: options.quiet,
+      ...(options.spans !== undefined ? { spans: options.spans } : {}),
+    },
     { clock: ctx.clock, stderr: ctx.stderr, stop, toolVersion: TOOL_VERSION },
   );
   const savedTo = options.out !== undefined ? path.resolve(cwd, options.out) : defaultRunSetPath(cwd, 'watch', watch.startedAt);

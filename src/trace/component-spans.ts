@@ -22,6 +22,8 @@ export interface RequestSpans {
   authentication?: ComponentSpan;
   /** The server adopted podtrace's trace context (a caller in system:masters or system:monitoring). */
   inRunTrace: boolean;
+  /** Sent by podtrace (else another client's request that created the pod, found by its storage key). */
+  byPodtrace: boolean;
 }
 
 /** One CRI call of the kubelet for the pod, and the container it was for (when it names one). */
@@ -72,12 +74,15 @@ function enclosingAuthentication(server: ComponentSpan, spans: readonly Componen
   return around.sort((a, b) => (a.startNs > b.startNs ? -1 : 1))[0];
 }
 
-function requestSpans(spans: readonly ComponentSpan[], requests: readonly Observation[], runTraceId: string | undefined): RequestSpans[] {
+interface RequestRef {
+  call: string;
+  auditId: string;
+  byPodtrace: boolean;
+}
+
+function requestSpans(spans: readonly ComponentSpan[], requests: readonly RequestRef[], runTraceId: string | undefined): RequestSpans[] {
   const out: RequestSpans[] = [];
-  for (const o of requests) {
-    const auditId = str(o.data?.['auditId']);
-    const call = str(o.data?.['call']);
-    if (!auditId || !call) continue;
+  for (const { call, auditId, byPodtrace } of requests) {
     // the server span: the outermost span carrying the audit id (its handler and storage spans carry it too)
     const carrying = spans.filter((s) => s.attributes['audit-id'] === auditId);
     const ids = new Set(carrying.map((s) => s.spanId));
@@ -91,6 +96,7 @@ function requestSpans(spans: readonly ComponentSpan[], requests: readonly Observ
       descendants: descendantsOf(server, spans),
       ...(authentication ? { authentication } : {}),
       inRunTrace: server.traceId === runTraceId,
+      byPodtrace,
     });
   }
   return out;
@@ -126,8 +132,41 @@ function criCalls(syncs: readonly ComponentSpan[], spans: readonly ComponentSpan
   return calls;
 }
 
+/** The requests podtrace sent with an audit id of its own. */
+function tracedRequests(observations: readonly Observation[]): RequestRef[] {
+  const out: RequestRef[] = [];
+  for (const o of observations) {
+    if (o.source !== 'client' || o.type !== 'request-traced') continue;
+    const call = str(o.data?.['call']);
+    const auditId = str(o.data?.['auditId']);
+    if (call && auditId) out.push({ call, auditId, byPodtrace: true });
+  }
+  return out;
+}
+
+/**
+ * A pod podtrace did not create (inspect, watch): the request that created it
+ * is the one whose etcd `Create` span wrote its key; of a name used more than
+ * once, the write in the second its creationTimestamp names (the server
+ * stamps it before the write, truncated to the second).
+ */
+function creatingRequest(spans: readonly ComponentSpan[], pod: { key: string; createdAtMs?: number }): RequestRef | undefined {
+  const writes = spans.filter((s) => s.name === 'Create etcd3' && s.attributes['key'] === pod.key && str(s.attributes['audit-id']));
+  const created = pod.createdAtMs;
+  const ms = (s: ComponentSpan) => Number(s.startNs / 1_000_000n);
+  const near = created === undefined ? writes : writes.filter((s) => ms(s) >= created - 1000 && ms(s) < created + 2000);
+  const write = near.at(-1);
+  return write ? { call: 'createPod', auditId: str(write.attributes['audit-id'])!, byPodtrace: false } : undefined;
+}
+
 /** The spans recorded by a `--spans` read (none: an empty finding). */
-export function findSpans(observations: readonly Observation[], runTraceId: string | undefined, podUid: string | undefined, startOrder: readonly string[]): SpanFindings | undefined {
+export function findSpans(
+  observations: readonly Observation[],
+  runTraceId: string | undefined,
+  podUid: string | undefined,
+  startOrder: readonly string[],
+  pod?: { key: string; createdAtMs?: number },
+): SpanFindings | undefined {
   const payloads = observations.filter((o) => o.source === 'client' && o.type === 'spans');
   const read = observations.find((o) => o.source === 'client' && o.type === 'spans-read');
   if (!read && payloads.length === 0) return undefined;
@@ -140,7 +179,7 @@ export function findSpans(observations: readonly Observation[], runTraceId: stri
     ...(str(readData['backend']) ? { backend: str(readData['backend']) } : {}),
     all,
     resolutionMs: spanResolutionMs(all),
-    requests: requestSpans(all, observations.filter((o) => o.source === 'client' && o.type === 'request-traced'), runTraceId),
+    requests: requestSpans(all, requestsOf(all, tracedRequests(observations), pod), runTraceId),
     syncs,
     terminating,
     cri: [...criCalls(syncs, all, startOrder), ...criCalls(terminating, all, [])],
@@ -154,6 +193,12 @@ export function findSpans(observations: readonly Observation[], runTraceId: stri
         }
       : {}),
   };
+}
+
+function requestsOf(all: readonly ComponentSpan[], traced: RequestRef[], pod: { key: string; createdAtMs?: number } | undefined): RequestRef[] {
+  if (pod === undefined || traced.some((r) => r.call === 'createPod')) return traced;
+  const creating = creatingRequest(all, pod);
+  return creating ? [creating, ...traced] : traced;
 }
 
 /** A span of the API server's handling of one of podtrace's calls: `name` among its descendants, or the server span itself. */

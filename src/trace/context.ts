@@ -204,7 +204,12 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
     final,
     deleteSentAt: client.get('delete-sent')?.[0]?.observedAt,
   };
-  const spans = findSpans(observations, header.trace?.traceId, podUid, startOrder(ctx));
+  const createdAt = ours.map((s) => s.pod.metadata?.creationTimestamp).find((t): t is string => typeof t === 'string');
+  const createdAtMs = createdAt !== undefined ? Date.parse(createdAt) : NaN;
+  const spans = findSpans(observations, header.trace?.traceId, podUid, startOrder(ctx), {
+    key: `/pods/${header.namespace}/${header.podName}`,
+    ...(Number.isFinite(createdAtMs) ? { createdAtMs } : {}),
+  });
   if (spans) ctx.spans = spans;
   return ctx;
 }

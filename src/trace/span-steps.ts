@@ -65,7 +65,7 @@ function requestSteps(f: SpanFindings, offsetMs: number, t0: number): SpanStep[]
     if (r.authentication) out.push(step(r.authentication, `authentication (${what})`, 0, offsetMs, t0, f.resolutionMs, { detail: 'a root span of its own' }));
     out.push(
       step(r.server, `API server: ${what}`, 0, offsetMs, t0, f.resolutionMs, {
-        detail: r.inRunTrace ? "in podtrace's trace" : "in a trace of the API server's own, linked to podtrace's",
+        detail: !r.byPodtrace ? `the request that created the pod (audit ID ${r.auditId})` : r.inRunTrace ? "in podtrace's trace" : "in a trace of the API server's own, linked to podtrace's",
       }),
     );
     for (const s of r.descendants) {

@@ -3,8 +3,8 @@
  * that clean up after themselves, polling waits, and the local cluster's
  * hooks (restart a component, remove an image from the node).
  */
-import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -29,6 +29,56 @@ export function spansUrl(): string {
     );
   }
   return url;
+}
+
+/** The OTLP/HTTP endpoint of the same backend (the local cluster's Jaeger receives on 4318), for pushes. */
+export function otlpUrl(): string {
+  const spans = spansUrl();
+  if (spans === 'http://127.0.0.1:16686') return 'http://127.0.0.1:4318';
+  const url = process.env['PODTRACE_E2E_OTLP'];
+  if (!url) throw new Error(`this test pushes a trace to ${spans}'s backend: set PODTRACE_E2E_OTLP to its OTLP/HTTP endpoint`);
+  return url;
+}
+
+/**
+ * A second Jaeger, empty (nothing exports to it), on other loopback ports: a
+ * real backend of a cluster whose tracing is off. From the local cluster's
+ * build of Jaeger (hack/build-jaeger.sh).
+ */
+export async function startEmptyJaeger(dir: string): Promise<{ url: string; stop: () => void }> {
+  const bin = execFileSync('bash', ['-c', 'source hack/lib/common.sh && echo "$JAEGER_BIN_DIR/jaeger"'], { cwd: REPO_DIR, encoding: 'utf8' }).trim();
+  const config = path.join(dir, 'empty-jaeger.yaml');
+  writeFileSync(
+    config,
+    [
+      'service:',
+      '  extensions: [jaeger_storage, jaeger_query, healthcheckv2]',
+      '  pipelines:',
+      '    traces: { receivers: [otlp], processors: [batch], exporters: [jaeger_storage_exporter] }',
+      '  telemetry: { metrics: { level: none }, logs: { level: warn } }',
+      'extensions:',
+      '  jaeger_storage: { backends: { memstore: { memory: { max_traces: 1000 } } } }',
+      '  jaeger_query: { storage: { traces: memstore }, enable_tracing: false, http: { endpoint: 127.0.0.1:16696 }, grpc: { endpoint: 127.0.0.1:16695 } }',
+      '  healthcheckv2: { use_v2: true, http: { endpoint: 127.0.0.1:13143 } }',
+      'receivers:',
+      '  otlp: { protocols: { grpc: { endpoint: 127.0.0.1:4327 }, http: { endpoint: 127.0.0.1:4328 } } }',
+      'processors: { batch: {} }',
+      'exporters: { jaeger_storage_exporter: { trace_storage: memstore } }',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(bin, ['--config', `file:${config}`], { stdio: 'ignore' });
+  const stop = () => void child.kill('SIGTERM');
+  try {
+    await waitFor('the empty Jaeger to answer', 30_000, async () => {
+      if (child.exitCode !== null) throw new Error(`${bin} exited with ${child.exitCode}`);
+      return fetch('http://127.0.0.1:13143/status').then((r) => (r.ok ? true : undefined), () => undefined);
+    });
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { url: 'http://127.0.0.1:16696', stop };
 }
 
 export function clients() {

@@ -4,7 +4,7 @@
  * what the run recorded: the trace id, the POST's and DELETE's audit IDs, the
  * pod's uid, and whether the kubelet got to the pod.
  */
-import { readComponentSpans } from '../spans.js';
+import { readComponentSpans, spansReadNote } from '../spans.js';
 import type { RunState } from './state.js';
 
 export async function readRunSpans(state: RunState, spans: { backend: string; waitMs: number }): Promise<void> {
@@ -37,9 +37,6 @@ export async function readRunSpans(state: RunState, spans: { backend: string; wa
     },
     log,
   );
-  const read = client('spans-read').at(-1)?.data ?? {};
-  if (typeof read['error'] === 'string') state.progress.note(`warning: no component spans: ${read['error']}; the trace goes on without them`);
-  else if (Array.isArray(read['missing']) && read['missing'].length > 0) {
-    state.progress.note(`note: after ${Math.round(Number(read['waitedMs']) / 1000)}s ${spans.backend} still had no ${read['missing'].join(', ')} (is tracing on? podtrace doctor says)`);
-  }
+  const note = spansReadNote(log.observations, spans.backend);
+  if (note) state.progress.note(note);
 }

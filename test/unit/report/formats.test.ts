@@ -287,7 +287,7 @@ describe('otlp', () => {
   });
 
   it("copies the components' spans that are not in the run's trace into it, each component as its service", () => {
-    const withSpans = runs.filter((t) => t.spans);
+    const withSpans = runs.filter((t) => t.spans && t.spans.steps.length > 0);
     expect(withSpans.length).toBeGreaterThan(0);
     const kubelet = copies.filter((rs) => attrs(rs.resource.attributes)['service.name'] === 'kubelet');
     expect(kubelet.length).toBe(withSpans.length);
