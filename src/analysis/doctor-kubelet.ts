@@ -178,7 +178,7 @@ export function kubeletEventsCheck(f: DoctorFindings, eventsPerContainer: number
     const key = `eventRecordQPS ${l.qps}, eventBurst ${l.burst}: ${l.effectiveBurst} events at once, then ${l.effectiveQps}/s, about ${Math.floor(l.effectiveBurst / eventsPerContainer)} containers starting together before events queue`;
     groups.set(key, [...(groups.get(key) ?? []), l.node]);
   }
-  const found = [...groups].map(([text, nodes]) => `${text} (${nodesText(nodes)})`).join('; ');
+  const found = [...groups].map(([text, nodes]) => `${nodesText(nodes)}: ${text}`).join('; ');
   return withUnread({ id, title, status: 'ok', found: `${found}; ${eventsPerContainer} kubelet events per container start` }, f);
 }
 
@@ -197,7 +197,7 @@ export function imagePullsCheck(f: DoctorFindings): DoctorCheck {
     const key = `${parallel}, ${qps}`;
     groups.set(key, [...(groups.get(key) ?? []), k.node]);
   }
-  const found = [...groups].map(([text, nodes]) => `${text} (${nodesText(nodes)})`).join('; ');
+  const found = [...groups].map(([text, nodes]) => `${nodesText(nodes)}: ${text}`).join('; ');
   return withUnread({ id, title, status: 'info', found }, f);
 }
 

@@ -82,7 +82,7 @@ export function renderDoctorTable(report: DoctorReport, options: DoctorTableOpti
   const c = report.cluster;
   const improve = report.checks.filter((x) => x.status === 'improve' || x.status === 'unknown').length;
   const sections = [
-    wrap(`podtrace ${report.toolVersion} doctor · context ${c.context} · ${c.server}${c.version ? ` (${c.version})` : ''} · namespace ${c.namespace}`, width)
+    wrap(`podtrace ${report.toolVersion} doctor · context ${c.context}${c.version ? ` (${c.version})` : ''} · namespace ${c.namespace}`, width)
       .map((l) => paint('bold', l))
       .join('\n'),
     checkLines(report, paint, width).join('\n'),

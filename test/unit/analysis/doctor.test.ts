@@ -86,7 +86,7 @@ describe('podtrace doctor: the judgement', () => {
     expect(step(report, 'kubelet.sandbox-requested')).toMatchObject({ source: 'span:kubelet' });
     expect(step(report, 'container.*.started')).toMatchObject({ source: 'event-name-ns', precisionMs: 0.000001 });
     expect(step(report, 'pod.ready')).toEqual({ id: 'pod.ready', label: 'pod Ready', component: 'kubelet', source: 'watch-observed', measuredPerRun: true });
-    expect(check(report, 'kubelet-events').found).toMatch(/eventRecordQPS 1000, eventBurst 1000: .*about 250 containers starting together/);
+    expect(check(report, 'kubelet-events').found).toMatch(/^podtrace-node: eventRecordQPS 1000, eventBurst 1000: .*about 250 containers starting together/);
     expect(check(report, 'kubelet-events').found).toMatch(/4 kubelet events per container start/);
     expect(check(report, 'audit')).toMatchObject({ status: 'info', found: expect.stringMatching(/evaluates an audit policy \(requests by level: None 2145, 0 events written\)/) });
     expect(report.figures.every((f) => f.status === 'exact-when-quiet')).toBe(true);
@@ -170,7 +170,7 @@ describe('podtrace doctor: the judgement', () => {
   it('the table says each check, its change, each step and the verdict', () => {
     const { backend: _, ...rest } = findings();
     const text = renderDoctorTable(judge({ ...rest, kubelets: [kubelet()] }, '0.1.0'), { color: false, width: 100 });
-    expect(text).toMatch(/^podtrace 0\.1\.0 doctor · context podtrace-local · https:\/\/127\.0\.0\.1:6443 \(v1\.34\.12\) · namespace\s+default/);
+    expect(text).toMatch(/^podtrace 0\.1\.0 doctor · context podtrace-local \(v1\.34\.12\) · namespace default\n/);
     expect(text).toMatch(/ {2}unknown API server spans {4}not checked: no trace backend given/);
     expect(text).toMatch(/→ give --spans URL/);
     expect(text).toMatch(/│ API server stored the pod +│ client +│ ±1µs +│ API server span +│/);
