@@ -70,6 +70,9 @@ function apiserverTracingCheck(f: DoctorFindings): DoctorCheck {
   if (b.error !== undefined) return { id, title, status: 'unknown', found: b.error, change: BACKEND_CHANGE };
   const probe = b.apiserver;
   if (probe === undefined) return { id, title, status: 'unknown', found: 'no traced request was sent' };
+  if (!probe.found && probe.interrupted) {
+    return { id, title, status: 'unknown', found: `interrupted after ${formatMs(probe.waitedMs)}, before a span of the traced ${probe.request} reached ${b.url}`, change: 'run it again and let it wait (up to 8 s for the batched export)' };
+  }
   if (!probe.found) {
     return {
       id,

@@ -69,7 +69,9 @@ export async function checkSpans(request: SpanCheckRequest): Promise<{ backend: 
     const lookedUntil = log.clock.now();
     for (const k of perNode) kubelets.set(k.node, k.spans);
     const read = log.observations.findLast((o) => o.type === 'spans-read')?.data;
-    if (typeof read?.['error'] === 'string') throw new TraceBackendError(read['error']);
+    const interrupted = request.signal?.aborted === true;
+    // an aborted wait fails its last request: that says nothing of the backend
+    if (typeof read?.['error'] === 'string' && !interrupted) throw new TraceBackendError(read['error']);
     const spans = findSpans(log.observations, ids.traceId, undefined, []);
     const version = spans?.requests.find((r) => r.call === 'serverVersion');
     if (auditId !== undefined) {
@@ -79,17 +81,19 @@ export async function checkSpans(request: SpanCheckRequest): Promise<{ backend: 
         // from the request to the answer that had its span (or to the end of the wait)
         waitedMs: Math.round(lookedUntil - request.sentAt),
         ...(version ? { inRunTrace: version.inRunTrace } : {}),
+        ...(!version && interrupted ? { interrupted: true as const } : {}),
       };
     }
     if (spans && spans.all.length > 0) finding.resolutionMs = spans.resolutionMs;
     else {
       // No API server span: the backend's resolution from one of the kubelet's traces.
       const traceId = perNode.find((k) => k.traceId !== undefined)?.traceId;
-      const sample = traceId ? mergeSpans([await jaeger.trace(traceId)]) : [];
+      const sample = traceId && !interrupted ? mergeSpans([await jaeger.trace(traceId)]) : [];
       if (sample.length > 0) finding.resolutionMs = spanResolutionMs(sample);
     }
   } catch (error) {
     if (!(error instanceof TraceBackendError)) throw error;
+    if (request.signal?.aborted) return { backend: { ...finding, error: 'interrupted before the backend answered' }, kubelets };
     return { backend: { url: backend, error: error.message }, kubelets: new Map() };
   }
   return { backend: finding, kubelets };

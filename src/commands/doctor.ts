@@ -7,12 +7,12 @@
  */
 import { judge } from '../analysis/doctor.js';
 import { collectDoctor } from '../collect/doctor.js';
+import { exitCodeFor, StopController } from '../collect/stop.js';
 import { renderDoctorJson, renderDoctorTable } from '../report/doctor.js';
 import { openKubeClient, signalsOf, type CommandContext } from './context.js';
 import { parseSpansUrl, type DoctorOptions } from './option-tables.js';
 import { useColor } from './output.js';
 import { TOOL_VERSION } from './version.js';
-import { StopController } from '../collect/stop.js';
 
 /** How long the API server's span of the traced request may take to be exported (its batch exporter: 5 s by default). */
 export const DOCTOR_SPANS_WAIT_MS = 8000;
@@ -39,7 +39,8 @@ export async function run(options: DoctorOptions, ctx: CommandContext): Promise<
     });
     const report = judge(findings, TOOL_VERSION);
     ctx.stdout.write(options.output === 'json' ? renderDoctorJson(report) : renderDoctorTable(report, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 }));
-    return report.exitCode;
+    // Ctrl-C ends the wait for spans: what was found is printed, and the exit code is the signal's.
+    return stop.stoppedBy ? exitCodeFor(stop.stoppedBy) : report.exitCode;
   } finally {
     stop.dispose();
     await api.close().catch(() => {});

@@ -127,6 +127,8 @@ export interface SpanProbe {
   waitedMs: number;
   /** The server adopted podtrace's trace context (a caller in system:masters or system:monitoring). */
   inRunTrace?: boolean;
+  /** A signal ended the wait before the span came: nothing can be concluded. */
+  interrupted?: true;
 }
 
 export interface BackendFinding {

@@ -4,11 +4,14 @@
  * fake Jaeger query API that has what a real one would: the API server's
  * span of the traced request, found by its trace id, and the kubelet's.
  */
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli.js';
+import { collectDoctor } from '../../../src/collect/doctor.js';
+import { systemClock } from '../../../src/collect/observation-log.js';
 import { UnreachableError } from '../../../src/errors.js';
 import { EXIT } from '../../../src/exit-codes.js';
 import { KubeApiError } from '../../../src/kube/errors.js';
@@ -35,6 +38,8 @@ function otlp(service: string, span: Record<string, unknown>): unknown {
 
 /** A Jaeger query API that knows the traced requests of `cluster` (set per test). */
 let cluster: FakeCluster | undefined;
+/** Off: the backend never gets the API server's spans (its tracing is off). */
+let apiserverExports = true;
 let jaeger: Server;
 let backend: string;
 
@@ -47,7 +52,7 @@ beforeAll(async () => {
     };
     const byId = /^\/api\/v3\/traces\/([0-9a-f]{32})$/.exec(url.pathname);
     if (byId) {
-      const traced = cluster?.traced.find((t) => t.traceparent.split('-')[1] === byId[1]);
+      const traced = !apiserverExports ? undefined : cluster?.traced.find((t) => t.traceparent.split('-')[1] === byId[1]);
       if (traced) return json(otlp('apiserver', { traceId: byId[1], spanId: traced.traceparent.split('-')[2], name: 'GET', attributes: [{ key: 'audit-id', value: { stringValue: traced.auditId } }] }));
       if (byId[1] === KUBELET_TRACE) return json(otlp('kubelet', { traceId: KUBELET_TRACE, spanId: 'cd'.repeat(8), name: 'runtime.v1.RuntimeService/ListPodSandbox' }));
       return json({ error: { httpCode: 404, message: 'trace not found' } }, 404);
@@ -63,11 +68,11 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => jaeger.close(() => resolve())));
 
-async function doctor(argv: string[], fake: FakeCluster, env: Record<string, string> = {}) {
+async function doctor(argv: string[], fake: FakeCluster, env: Record<string, string> = {}, signals?: EventEmitter) {
   cluster = fake;
   const stdout = memoryStream({ columns: 100 });
   const stderr = memoryStream();
-  const code = await main(['doctor', ...argv], { stdout, stderr, env, kube: fake.factory });
+  const code = await main(['doctor', ...argv], { stdout, stderr, env, kube: fake.factory, ...(signals ? { signals: signals as never, exit: () => {} } : {}) });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
@@ -100,6 +105,39 @@ describe('podtrace doctor', () => {
     expect(result.stdout).toMatch(/unknown API server spans {4}not checked: no trace backend given/);
     expect(result.stdout).toMatch(/2 to improve or check: each says the change above \(exit 40\)/);
     expect(fake.traced).toEqual([]);
+  });
+
+  it("Ctrl-C while it waits for the API server's span: what was found is printed, the span unknown, exit 130", async () => {
+    apiserverExports = false;
+    try {
+      const signals = new EventEmitter();
+      setTimeout(() => signals.emit('SIGINT'), 300);
+      const started = Date.now();
+      const result = await doctor(['--spans', backend, '-o', 'json'], new FakeCluster(LOCAL), {}, signals);
+      expect(Date.now() - started).toBeLessThan(5000); // not the whole wait
+      expect(result.code).toBe(EXIT.interrupted);
+      const report = JSON.parse(result.stdout) as { checks: Array<{ id: string; status: string; found: string }> };
+      expect(report.checks.find((c) => c.id === 'apiserver-spans')).toMatchObject({ status: 'unknown', found: expect.stringMatching(/^interrupted after .*, before a span of the traced GET \/version reached/) });
+      expect(report.checks.find((c) => c.id === 'kubelet-spans')!.status).toBe('ok');
+    } finally {
+      apiserverExports = true;
+    }
+  });
+
+  it("the API server's span never comes within the wait: not found (the collector, with a short wait)", async () => {
+    apiserverExports = false;
+    try {
+      const fake = new FakeCluster(LOCAL);
+      cluster = fake;
+      const api = await fake.factory({ env: {} });
+      const findings = await collectDoctor(api, { clock: systemClock, backend, spansWaitMs: 600, kubeletWindowMs: 60_000, maxNodes: 8, nodeReadTimeoutMs: 5000 });
+      expect(findings.backend?.apiserver).toMatchObject({ request: 'GET /version', found: false });
+      expect(findings.backend!.apiserver!.waitedMs).toBeGreaterThanOrEqual(500);
+      expect(findings.backend?.resolutionMs).toBe(0.000001); // from the kubelet's span: ns
+      expect(findings.kubelets[0]!.spans).toBe('found');
+    } finally {
+      apiserverExports = true;
+    }
   });
 
   it('a backend that does not answer: unknown, one line each, exit 40', async () => {
