@@ -12,11 +12,13 @@ import {
   CREATE_OPTIONS,
   DEBUG,
   DIFF_OPTIONS,
+  DOCTOR_OPTIONS,
   INSPECT_OPTIONS,
   REPLAY_OPTIONS,
   REPORT_OPTIONS,
   WATCH_OPTIONS,
   type DiffOptions,
+  type DoctorOptions,
   type InspectOptions,
   type ReplayOptions,
   type ReportOptions,
@@ -24,6 +26,7 @@ import {
 } from './commands/option-tables.js';
 import { TOOL_VERSION } from './commands/version.js';
 import { CREATE_HELP, DIFF_HELP, INSPECT_HELP, REPORT_HELP, WATCH_HELP } from './commands/help.js';
+import { DOCTOR_HELP } from './commands/help.js';
 import { systemClock } from './collect/observation-log.js';
 import { describeFailure, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -37,6 +40,7 @@ export type Invocation =
   | { command: 'watch'; options: WatchOptions; debug: boolean }
   | { command: 'diff'; files: { a: string; b: string }; options: DiffOptions; debug: boolean }
   | { command: 'report'; files: string[]; options: ReportOptions; debug: boolean }
+  | { command: 'doctor'; options: DoctorOptions; debug: boolean }
   /** Help or version was printed; nothing to run. */
   | { command: 'none'; exitCode: number };
 
@@ -162,7 +166,17 @@ export function createCLI(context: CliContext): CLI {
     invocation = { command: 'diff', files: { a, b }, options, debug: options.debug };
   });
 
-  for (const command of [create, replay, inspect, watchCommand, report, diffCommand]) {
+  const doctor = addOptions(
+    program.command('doctor').description('check what the cluster offers podtrace (spans, events, metrics, access), the precision each step will get, and what would improve it'),
+    DOCTOR_OPTIONS,
+  ).addHelpText('after', DOCTOR_HELP);
+  doctor.action((values: Record<string, unknown>) => {
+    noTrailingArgs('doctor', trailingArgs);
+    const options = readOptions(DOCTOR_OPTIONS, values);
+    invocation = { command: 'doctor', options, debug: options.debug };
+  });
+
+  for (const command of [create, replay, inspect, watchCommand, report, diffCommand, doctor]) {
     command.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true);
   }
 
@@ -213,6 +227,8 @@ export function createCLI(context: CliContext): CLI {
         return (await import('./commands/diff.js')).run(parsed.files, parsed.options, commandCtx);
       case 'report':
         return (await import('./commands/report.js')).run(parsed.files, parsed.options, commandCtx);
+      case 'doctor':
+        return (await import('./commands/doctor.js')).run(parsed.options, commandCtx);
     }
   }
 

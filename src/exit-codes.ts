@@ -34,6 +34,9 @@ export const EXIT = {
   thresholdExceeded: 30,
   regression: 31,
 
+  // podtrace doctor (all good is 0; a cluster it cannot reach is 3, 4 or 6)
+  doctorImprove: 40, // a source podtrace could use is missing, limited or could not be checked
+
   // signals
   interrupted: 130, // SIGINT
   terminated: 143, // SIGTERM

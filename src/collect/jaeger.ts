@@ -38,6 +38,19 @@ export class JaegerQuery {
     return (body?.data ?? []).map((t) => t.traceID).filter((id): id is string => typeof id === 'string');
   }
 
+  /** Ids of at most `limit` traces of `service` within the window, with the attribute `key: value` when given (resource attributes count: `host.name`). */
+  async recentTraceIds(service: string, window: { from: number; to: number }, limit: number, attribute?: { key: string; value: string }): Promise<string[]> {
+    const params = new URLSearchParams({
+      service,
+      ...(attribute ? { tag: `${attribute.key}:${attribute.value}` } : {}),
+      start: String(Math.floor(window.from * 1000)),
+      end: String(Math.ceil(window.to * 1000)),
+      limit: String(limit),
+    });
+    const body = (await this.#get(`/api/traces?${params}`)) as { data?: Array<{ traceID?: string }> } | undefined;
+    return (body?.data ?? []).map((t) => t.traceID).filter((id): id is string => typeof id === 'string');
+  }
+
   /** The traces of `service` that have a span named `operation` starting within the window, merged in one OTLP/JSON answer. */
   tracesWithOperation(service: string, operation: string, window: { from: number; to: number }): Promise<unknown | undefined> {
     const params = new URLSearchParams({

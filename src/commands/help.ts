@@ -52,3 +52,14 @@ Examples:
   podtrace diff before.json after.json --threshold 10% --threshold 50ms --threshold pull=1s
   podtrace diff main.runset.json pr.runset.json -o markdown --fail-on-regression
 `;
+
+export const DOCTOR_HELP = `
+Nothing is created. Each check is ok, improve (the change that would give podtrace more), unknown
+(how to make it checkable) or info. Exit 0 when all is there, 40 when something could be better or
+could not be checked; a cluster it cannot reach exits 3, 4 or 6 as every command does.
+
+Examples:
+  podtrace doctor
+  podtrace doctor --spans http://127.0.0.1:16686
+  podtrace doctor --context kind-podtrace -n team -o json
+`;

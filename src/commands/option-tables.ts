@@ -23,6 +23,7 @@ import {
   type Readiness,
 } from './parse/flags.js';
 import { parseDiffFormat, parseOutputFormat, parseReportFormat, type DiffFormat, type OutputFormat } from './parse/formats.js';
+import { parseDoctorFormat, type DoctorFormat } from './parse/formats.js';
 import { parseResourceList } from './parse/quantity.js';
 import { parseGates, parseThresholdRules } from './parse/rules.js';
 
@@ -321,5 +322,23 @@ export const DIFF_OPTIONS: OptionTable<DiffOptions> = {
   },
   failOnRegression: { kind: 'switch', flags: '--fail-on-regression', description: 'exit 31 when any metric regressed (one line on stderr says which)' },
   output: { kind: 'value', flags: '-o, --output <format>', description: 'how to print the diff', default: 'table', choices: ['table', 'json', 'markdown'], parse: parseDiffFormat },
+  debug: DEBUG,
+};
+
+export interface DoctorOptions extends KubeOptions {
+  output: DoctorFormat;
+  spans?: string;
+  debug: boolean;
+}
+
+export const DOCTOR_OPTIONS: OptionTable<DoctorOptions> = {
+  ...KUBE,
+  output: { kind: 'value', flags: '-o, --output <format>', description: 'how to print the findings', default: 'table', choices: ['table', 'json'], parse: parseDoctorFormat },
+  spans: {
+    kind: 'value',
+    flags: '--spans <url>',
+    description: "check that the components' spans reach this Jaeger query API (e.g. http://127.0.0.1:16686; or PODTRACE_SPANS)",
+    parse: parseSpansUrl,
+  },
   debug: DEBUG,
 };

@@ -85,13 +85,20 @@ export class HttpClusterApi implements ClusterApi {
     };
   }
 
-  async accessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
-    const body = await this.#json('accessReview', 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { verb: request.verb, resource: request.resource, namespace: request.namespace } },
-      },
+  accessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
+    const { verb, resource, namespace, group, subresource } = request;
+    return this.#review('accessReview', {
+      resourceAttributes: { verb, resource, namespace, ...(group ? { group } : {}), ...(subresource ? { subresource } : {}) },
+    });
+  }
+
+  nonResourceAccessReview(verb: string, url: string): Promise<AccessReviewResult> {
+    return this.#review('accessReview', { nonResourceAttributes: { verb, path: url } });
+  }
+
+  async #review(call: string, spec: Record<string, unknown>): Promise<AccessReviewResult> {
+    const body = await this.#json(call, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+      body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec },
     });
     type Status = { allowed?: boolean; denied?: boolean; reason?: string; evaluationError?: string };
     const review = body as { status?: Status } | undefined;
@@ -165,6 +172,10 @@ export class HttpClusterApi implements ClusterApi {
     const { status, text } = await this.transport.send('GET', path, { accept: 'text/plain', ...this.#traced(`${of.component}Metrics`) });
     if (status < 200 || status > 299) throw this.#failure(status, parseBody(text));
     return text;
+  }
+
+  kubeletConfig(node: string): Promise<unknown> {
+    return this.#json('kubeletConfig', 'GET', `${nodePath(node)}/proxy/configz`);
   }
 
   async list(what: WatchedResource, selectors: Selectors): Promise<ObjectList> {

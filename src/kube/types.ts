@@ -61,7 +61,12 @@ export interface SelfSubjectReviewResult {
 export interface AccessReviewRequest {
   verb: string;
   resource: string;
+  /** '' for every namespace (or a cluster-scoped resource). */
   namespace: string;
+  /** The API group ('' or absent: core). */
+  group?: string;
+  /** e.g. 'proxy' of nodes/proxy. */
+  subresource?: string;
 }
 
 export interface AccessReviewResult {
@@ -91,6 +96,8 @@ export interface ClusterApi {
   serverVersion(): Promise<{ gitVersion: string; platform: string }>;
   selfSubjectReview(): Promise<SelfSubjectReviewResult>;
   accessReview(request: AccessReviewRequest): Promise<AccessReviewResult>;
+  /** May I `verb` this non-resource URL (the API server's /metrics)? A SelfSubjectAccessReview of nonResourceAttributes. */
+  nonResourceAccessReview(verb: string, url: string): Promise<AccessReviewResult>;
   namespaceStatus(namespace: string): Promise<NamespaceStatus>;
 
   createPod(namespace: string, pod: unknown): Promise<WriteResult>;
@@ -110,6 +117,8 @@ export interface ClusterApi {
   podMetrics(namespace: string, name: string): Promise<unknown>;
   /** A component's Prometheus metrics, as text: the API server's own /metrics, or a kubelet's through the node proxy. */
   componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<string>;
+  /** A kubelet's running configuration (its /configz, through the node proxy), as it answered: `{ kubeletconfig: {...} }`. */
+  kubeletConfig(node: string): Promise<unknown>;
 
   list(what: WatchedResource, selectors: Selectors): Promise<ObjectList>;
   /** Opens one watch stream; resolves once the server answered (or onDone already ran). */

@@ -61,13 +61,41 @@ interface Wanted {
   expected: number;
 }
 
+const RUNTIME = (op: string) => `kubelet_runtime_operations_duration_seconds_count{operation_type="${op}"}`;
+
+/**
+ * The components' figures the metrics section can give (webhooks aside: one
+ * each, found by what moved), with the component whose /metrics has them and
+ * how many of this pod's operations a count that is this pod's own moves by:
+ * one, or one per kubelet event of that reason (a pull, a container created
+ * or started).
+ */
+export const METRIC_STEPS: ReadonlyArray<Omit<Wanted, 'expected'> & { from: 'apiserver' | 'kubelet'; per: 'pod' | 'Pulling' | 'Created' | 'Started' }> = [
+  { id: 'apiserver.post', label: 'API server handles the POST (request duration)', component: 'apiserver', from: 'apiserver', per: 'pod', series: 'apiserver_request_duration_seconds_count{component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"}' },
+  { id: 'apiserver.etcd-write', label: 'etcd write of the pod', component: 'apiserver', from: 'apiserver', per: 'pod', series: 'etcd_request_duration_seconds_count{group="",operation="create",resource="pods"}' },
+  { id: 'apiserver.admission-admit', label: 'admission, mutating (all plugins and webhooks)', component: 'apiserver', from: 'apiserver', per: 'pod', series: 'apiserver_admission_step_admission_duration_seconds_count{operation="CREATE",rejected="false",type="admit"}' },
+  { id: 'apiserver.admission-validate', label: 'admission, validating (all plugins and webhooks)', component: 'apiserver', from: 'apiserver', per: 'pod', series: 'apiserver_admission_step_admission_duration_seconds_count{operation="CREATE",rejected="false",type="validate"}' },
+  { id: 'kubelet.run-pod-sandbox', label: 'RunPodSandbox (sandbox and network)', component: 'runtime', from: 'kubelet', per: 'pod', series: RUNTIME('run_podsandbox') },
+  { id: 'kubelet.pull-image', label: 'PullImage', component: 'runtime', from: 'kubelet', per: 'Pulling', series: RUNTIME('pull_image') },
+  { id: 'kubelet.create-container', label: 'CreateContainer', component: 'runtime', from: 'kubelet', per: 'Created', series: RUNTIME('create_container') },
+  { id: 'kubelet.start-container', label: 'StartContainer', component: 'runtime', from: 'kubelet', per: 'Started', series: RUNTIME('start_container') },
+  { id: 'kubelet.pod-cgroup', label: 'pod cgroup created (cgroup manager)', component: 'kubelet', from: 'kubelet', per: 'pod', series: 'kubelet_cgroup_manager_duration_seconds_count{operation_type="create"}' },
+  { id: 'kubelet.pod-worker-create', label: "kubelet's first sync of the pod (pod worker, create)", component: 'kubelet', from: 'kubelet', per: 'pod', series: 'kubelet_pod_worker_duration_seconds_count{operation_type="create"}' },
+  { id: 'kubelet.pod-start-sli', label: "kubelet's pod start SLI (its own figure, pulls excluded)", component: 'kubelet', from: 'kubelet', per: 'pod', series: 'kubelet_pod_start_sli_duration_seconds_count' },
+];
+
+/** The histogram family a step's count series belongs to. */
+export function metricFamily(series: string): string {
+  return series.replace(/_count(\{.*)?$/, '');
+}
+
+function wantedOf(step: (typeof METRIC_STEPS)[number], expected: number): Wanted {
+  const { id, label, component, series } = step;
+  return { id, label, component, series, expected };
+}
+
 function apiserverWanted(): Wanted[] {
-  return [
-    { id: 'apiserver.post', label: 'API server handles the POST (request duration)', component: 'apiserver', series: 'apiserver_request_duration_seconds_count{component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"}', expected: 1 },
-    { id: 'apiserver.etcd-write', label: 'etcd write of the pod', component: 'apiserver', series: 'etcd_request_duration_seconds_count{group="",operation="create",resource="pods"}', expected: 1 },
-    { id: 'apiserver.admission-admit', label: 'admission, mutating (all plugins and webhooks)', component: 'apiserver', series: 'apiserver_admission_step_admission_duration_seconds_count{operation="CREATE",rejected="false",type="admit"}', expected: 1 },
-    { id: 'apiserver.admission-validate', label: 'admission, validating (all plugins and webhooks)', component: 'apiserver', series: 'apiserver_admission_step_admission_duration_seconds_count{operation="CREATE",rejected="false",type="validate"}', expected: 1 },
-  ];
+  return METRIC_STEPS.filter((s) => s.from === 'apiserver').map((s) => wantedOf(s, 1));
 }
 
 /** Each admission webhook that the POST moved, one step each: they only see what their rules match. */
@@ -81,22 +109,12 @@ function webhookWanted(before: Series, after: Series): Wanted[] {
     });
 }
 
-const RUNTIME = (op: string) => `kubelet_runtime_operations_duration_seconds_count{operation_type="${op}"}`;
-
 /** What the kubelet did for this pod, counted from its own events: how many pulls, creates and starts. */
 function kubeletWanted(ctx: Context): Wanted[] {
   const count = (reason: string) => ctx.podEvents.filter((e) => e.reason === reason && e.component === 'kubelet').reduce((n, e) => n + e.count, 0);
-  const containers = count('Created');
-  const wanted: Wanted[] = [
-    { id: 'kubelet.run-pod-sandbox', label: 'RunPodSandbox (sandbox and network)', component: 'runtime', series: RUNTIME('run_podsandbox'), expected: 1 },
-    { id: 'kubelet.pull-image', label: 'PullImage', component: 'runtime', series: RUNTIME('pull_image'), expected: count('Pulling') },
-    { id: 'kubelet.create-container', label: 'CreateContainer', component: 'runtime', series: RUNTIME('create_container'), expected: containers },
-    { id: 'kubelet.start-container', label: 'StartContainer', component: 'runtime', series: RUNTIME('start_container'), expected: count('Started') },
-    { id: 'kubelet.pod-cgroup', label: 'pod cgroup created (cgroup manager)', component: 'kubelet', series: 'kubelet_cgroup_manager_duration_seconds_count{operation_type="create"}', expected: 1 },
-    { id: 'kubelet.pod-worker-create', label: "kubelet's first sync of the pod (pod worker, create)", component: 'kubelet', series: 'kubelet_pod_worker_duration_seconds_count{operation_type="create"}', expected: 1 },
-    { id: 'kubelet.pod-start-sli', label: "kubelet's pod start SLI (its own figure, pulls excluded)", component: 'kubelet', series: 'kubelet_pod_start_sli_duration_seconds_count', expected: 1 },
-  ];
-  return wanted.filter((w) => w.expected > 0);
+  return METRIC_STEPS.filter((s) => s.from === 'kubelet')
+    .map((s) => wantedOf(s, s.per === 'pod' ? 1 : count(s.per)))
+    .filter((w) => w.expected > 0);
 }
 
 function delta(w: Wanted, before: Reading, after: Reading): MetricStep | undefined {

@@ -43,3 +43,12 @@ export function parseDiffFormat(text: string): DiffFormat {
   if ((DIFF_FORMATS as readonly string[]).includes(format)) return format as DiffFormat;
   throw new UsageError(`-o ${text}: unknown output format for diff; use one of ${DIFF_FORMATS.join(', ')}`);
 }
+
+export type DoctorFormat = 'table' | 'json';
+export const DOCTOR_FORMATS: readonly DoctorFormat[] = ['table', 'json'];
+
+export function parseDoctorFormat(text: string): DoctorFormat {
+  const format = text.toLowerCase();
+  if ((DOCTOR_FORMATS as readonly string[]).includes(format)) return format as DoctorFormat;
+  throw new UsageError(`-o ${text}: unknown output format for doctor; use one of ${DOCTOR_FORMATS.join(', ')}`);
+}

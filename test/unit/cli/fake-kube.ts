@@ -54,8 +54,12 @@ export interface FakeClusterOptions {
   lifecycle?: 'ready' | 'image-not-found';
   /** Fail every call with this error (e.g. a connection failure). */
   unreachable?: Error;
-  /** The components' /metrics text (default: empty). */
+  /** The components' /metrics text (default: empty); a thrown error is the read's failure. */
   metrics?: (of: { component: 'apiserver' } | { component: 'kubelet'; node: string }) => string;
+  /** The cluster's nodes and each kubelet's /configz answer (default: none); a config that is an Error is thrown. */
+  nodes?: Array<{ name: string; config?: unknown }>;
+  /** Access reviews answered "no", as `verb resource[/subresource]` or `verb /url` (e.g. 'get /metrics', 'get nodes/proxy'). */
+  forbid?: string[];
 }
 
 /**
@@ -114,9 +118,16 @@ export class FakeCluster {
         return { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
       },
       async accessReview(req: AccessReviewRequest): Promise<AccessReviewResult> {
-        guard(`accessReview ${req.verb} ${req.resource} ${req.namespace}`);
-        const allowed = req.verb === 'create' ? cluster.options.createAllowed !== false : cluster.options.deleteAllowed !== false;
+        guard(`accessReview ${req.verb} ${req.resource}${req.subresource ? `/${req.subresource}` : ''} ${req.namespace}`);
+        const forbidden = cluster.options.forbid?.includes(`${req.verb} ${req.resource}${req.subresource ? `/${req.subresource}` : ''}`) === true;
+        const allowed =
+          !forbidden && (req.verb === 'create' ? cluster.options.createAllowed !== false : req.verb === 'delete' ? cluster.options.deleteAllowed !== false : true);
         return { allowed, denied: !allowed, reason: allowed ? 'RBAC: allowed' : '', evaluationError: '' };
+      },
+      async nonResourceAccessReview(verb: string, url: string): Promise<AccessReviewResult> {
+        guard(`accessReview ${verb} ${url}`);
+        const allowed = cluster.options.forbid?.includes(`${verb} ${url}`) !== true;
+        return { allowed, denied: false, reason: allowed ? 'RBAC: allowed' : '', evaluationError: '' };
       },
       async namespaceStatus(ns: string): Promise<NamespaceStatus> {
         guard(`namespaceStatus ${ns}`);
@@ -167,9 +178,20 @@ export class FakeCluster {
         guard(`componentMetrics ${of.component}${'node' in of ? ` ${of.node}` : ''}`);
         return cluster.options.metrics?.(of) ?? '';
       },
+      async kubeletConfig(node: string): Promise<unknown> {
+        guard(`kubeletConfig ${node}`);
+        const config = cluster.options.nodes?.find((n) => n.name === node)?.config;
+        if (config instanceof Error) throw config;
+        if (config === undefined) throw notFound(`nodes "${node}"`);
+        return structuredClone(config);
+      },
       async list(what: WatchedResource, selectors: Selectors): Promise<ObjectList> {
         guard(`list ${describeWhat(what)} ${selectors.fieldSelector ?? selectors.labelSelector ?? ''}`.trimEnd());
-        return { resourceVersion: String(cluster.#rv), items: [] };
+        const items =
+          what.resource === 'nodes'
+            ? (cluster.options.nodes ?? []).map((n) => ({ metadata: { name: n.name }, status: { nodeInfo: { kubeletVersion: 'v1.34.0' } } }))
+            : [];
+        return { resourceVersion: String(cluster.#rv), items };
       },
       async watch(what: WatchedResource, query: WatchQuery, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {
         guard(`watch ${describeWhat(what)} ${query.fieldSelector ?? query.labelSelector ?? ''}`.trimEnd());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli.js';
 import { CREATE_OPTIONS, DIFF_OPTIONS, INSPECT_OPTIONS, REPLAY_OPTIONS, REPORT_OPTIONS, WATCH_OPTIONS } from '../../../src/commands/option-tables.js';
+import { DOCTOR_OPTIONS } from '../../../src/commands/option-tables.js';
 import { attributeName, readOptions, type AnyOption, type OptionTable } from '../../../src/commands/options.js';
 import { UsageError } from '../../../src/errors.js';
 import { EXIT } from '../../../src/exit-codes.js';
@@ -13,6 +14,7 @@ const TABLES: Array<[string, Record<string, AnyOption>]> = [
   ['replay', REPLAY_OPTIONS as Record<string, AnyOption>],
   ['report', REPORT_OPTIONS as Record<string, AnyOption>],
   ['diff', DIFF_OPTIONS as Record<string, AnyOption>],
+  ['doctor', DOCTOR_OPTIONS as Record<string, AnyOption>],
 ];
 
 describe('the option tables', () => {

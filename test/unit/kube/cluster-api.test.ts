@@ -163,4 +163,18 @@ describe('the cluster API over HTTP', () => {
     ]);
     expect(sent[2]!.query).toEqual({ container: 'c1', limitBytes: 1024 });
   });
+  it("reviews a resource's subresource and a non-resource URL, and reads a kubelet's /configz through the node proxy", async () => {
+    const review = (allowed: boolean) => ({ status: 201, body: { kind: 'SelfSubjectAccessReview', status: { allowed } } });
+    const { api, sent } = scripted(review(true), review(false), { status: 200, body: { kubeletconfig: { eventRecordQPS: 50 } } });
+    expect((await api.accessReview({ verb: 'get', resource: 'nodes', subresource: 'proxy', namespace: '' })).allowed).toBe(true);
+    expect((await api.nonResourceAccessReview('get', '/metrics')).allowed).toBe(false);
+    expect(await api.kubeletConfig('n1')).toEqual({ kubeletconfig: { eventRecordQPS: 50 } });
+    expect(sent.map((s) => `${s.verb} ${s.path}`)).toEqual([
+      'POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      'POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      'GET /api/v1/nodes/n1/proxy/configz',
+    ]);
+    expect((sent[0]!.body as { spec: unknown }).spec).toEqual({ resourceAttributes: { verb: 'get', resource: 'nodes', namespace: '', subresource: 'proxy' } });
+    expect((sent[1]!.body as { spec: unknown }).spec).toEqual({ nonResourceAttributes: { verb: 'get', path: '/metrics' } });
+  });
 });
