@@ -20,6 +20,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const SPANS = process.env.PODTRACE_SPANS ?? 'http://127.0.0.1:16686';
 /** "Agree within a few ms": every run's difference at most this. */
 const AGREE_MS = 5;
+/** The kubelet's log (-v 2): where it is, its volume lines say what the wait before RunPodSandbox is. */
+const KUBELET_LOG = process.env.PODTRACE_KUBELET_LOG ?? '/var/lib/podtrace-cluster/logs/kubelet.log';
 prepare();
 heading(`Sources: spans, metrics and events of the same ${RUNS} podtrace create nginx --spans runs (sequential, image present on the node)`);
 const out = path.join(REPO, 'bench', 'out', 'sources');
@@ -89,6 +91,9 @@ function figures(t, e) {
   const at = (trace, id) => trace.milestones.find((m) => m.id === id);
   const c = t.containers[0].name;
   const post = t.run.otel?.requests.find((r) => r.call === 'createPod');
+  const sync = step(SPAN_NAMES.sync);
+  // ms since the epoch on the kubelet's clock → offset, as the spans' offsets are
+  const toOffset = sync ? (epochMs) => epochMs - (Number(BigInt(sync.startUnixNano) / 1000n) / 1000 - sync.startOffsetMs) : undefined;
   const why = [
     ...METRIC_STEPS.filter((id) => metric[id] === undefined).map((id) => {
       const m = t.metrics?.steps.find((x) => x.id === id);
@@ -121,8 +126,27 @@ function figures(t, e) {
       ready: ev('pod.ready').offsetMs,
     },
     postResponse: post.offsetMs + post.durationMs,
+    pod: t.pod.name,
+    toOffset,
     eventSources: [...new Set(need.map((id) => ev(id).source))],
   };
+}
+
+/**
+ * The kubelet's log lines about a pod's volumes, as offsets: the volume manager's reconciler
+ * verifies the volume attached, starts mounting it, and the mount succeeds. klog's stamps are the
+ * host's local time with µs and no year.
+ */
+function volumeLines(log, r) {
+  const year = new Date().getFullYear();
+  const find = (text) => {
+    const line = log.find((l) => l.includes(text) && (l.includes(`pod \\"${r.pod}\\"`) || l.includes(`pod="default/${r.pod}"`)));
+    const m = line?.match(/^[IWE](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6})/);
+    if (!m) return NaN;
+    const [, mo, d, h, mi, sec, us] = m.map(Number);
+    return r.toOffset(new Date(year, mo - 1, d, h, mi, sec).getTime() + us / 1000);
+  };
+  return { verify: find('VerifyControllerAttachedVolume started'), mountStarted: find('operationExecutor.MountVolume started'), mounted: find('MountVolume.SetUp succeeded') };
 }
 
 const runs = [];
@@ -190,12 +214,21 @@ console.log(table(head, otherMoment.map((c) => row(c, false))));
 const width = stats(runs.map((r) => r.event.sandboxReadyWidth));
 console.log(`\nwithout spans, "sandbox ready" is a bound ${ms(width.median)} wide (median; up to ${ms(width.max)}) whose edge is the next event; the span's end falls ${ms(stats(runs.map((r) => r.span.sandbox.end - r.event.sandboxReady)).median)} from that edge (median)`);
 
+let log = [];
+try {
+  log = readFileSync(KUBELET_LOG, 'utf8').split('\n');
+} catch {
+  // not the local cluster: no volume lines
+}
+for (const r of runs) r.volume = volumeLines(log, r);
+const logged = runs.filter((r) => Number.isFinite(r.volume.mounted)).length;
+
 // The kubelet's waits between its own steps: gaps between spans (and the events, watch around them).
 const wait = (label, f, note = '') => {
   const s = stats(runs.map(f));
   return [label, ms(s.median), ms(s.p90), ms(s.min), ms(s.max), note];
 };
-console.log('\nwaits between the steps (from the spans; Scheduled from its event, Ready from the pod watch)');
+console.log(`\nwaits between the steps (from the spans; Scheduled from its event, Ready from the pod watch${logged ? `, the volume from the kubelet's log (-v 2, µs) for ${logged} runs` : ''})`);
 console.log(
   table(
     ['from → to', 'median', 'p90', 'min', 'max', 'inside'],
@@ -204,6 +237,14 @@ console.log(
       wait('Scheduled event → kubelet syncPod start', (r) => r.span.sync.start - r.event.scheduled, 'both follow the binding (the event is sent after it)'),
       wait('POST answered (span end) → kubelet syncPod start', (r) => r.span.sync.start - r.span.post.end, 'scheduling, binding, the kubelet\'s watch'),
       wait('syncPod start → RunPodSandbox start', (r) => r.span.sandbox.start - r.span.sync.start, `no span; pod cgroup (metric) ${ms(stats(runs.map((r) => r.metric['kubelet.pod-cgroup'] ?? NaN).filter(Number.isFinite)).median)}`),
+      ...(logged
+        ? [
+            wait('  syncPod start → volume verified attached (log)', (r) => r.volume.verify - r.span.sync.start, "the volume manager's reconciler"),
+            wait('  → mount started (log)', (r) => r.volume.mountStarted - r.volume.verify),
+            wait('  → mounted (log: MountVolume.SetUp succeeded)', (r) => r.volume.mounted - r.volume.mountStarted, 'the projected kube-api-access volume'),
+            wait('  mounted → RunPodSandbox start', (r) => r.span.sandbox.start - r.volume.mounted, 'syncPod waits for the volumes'),
+          ]
+        : []),
       wait('RunPodSandbox end → PullImage start', (r) => r.span.pull.start - r.span.sandbox.end),
       wait('PullImage end → CreateContainer start', (r) => r.span.create.start - r.span.pull.end),
       wait('RunPodSandbox end → CreateContainer start', (r) => r.span.create.start - r.span.sandbox.end, 'incl. PullImage'),
