@@ -14,7 +14,7 @@
 //   node bench/sources.mjs            (BENCH_RUNS=10, PODTRACE_SPANS=http://127.0.0.1:16686)
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, stats, table, timed } from './lib.mjs';
+import { changedPods, heading, KUBECONFIG, ms, otherPods, PODTRACE, prepare, quietCluster, REPO, sleep, stats, table, timed } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const SPANS = process.env.PODTRACE_SPANS ?? 'http://127.0.0.1:16686';
@@ -29,26 +29,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 const stamp = Date.now().toString(36);
-/** Everyone else's pods, by namespace/name, with their resourceVersion: the cluster is shared. */
-const others = () =>
-  new Map(
-    JSON.parse(kubectl('get', 'pods', '-A', '-o', 'json'))
-      .items.filter((p) => !(p.metadata.namespace === 'default' && p.metadata.name.startsWith(`src-${stamp}-`)))
-      .map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, { rv: p.metadata.resourceVersion, settled: !p.metadata.deletionTimestamp && (p.status.phase !== 'Pending' && p.status.phase !== 'Running' || p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) }]),
-  );
-/** Names of pods that changed between two snapshots (came, went, or were updated). */
-const changed = (a, b) => [...new Set([...a.keys(), ...b.keys()])].filter((n) => a.get(n)?.rv !== b.get(n)?.rv);
-/** Waits (up to 2 min) until everyone else's pods are settled (Ready, or ended) and unchanged for 2 s; returns the last snapshot. */
-async function quiet() {
-  let last = others();
-  for (let i = 0; i < 60; i++) {
-    await sleep(2000);
-    const now = others();
-    if (changed(last, now).length === 0 && [...now.values()].every((p) => p.settled)) return now;
-    last = now;
-  }
-  return last;
-}
+const ours = (namespace, name) => namespace === 'default' && name.startsWith(`src-${stamp}-`);
 
 // The figures each source must have for a run to count.
 const METRIC_STEPS = ['apiserver.post', 'apiserver.etcd-write', 'kubelet.pod-worker-create', 'kubelet.run-pod-sandbox', 'kubelet.pull-image', 'kubelet.create-container', 'kubelet.start-container'];
@@ -152,7 +133,7 @@ function volumeLines(log, r) {
 const runs = [];
 const setAside = [];
 for (let i = 0; runs.length < RUNS && i < RUNS * 3; i++) {
-  const before = await quiet();
+  const before = await quietCluster(ours);
   // The kubelet notices a started container on its next PLEG relist (1 s): a random pause keeps
   // the runs from being phase-locked to it (bench/overhead.mjs).
   await sleep(Math.random() * 1000);
@@ -161,7 +142,7 @@ for (let i = 0; runs.length < RUNS && i < RUNS * 3; i++) {
   const recording = path.join(out, `${name}.ndjson`);
   const r = await timed(process.execPath, [PODTRACE, 'create', 'nginx', '--name', name, '--spans', SPANS, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', file, '--record', recording]);
   if (r.code !== 0) throw new Error(`podtrace exited ${r.code}: ${r.stderr}`);
-  const moved = changed(before, others());
+  const moved = changedPods(before, otherPods(ours));
   const t = JSON.parse(readFileSync(file, 'utf8'));
   const f = figures(t, await withoutSpans(recording));
   if (moved.length) (f.why ??= []).push(`other pods changed meanwhile: ${moved.slice(0, 3).join(', ')}${moved.length > 3 ? ` and ${moved.length - 3} more` : ''}`);
