@@ -146,3 +146,38 @@ export async function countRequests(action) {
   for (const kind of seen.values()) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
   return byKind;
 }
+
+/**
+ * Everyone else's pods (not `ours`), by namespace/name: their resourceVersion and whether they
+ * are settled (Ready, or ended, and not being deleted). The local cluster may be shared.
+ */
+export function otherPods(ours) {
+  return new Map(
+    JSON.parse(kubectl('get', 'pods', '-A', '-o', 'json'))
+      .items.filter((p) => !ours(p.metadata.namespace, p.metadata.name))
+      .map((p) => [
+        `${p.metadata.namespace}/${p.metadata.name}`,
+        {
+          rv: p.metadata.resourceVersion,
+          settled: !p.metadata.deletionTimestamp && (!['Pending', 'Running'].includes(p.status.phase) || p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+        },
+      ]),
+  );
+}
+
+/** Names of the pods that came, went or changed between two otherPods snapshots. */
+export function changedPods(a, b) {
+  return [...new Set([...a.keys(), ...b.keys()])].filter((n) => a.get(n)?.rv !== b.get(n)?.rv);
+}
+
+/** Waits (up to 2 min) until everyone else's pods are settled and unchanged for 2 s; resolves to the last snapshot. */
+export async function quietCluster(ours) {
+  let last = otherPods(ours);
+  for (let i = 0; i < 60; i++) {
+    await sleep(2000);
+    const now = otherPods(ours);
+    if (changedPods(last, now).length === 0 && [...now.values()].every((p) => p.settled)) return now;
+    last = now;
+  }
+  return last;
+}
