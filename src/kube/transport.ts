@@ -94,6 +94,23 @@ class ClientNodeTransport implements Transport {
   }
 
   async send(verb: HttpVerb, path: string, options: SendOptions): Promise<{ status: number; text: string }> {
+    try {
+      return await this.#sendOnce(verb, path, options);
+    } catch (error) {
+      // The API server ends an HTTP/2 connection (GOAWAY) after refusing a
+      // request's credentials, and when it rebalances (--goaway-chance); undici
+      // then fails the other requests still on that connection without their
+      // answers. A request that changes nothing is sent again, on a new connection.
+      if (!(isGoaway(error) && changesNothing(verb, path))) throw connectionFailure(error, this.server) ?? error;
+      try {
+        return await this.#sendOnce(verb, path, options);
+      } catch (again) {
+        throw connectionFailure(again, this.server) ?? again;
+      }
+    }
+  }
+
+  async #sendOnce(verb: HttpVerb, path: string, options: SendOptions): Promise<{ status: number; text: string }> {
     const url = new URL(this.server + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -106,13 +123,9 @@ class ClientNodeTransport implements Transport {
       context.setHeaderParam('Content-Type', 'application/json');
       context.setBody(JSON.stringify(options.body));
     }
-    try {
-      await this.#kc.applySecurityAuthentication(context);
-      const response = await this.#http.send(context).toPromise();
-      return { status: response.httpStatusCode, text: await response.body.text() };
-    } catch (error) {
-      throw connectionFailure(error, this.server) ?? error;
-    }
+    await this.#kc.applySecurityAuthentication(context);
+    const response = await this.#http.send(context).toPromise();
+    return { status: response.httpStatusCode, text: await response.body.text() };
   }
 
   async watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle> {
@@ -149,4 +162,19 @@ function normalizeWatchError(error: unknown): unknown {
     return KubeApiError.fromResponse(statusCode, (error as Error).message);
   }
   return error;
+}
+
+/** undici's failure of a request whose HTTP/2 connection the server closed with GOAWAY. */
+export function isGoaway(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let current: unknown = error; current instanceof Error && !seen.has(current); current = current.cause) {
+    seen.add(current);
+    if (/"GOAWAY" frame received/.test(current.message)) return true;
+  }
+  return false;
+}
+
+/** GETs, and the POSTs that only ask (reviews of identity and access): safe to send twice. */
+export function changesNothing(verb: HttpVerb, path: string): boolean {
+  return verb === 'GET' || (verb === 'POST' && /^\/apis\/(authentication|authorization)\.k8s\.io\/v1\/(namespaces\/[^/]+\/)?(self|local)?subject[a-z]*reviews$/.test(path));
 }

@@ -39,9 +39,12 @@ export async function preflight(state: RunState): Promise<boolean> {
     review('create'),
     api.namespaceStatus(namespace),
   ]);
-  // Connection and credential problems end the run; anything else only weakens the trace.
-  for (const result of results) {
-    if (result.status === 'rejected' && (result.reason instanceof UnreachableError || result.reason instanceof AuthError)) throw result.reason;
+  // Connection and credential problems end the run; anything else only weakens the trace. Refused
+  // credentials first: the server closes the connection after refusing them, which other requests
+  // on it may report as a connection failure.
+  for (const kind of [AuthError, UnreachableError]) {
+    const failed = results.find((result) => result.status === 'rejected' && result.reason instanceof kind);
+    if (failed?.status === 'rejected') throw failed.reason;
   }
   const nsResult = results[4];
   if (nsResult.status === 'fulfilled' && nsResult.value === 'not-found') {

@@ -98,14 +98,15 @@ async function run(state: RunState): Promise<boolean> {
   let doneReason = 'ready';
   try {
     recordTarget(log, state.api.target);
-    // the components' metrics before the POST: started first, never waited for on the way to it
+    progress.step('resolving credentials');
+    const credentials = await state.api.resolveCredentials();
+    log.client('credentials-resolved', { ...credentials });
+    // the components' metrics before the POST, never waited for on the way to it; started once the
+    // credentials are at hand, so an exec plugin runs once, not once per concurrent first request
     if (request.metrics) {
       state.metrics = new MetricsReader(state.api, log, (line) => progress.note(line));
       state.metrics.readBefore();
     }
-    progress.step('resolving credentials');
-    const credentials = await state.api.resolveCredentials();
-    log.client('credentials-resolved', { ...credentials });
     progress.step('checking the API server, identity and permissions');
     const allowedToCreate = await preflight(state);
     if (!allowedToCreate) doneReason = 'forbidden';
