@@ -9,35 +9,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RbacAuthorizationV1Api, type V1ClusterRole, type V1Role } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import type { DoctorReport } from '../../src/analysis/doctor-types.js';
 import { EXIT } from '../../src/exit-codes.js';
-import { REPO_DIR } from './cluster-provider.js';
-import { clients, kubeconfigPath, NAMESPACE, runPodtrace, serviceAccountKubeconfig, spansUrl } from './harness.js';
+import { applyRbacAs, clients, deleteRbacAs, kubeconfigPath, NAMESPACE, runPodtrace, serviceAccountKubeconfig, spansUrl } from './harness.js';
 
 const SA = 'podtrace-e2e-doctor';
 let cwd: string;
 
-type Manifest = { kind: string; metadata: { name: string }; subjects?: { name: string }[]; roleRef?: { name: string } };
-
-/** deploy/rbac.yaml (and nothing else) under another name, for a ServiceAccount of that name. */
-async function applyRbac(): Promise<void> {
-  const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
-  const ignore409 = (e: unknown) => {
-    if ((e as { code?: number }).code !== 409) throw e;
-  };
-  for (const m of parseAllDocuments(readFileSync(path.join(REPO_DIR, 'deploy', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as Manifest)) {
-    m.metadata.name = SA;
-    if (m.roleRef) m.roleRef.name = SA;
-    for (const s of m.subjects ?? []) s.name = SA;
-    if (m.kind === 'Role') await rbac.createNamespacedRole({ namespace: NAMESPACE, body: m as V1Role }).catch(ignore409);
-    if (m.kind === 'RoleBinding') await rbac.createNamespacedRoleBinding({ namespace: NAMESPACE, body: m as never }).catch(ignore409);
-    if (m.kind === 'ClusterRole') await rbac.createClusterRole({ body: m as V1ClusterRole }).catch(ignore409);
-    if (m.kind === 'ClusterRoleBinding') await rbac.createClusterRoleBinding({ body: m as never }).catch(ignore409);
-  }
-}
 
 async function podCount(): Promise<number> {
   return (await clients().core.listNamespacedPod({ namespace: NAMESPACE })).items.length;
@@ -54,13 +33,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
-  const quiet = () => undefined;
-  await rbac.deleteNamespacedRole({ name: SA, namespace: NAMESPACE }).catch(quiet);
-  await rbac.deleteNamespacedRoleBinding({ name: SA, namespace: NAMESPACE }).catch(quiet);
-  await rbac.deleteClusterRole({ name: SA }).catch(quiet);
-  await rbac.deleteClusterRoleBinding({ name: SA }).catch(quiet);
-  await clients().core.deleteNamespacedServiceAccount({ name: SA, namespace: NAMESPACE }).catch(quiet);
+  await deleteRbacAs(SA);
 });
 
 describe('podtrace doctor on the real cluster', () => {
@@ -93,7 +66,7 @@ describe('podtrace doctor on the real cluster', () => {
   });
 
   it('a ServiceAccount bound to deploy/rbac.yaml only: metrics and kubelet configuration not readable, deploy/rbac-metrics.yaml named', async () => {
-    await applyRbac();
+    await applyRbacAs(SA);
     const kubeconfig = await serviceAccountKubeconfig(path.join(cwd, 'sa.kubeconfig'), SA);
     const result = await runPodtrace(['doctor', '--kubeconfig', kubeconfig, '--spans', spansUrl(), '-o', 'json'], cwd);
     expect(result.code).toBe(EXIT.doctorImprove);

@@ -4,11 +4,22 @@
  * hooks (restart a component, remove an image from the node).
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CoreV1Api, EventsV1Api, KubeConfig, type CoreV1Event, type EventsV1Event, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  EventsV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type CoreV1Event,
+  type EventsV1Event,
+  type V1ClusterRole,
+  type V1Pod,
+  type V1Role,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { inject } from 'vitest';
 import type { Trace } from '../../src/trace/types.js';
 import { CLUSTER_SCRIPT, REPO_DIR } from './cluster-provider.js';
@@ -294,4 +305,35 @@ export function keepRecording(file: string, trace: Trace, label: string): void {
   const artifacts = path.join(REPO_DIR, 'test-artifacts', 'recordings');
   mkdirSync(artifacts, { recursive: true });
   copyFileSync(file, path.join(artifacts, `${trace.outcome.class}-${label}.ndjson`));
+}
+
+type RbacManifest = { kind: string; metadata: { name: string }; subjects?: { name: string }[]; roleRef?: { name: string } };
+
+/** deploy/rbac.yaml (and nothing else) under another name, for a ServiceAccount of that name. */
+export async function applyRbacAs(serviceAccount: string): Promise<void> {
+  const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
+  const ignore409 = (e: unknown) => {
+    if ((e as { code?: number }).code !== 409) throw e;
+  };
+  const manifests = parseAllDocuments(readFileSync(path.join(REPO_DIR, 'deploy', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as RbacManifest);
+  for (const m of manifests) {
+    m.metadata.name = serviceAccount;
+    if (m.roleRef) m.roleRef.name = serviceAccount;
+    for (const s of m.subjects ?? []) s.name = serviceAccount;
+    if (m.kind === 'Role') await rbac.createNamespacedRole({ namespace: NAMESPACE, body: m as V1Role }).catch(ignore409);
+    if (m.kind === 'RoleBinding') await rbac.createNamespacedRoleBinding({ namespace: NAMESPACE, body: m as never }).catch(ignore409);
+    if (m.kind === 'ClusterRole') await rbac.createClusterRole({ body: m as V1ClusterRole }).catch(ignore409);
+    if (m.kind === 'ClusterRoleBinding') await rbac.createClusterRoleBinding({ body: m as never }).catch(ignore409);
+  }
+}
+
+/** Removes what applyRbacAs made, and the ServiceAccount of that name. */
+export async function deleteRbacAs(serviceAccount: string): Promise<void> {
+  const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
+  const quiet = () => undefined;
+  await rbac.deleteNamespacedRole({ name: serviceAccount, namespace: NAMESPACE }).catch(quiet);
+  await rbac.deleteNamespacedRoleBinding({ name: serviceAccount, namespace: NAMESPACE }).catch(quiet);
+  await rbac.deleteClusterRole({ name: serviceAccount }).catch(quiet);
+  await rbac.deleteClusterRoleBinding({ name: serviceAccount }).catch(quiet);
+  await clients().core.deleteNamespacedServiceAccount({ name: serviceAccount, namespace: NAMESPACE }).catch(quiet);
 }

@@ -10,14 +10,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RbacAuthorizationV1Api, type V1ClusterRole, type V1Role } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
-import { REPO_DIR } from './cluster-provider.js';
 import {
-  clients,
+  applyRbacAs,
+  deleteRbacAs,
   condition,
   createPod,
   deletePod,
@@ -41,24 +39,6 @@ let cwd: string;
 /** Pods the tests created themselves (not podtrace): deleted at the end. */
 const others: string[] = [];
 
-type Manifest = { kind: string; metadata: { name: string }; subjects?: { name: string }[]; roleRef?: { name: string } };
-
-/** deploy/rbac.yaml under another name, for a ServiceAccount of that name. */
-async function applyRbac(): Promise<void> {
-  const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
-  const ignore409 = (e: unknown) => {
-    if ((e as { code?: number }).code !== 409) throw e;
-  };
-  for (const m of parseAllDocuments(readFileSync(path.join(REPO_DIR, 'deploy', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as Manifest)) {
-    m.metadata.name = SA;
-    if (m.roleRef) m.roleRef.name = SA;
-    for (const s of m.subjects ?? []) s.name = SA;
-    if (m.kind === 'Role') await rbac.createNamespacedRole({ namespace: NAMESPACE, body: m as V1Role }).catch(ignore409);
-    if (m.kind === 'RoleBinding') await rbac.createNamespacedRoleBinding({ namespace: NAMESPACE, body: m as never }).catch(ignore409);
-    if (m.kind === 'ClusterRole') await rbac.createClusterRole({ body: m as V1ClusterRole }).catch(ignore409);
-    if (m.kind === 'ClusterRoleBinding') await rbac.createClusterRoleBinding({ body: m as never }).catch(ignore409);
-  }
-}
 
 async function traced(label: string, args: string[], kubeconfig = kubeconfigPath()): Promise<{ trace: Trace; stdout: string; stderr: string; code: number }> {
   const name = uniqueName(label);
@@ -108,18 +88,12 @@ function expectComponentSteps(trace: Trace): void {
 
 beforeAll(async () => {
   cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-spans-'));
-  await applyRbac();
+  await applyRbacAs(SA);
 });
 
 afterAll(async () => {
   for (const name of others) await deletePod(name);
-  const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
-  const quiet = () => undefined;
-  await rbac.deleteNamespacedRole({ name: SA, namespace: NAMESPACE }).catch(quiet);
-  await rbac.deleteNamespacedRoleBinding({ name: SA, namespace: NAMESPACE }).catch(quiet);
-  await rbac.deleteClusterRole({ name: SA }).catch(quiet);
-  await rbac.deleteClusterRoleBinding({ name: SA }).catch(quiet);
-  await clients().core.deleteNamespacedServiceAccount({ name: SA, namespace: NAMESPACE }).catch(quiet);
+  await deleteRbacAs(SA);
 });
 
 describe('--spans: the components time their own steps', () => {
