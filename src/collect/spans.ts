@@ -15,6 +15,7 @@
  * what the run implies is there. The answers are recorded as they came (the
  * trace derives everything from them); failures are one observation each.
  */
+import { podStorageKey } from '../trace/component-spans.js';
 import { JaegerQuery, TraceBackendError } from './jaeger.js';
 import type { ObservationLog } from './observation-log.js';
 import { pause } from './stop.js';
@@ -173,7 +174,7 @@ export async function readPodSpans(
     {
       backend: options.backend,
       auditIds: [],
-      ...(metadata.namespace && metadata.name ? { podKey: `/pods/${metadata.namespace}/${metadata.name}` } : {}),
+      ...(metadata.namespace && metadata.name ? { podKey: podStorageKey(metadata.namespace, metadata.name) } : {}),
       ...(metadata.uid ? { podUid: metadata.uid } : {}),
       from,
       to: now,

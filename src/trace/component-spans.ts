@@ -144,6 +144,11 @@ function tracedRequests(observations: readonly Observation[]): RequestRef[] {
   return out;
 }
 
+/** A pod's key in the API server's storage, as its etcd spans name it (`key` attribute). */
+export function podStorageKey(namespace: string, name: string): string {
+  return `/pods/${namespace}/${name}`;
+}
+
 /**
  * A pod podtrace did not create (inspect, watch): the request that created it
  * is the one whose etcd `Create` span wrote its key; of a name used more than

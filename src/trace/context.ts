@@ -4,7 +4,7 @@
  * APIs, node objects, and the client's own steps.
  */
 import type { Observation, RecordingHeader } from './observation.js';
-import { findSpans, type SpanFindings } from './component-spans.js';
+import { findSpans, podStorageKey, type SpanFindings } from './component-spans.js';
 import { PRECISION_MS, SOURCE_RANK } from './event-time.js';
 import {
   asPod,
@@ -207,7 +207,7 @@ export function buildContext(header: RecordingHeader, observations: readonly Obs
   const createdAt = ours.map((s) => s.pod.metadata?.creationTimestamp).find((t): t is string => typeof t === 'string');
   const createdAtMs = createdAt !== undefined ? Date.parse(createdAt) : NaN;
   const spans = findSpans(observations, header.trace?.traceId, podUid, startOrder(ctx), {
-    key: `/pods/${header.namespace}/${header.podName}`,
+    key: podStorageKey(header.namespace, header.podName),
     ...(Number.isFinite(createdAtMs) ? { createdAtMs } : {}),
   });
   if (spans) ctx.spans = spans;
