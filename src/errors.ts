@@ -44,6 +44,11 @@ export class PodNotFoundError extends PodtraceError {
   readonly exitCode = EXIT.podNotFound;
 }
 
+/** create --node: no node of that name. */
+export class NodeNotFoundError extends PodtraceError {
+  readonly exitCode = EXIT.nodeNotFound;
+}
+
 /** 401: expired or invalid credentials. */
 export class AuthError extends PodtraceError {
   readonly exitCode = EXIT.unauthenticated;

@@ -37,6 +37,9 @@ export const EXIT = {
   // podtrace doctor (all good is 0; a cluster it cannot reach is 3, 4 or 6)
   doctorImprove: 40, // a source podtrace could use is missing, limited or could not be checked
 
+  // a target named on the command line that does not exist (as 5 and 9, which fill the low range)
+  nodeNotFound: 41, // create --node: no node of that name
+
   // signals
   interrupted: 130, // SIGINT
   terminated: 143, // SIGTERM

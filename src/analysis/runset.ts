@@ -19,10 +19,12 @@ export interface RunSet {
   label: string;
   /** Client clock, ms since epoch, when the first run started. */
   createdAt: number;
+  /** 'node': made by `create --per-node`; report and the summary compare its runs node by node. */
+  groupBy?: 'node';
   runs: Trace[];
 }
 
-export function makeRunSet(runs: Trace[], label: string, toolVersion: string): RunSet {
+export function makeRunSet(runs: Trace[], label: string, toolVersion: string, groupBy?: 'node'): RunSet {
   return {
     kind: RUNSET_KIND,
     schemaVersion: RUNSET_SCHEMA_VERSION,
@@ -30,8 +32,31 @@ export function makeRunSet(runs: Trace[], label: string, toolVersion: string): R
     toolVersion,
     label,
     createdAt: runs[0]?.run.startedAt ?? 0,
+    ...(groupBy ? { groupBy } : {}),
     runs,
   };
+}
+
+/** The node a run's pod ran on, or the one it was pinned to when it never got one. */
+export function nodeOfRun(trace: Trace): string {
+  return trace.node?.name ?? trace.run.options.node ?? '(no node)';
+}
+
+/**
+ * A run set grouped by node: one set per node, in the order the nodes first appear, labelled
+ * "LABEL · node NAME". Any other set is returned as it is.
+ */
+export function splitByNode(set: RunSet): RunSet[] {
+  if (set.groupBy !== 'node') return [set];
+  const byNode = new Map<string, Trace[]>();
+  for (const run of set.runs) {
+    const node = nodeOfRun(run);
+    byNode.set(node, [...(byNode.get(node) ?? []), run]);
+  }
+  return [...byNode].map(([node, runs]) => ({
+    ...makeRunSet(runs, `${set.label} · node ${node}`, set.toolVersion),
+    createdAt: runs[0]!.run.startedAt,
+  }));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -55,6 +80,7 @@ export function parseRunSetOrTrace(text: string, fallbackLabel: string): RunSet 
     if (value.schemaVersion !== RUNSET_SCHEMA_VERSION) {
       throw new TraceFileError(`run set schemaVersion ${JSON.stringify(value.schemaVersion)} is not supported (this podtrace reads ${RUNSET_SCHEMA_VERSION})`);
     }
+    if (value.groupBy !== undefined && value.groupBy !== 'node') throw new TraceFileError(`run set groupBy ${JSON.stringify(value.groupBy)} is not supported (only "node")`);
     if (!Array.isArray(value.runs) || value.runs.length === 0) throw new TraceFileError('a run set with no runs');
     const runs = value.runs.map((run, i) => {
       try {
@@ -64,7 +90,8 @@ export function parseRunSetOrTrace(text: string, fallbackLabel: string): RunSet 
       }
     });
     const label = typeof value.label === 'string' && value.label ? value.label : fallbackLabel;
-    return { ...makeRunSet(runs, label, String(value.toolVersion ?? '')), createdAt: Number(value.createdAt) || runs[0]!.run.startedAt };
+    const groupBy = value.groupBy === 'node' ? 'node' : undefined;
+    return { ...makeRunSet(runs, label, String(value.toolVersion ?? ''), groupBy), createdAt: Number(value.createdAt) || runs[0]!.run.startedAt };
   }
   const trace = parseTraceFile(text);
   return makeRunSet([trace], fallbackLabel, trace.toolVersion);

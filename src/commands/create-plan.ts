@@ -7,7 +7,7 @@ import type { OutputFormat } from './parse/formats.js';
 import { imageBasename, parseImageReference } from './parse/image-reference.js';
 import { checkRequestsWithinLimits } from './parse/quantity.js';
 import { generatePodName, generateRunId, nameFromGenerateName, type RandomIndex } from './pod-name.js';
-import { loadManifestFile, manifestFromFlags, primaryImage, type PodManifest } from './pod-manifest.js';
+import { loadManifestFile, manifestFromFlags, pinToNode, primaryImage, type PodManifest } from './pod-manifest.js';
 
 /** Everything `create` needs, validated; made before any kubeconfig is read or request is sent. */
 export interface CreatePlan {
@@ -43,6 +43,10 @@ export interface CreatePlan {
   exportOtlp?: string;
   /** Read the components' /metrics around the run (unless --no-metrics). */
   metrics: boolean;
+  /** `--node NAME`: the pod is pinned to this node (the preflight checks that it exists). */
+  node?: string;
+  /** `--per-node`: the runs are made on every schedulable node in turn. */
+  perNode: boolean;
 }
 
 /** The flags that shape the one container podtrace builds: meaningless with -f. */
@@ -69,13 +73,19 @@ export interface CreateInput {
   options: CreateOptions;
 }
 
-export function planCreate(input: CreateInput, random: { index?: RandomIndex; now: number }, runIndex = 0): CreatePlan {
-  const { options } = input;
+/** `node`: --per-node's node for this run (the options' --per-node still holds for the series). */
+export function planCreate(input: CreateInput, random: { index?: RandomIndex; now: number }, runIndex = 0, node?: string): CreatePlan {
+  const options = node === undefined ? input.options : { ...input.options, node, perNode: false };
+  const perNode = input.options.perNode;
   const runs = options.runs ?? 1;
   if (runs > 1 && options.keep) {
     throw new UsageError(`--keep cannot be combined with --runs ${runs}: each run deletes its pod before the next starts`);
   }
-  if (options.intervalMs !== undefined && runs < 2) throw new UsageError('--interval goes with --runs N (N >= 2): it is the pause between runs');
+  if (options.intervalMs !== undefined && runs < 2 && !options.perNode) {
+    throw new UsageError('--interval goes with --runs N (N >= 2): it is the pause between runs');
+  }
+  if (options.perNode && options.node !== undefined) throw new UsageError(`--per-node runs on every node: drop --node ${options.node}, or --per-node`);
+  if (options.perNode && options.keep) throw new UsageError('--keep cannot be combined with --per-node: each run deletes its pod before the next starts');
 
   let manifest: PodManifest;
   if (options.file !== undefined) {
@@ -113,6 +123,8 @@ export function planCreate(input: CreateInput, random: { index?: RandomIndex; no
     });
   }
 
+  if (options.node !== undefined) manifest = pinToNode(manifest, options.node, options.file);
+
   const manifestNamespace = manifest.metadata['namespace'];
   if (manifestNamespace !== undefined) {
     if (typeof manifestNamespace !== 'string') throw new UsageError(`-f ${options.file}: metadata.namespace must be a string`);
@@ -125,7 +137,7 @@ export function planCreate(input: CreateInput, random: { index?: RandomIndex; no
   const fixedName = options.name !== undefined || (typeof manifest.metadata['name'] === 'string' && manifest.metadata['name'] !== '');
   const baseName = options.name ?? nameForManifest(manifest, options.file, random.index);
   // Runs follow each other, but a pod being deleted still holds its name: a fixed name gets a run number.
-  const podName = runs > 1 && fixedName ? validatePodName(`${baseName}-${runIndex + 1}`) : baseName;
+  const podName = (runs > 1 || perNode) && fixedName ? validatePodName(`${baseName}-${runIndex + 1}`) : baseName;
   const image = primaryImage(manifest);
   const namespace = options.namespace ?? (manifestNamespace as string | undefined);
   if (options.expose !== undefined && !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(podName)) {
@@ -159,6 +171,8 @@ export function planCreate(input: CreateInput, random: { index?: RandomIndex; no
     ...(options.spans !== undefined ? { spans: options.spans } : {}),
     ...(options.exportOtlp !== undefined ? { exportOtlp: options.exportOtlp } : {}),
     metrics: options.metrics,
+    ...(options.node !== undefined ? { node: options.node } : {}),
+    perNode,
   };
 }
 

@@ -71,6 +71,7 @@ function createRequest(plan: CreatePlan, namespace: string): CreateRequest {
     managedBy: { key: MANAGED_BY_LABEL, value: 'podtrace' },
     ...(plan.spans !== undefined ? { spans: { backend: plan.spans, waitMs: SPANS_WAIT_MS } } : {}),
     metrics: plan.metrics,
+    ...(plan.node !== undefined ? { node: plan.node } : {}),
   };
 }
 

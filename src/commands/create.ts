@@ -22,7 +22,7 @@ export async function run(input: CreateInput, ctx: CommandContext): Promise<numb
   const plan = planCreate(input, { ...(ctx.random ? { index: ctx.random } : {}), now: startedAt });
   const { source, exit } = signalsOf(ctx);
   const stop = new StopController(source, exit);
-  if (plan.runs > 1) {
+  if (plan.runs > 1 || plan.perNode) {
     try {
       return await runRepeated(input, plan, ctx, startedAt, stop);
     } finally {

@@ -18,6 +18,7 @@ import {
   parsePullPolicy,
   parseReadiness,
   validateNamespace,
+  validateNodeName,
   validatePodName,
   type PullPolicy,
   type Readiness,
@@ -146,6 +147,8 @@ export interface CreateOptions extends KubeOptions {
   env: Array<{ name: string; value: string }>;
   command: boolean;
   nodeSelector: Record<string, string>;
+  node?: string;
+  perNode: boolean;
   timeoutMs: number;
   keep: boolean;
   expose?: number;
@@ -176,6 +179,17 @@ export const CREATE_OPTIONS: OptionTable<CreateOptions> = {
   env: { kind: 'list', flags: '--env <NAME=VALUE>', description: 'environment variable (repeatable)', parse: parseEnv },
   command: { kind: 'switch', flags: '--command', description: 'the words after -- replace the entrypoint (without it they are its args)' },
   nodeSelector: { kind: 'list', flags: '--node-selector <key=value>', description: 'node selector label (repeatable)', parse: parseNodeSelector },
+  node: {
+    kind: 'value',
+    flags: '--node <name>',
+    description: "start the pod on this node: a required affinity to the node's name, so the scheduler still places it and is timed",
+    parse: (value) => validateNodeName(value),
+  },
+  perNode: {
+    kind: 'switch',
+    flags: '--per-node',
+    description: 'with --runs N: N runs on each schedulable node (taking turns), saved as one run set that report and the summary compare node by node',
+  },
   timeoutMs: { kind: 'value', flags: '--timeout <duration>', description: 'give up waiting for Ready after this long', default: '5m', parse: durationAtMost('--timeout', MAX_WAIT_MS, 'at most 24h') },
   keep: { kind: 'switch', flags: '--keep', description: 'leave the pod running (default: delete it and trace the teardown)' },
   expose: {

@@ -56,6 +56,39 @@ export function manifestFromFlags(flags: ContainerFlags): PodManifest {
   return { apiVersion: 'v1', kind: 'Pod', metadata: {}, spec };
 }
 
+/**
+ * `--node NAME`: a required node affinity to the node's name (a `metadata.name` field match, as
+ * a DaemonSet's pods have), added to every term the manifest already requires. The scheduler
+ * still places the pod, so its step stays in the trace; `spec.nodeName` would skip it.
+ */
+export function pinToNode(manifest: PodManifest, node: string, file?: string): PodManifest {
+  const spec = manifest.spec;
+  if (spec['nodeName'] !== undefined) {
+    throw new UsageError(`--node cannot be combined with spec.nodeName in ${file ?? 'the manifest'}: drop one of them`);
+  }
+  const affinity = isRecord(spec['affinity']) ? spec['affinity'] : {};
+  const nodeAffinity = isRecord(affinity['nodeAffinity']) ? affinity['nodeAffinity'] : {};
+  const required = isRecord(nodeAffinity['requiredDuringSchedulingIgnoredDuringExecution'])
+    ? nodeAffinity['requiredDuringSchedulingIgnoredDuringExecution']
+    : {};
+  const terms = Array.isArray(required['nodeSelectorTerms']) && required['nodeSelectorTerms'].length > 0 ? (required['nodeSelectorTerms'] as unknown[]) : [{}];
+  const byName = { key: 'metadata.name', operator: 'In', values: [node] };
+  const pinned = terms.map((term) => {
+    const t = isRecord(term) ? term : {};
+    return { ...t, matchFields: [...(Array.isArray(t['matchFields']) ? t['matchFields'] : []), byName] };
+  });
+  return {
+    ...manifest,
+    spec: {
+      ...spec,
+      affinity: {
+        ...affinity,
+        nodeAffinity: { ...nodeAffinity, requiredDuringSchedulingIgnoredDuringExecution: { ...required, nodeSelectorTerms: pinned } },
+      },
+    },
+  };
+}
+
 function containerName(image: ImageReference): string {
   const name = sanitizeForName(imageBasename(image)).slice(0, 63).replace(/-+$/, '');
   return name === '' ? 'main' : name;

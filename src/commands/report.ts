@@ -8,7 +8,7 @@ import type { TraceDiff } from '../analysis/diff-types.js';
 import { describeViolations, evaluateGates } from '../analysis/gates.js';
 import type { ReportOptions } from './option-tables.js';
 import { formatFromPath } from './parse/formats.js';
-import type { RunSet } from '../analysis/runset.js';
+import { splitByNode, type RunSet } from '../analysis/runset.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext } from './context.js';
 import { loadRunSet } from './load-runset.js';
@@ -47,7 +47,8 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   const cwd = ctx.cwd ?? process.cwd();
   const loaded: RunSet[] = [];
   for (const file of files) loaded.push(await loadRunSet(file, cwd, fileLabel(file)));
-  const sets = distinctLabels(loaded, files);
+  // a --per-node run set is one set per node: with two nodes, the report compares them as diff does
+  const sets = distinctLabels(loaded, files).flatMap(splitByNode);
 
   let traceDiff: TraceDiff | undefined;
   if (sets.length === 2 && WITH_DIFF.has(format)) traceDiff = diff(sets[0]!, sets[1]!, { thresholds });

@@ -126,5 +126,7 @@ export interface RecordingHeader {
     expose?: number;
     observeMs?: number;
     logLines?: number;
+    /** `create --node`: the node the pod was pinned to. */
+    node?: string;
   };
 }

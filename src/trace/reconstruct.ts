@@ -163,6 +163,7 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
         ...(header.options.expose !== undefined ? { expose: header.options.expose } : {}),
         ...(header.options.observeMs !== undefined ? { observeMs: header.options.observeMs } : {}),
         ...(header.options.logLines !== undefined ? { logLines: header.options.logLines } : {}),
+        ...(header.options.node !== undefined ? { node: header.options.node } : {}),
       },
     },
     cluster: clusterInfo(ctx),

@@ -307,7 +307,8 @@ export interface RunInfo {
   incomplete?: string[];
   /** The run's W3C trace context: what its requests carried, to find the components' spans of them. */
   otel?: RunTraceContext;
-  options: { keep: boolean; timeoutMs: number; image?: string; expose?: number; observeMs?: number; logLines?: number };
+  /** node: `create --node`, the node the pod was pinned to. */
+  options: { keep: boolean; timeoutMs: number; image?: string; expose?: number; observeMs?: number; logLines?: number; node?: string };
 }
 
 export interface RunTraceContext {

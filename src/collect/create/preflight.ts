@@ -3,7 +3,7 @@
  * may create and delete pods, and whether the namespace exists, all at once,
  * each recorded as it completes. A forbidden create sends no POST.
  */
-import { AuthError, NamespaceNotFoundError, UnreachableError } from '../../errors.js';
+import { AuthError, NamespaceNotFoundError, NodeNotFoundError, UnreachableError } from '../../errors.js';
 import { describeKubeError, KubeApiError } from '../../kube/errors.js';
 import type { RunState } from './state.js';
 
@@ -38,6 +38,7 @@ export async function preflight(state: RunState): Promise<boolean> {
     review('delete'),
     review('create'),
     api.namespaceStatus(namespace),
+    nodeStatus(state),
   ]);
   // Connection and credential problems end the run; anything else only weakens the trace. Refused
   // credentials first: the server closes the connection after refusing them, which other requests
@@ -54,12 +55,30 @@ export async function preflight(state: RunState): Promise<boolean> {
       `namespace "${namespace}" (from ${from}) does not exist on ${target.server}: create it (kubectl create namespace ${namespace}) or pass -n`,
     );
   }
+  const nodeResult = results[5];
+  if (nodeResult.status === 'fulfilled' && nodeResult.value === 'not-found') {
+    throw new NodeNotFoundError(`node "${state.request.node}" does not exist on ${api.target.server}: pick one of kubectl get nodes, or drop --node`);
+  }
   if (!createAllowed) {
     state.progress.note(`not allowed to create pods in namespace ${namespace}: nothing was created`);
   } else if (!state.deleteAllowed && !state.request.keep) {
     state.progress.note(`warning: not allowed to delete pods in ${namespace}: podtrace cannot clean up after itself`);
   }
   return createAllowed;
+}
+
+/** --node: whether that node exists ('forbidden' or another answer: the scheduler will tell). */
+async function nodeStatus(state: RunState): Promise<'exists' | 'not-found' | 'unknown'> {
+  const node = state.request.node;
+  if (node === undefined) return 'unknown';
+  try {
+    await state.api.getNode(node);
+    return 'exists';
+  } catch (error) {
+    if (error instanceof KubeApiError && error.kind === 'not-found') return 'not-found';
+    if (error instanceof AuthError || error instanceof UnreachableError) throw error;
+    return 'unknown';
+  }
 }
 
 /** The POST; true when the pod was created. Its answer, or refusal, is an observation either way. */

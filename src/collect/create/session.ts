@@ -60,6 +60,7 @@ export async function collectCreate(api: ClusterApi, request: CreateRequest, io:
       ...(request.expose !== undefined ? { expose: request.expose } : {}),
       ...(request.observeMs > 0 ? { observeMs: request.observeMs } : {}),
       ...(request.logLines !== undefined ? { logLines: request.logLines } : {}),
+      ...(request.node !== undefined ? { node: request.node } : {}),
     },
   });
   const state: RunState = {

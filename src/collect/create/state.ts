@@ -40,6 +40,8 @@ export interface CreateRequest {
   spans?: { backend: string; waitMs: number };
   /** Read the components' /metrics before the POST, after its answer and after Ready. */
   metrics: boolean;
+  /** `--node NAME`: the manifest is pinned to it; the preflight checks that it exists. */
+  node?: string;
 }
 
 export interface RunState {

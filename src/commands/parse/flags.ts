@@ -84,6 +84,15 @@ export function validatePodName(name: string, flag = '--name'): string {
   return name;
 }
 
+export function validateNodeName(name: string, flag = '--node'): string {
+  if (!isDns1123Subdomain(name)) {
+    throw new UsageError(
+      `${flag} ${JSON.stringify(name)}: a node name is lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters (kubectl get nodes)`,
+    );
+  }
+  return name;
+}
+
 export function validateNamespace(namespace: string): string {
   if (!isDns1123Label(namespace)) {
     throw new UsageError(

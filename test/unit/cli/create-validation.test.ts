@@ -141,7 +141,7 @@ describe('createCLI parses without running', () => {
       input: {
         image: 'nginx',
         args: [],
-        options: { env: [], command: false, nodeSelector: {}, timeoutMs: 300_000, keep: false, output: 'table', quiet: false, gates: [], metrics: true, debug: false },
+        options: { env: [], command: false, nodeSelector: {}, perNode: false, timeoutMs: 300_000, keep: false, output: 'table', quiet: false, gates: [], metrics: true, debug: false },
       },
     });
   });

@@ -57,7 +57,11 @@ export interface FakeClusterOptions {
   /** The components' /metrics text (default: empty); a thrown error is the read's failure. */
   metrics?: (of: { component: 'apiserver' } | { component: 'kubelet'; node: string }) => string;
   /** The cluster's nodes and each kubelet's /configz answer (default: none); a config that is an Error is thrown. */
-  nodes?: Array<{ name: string; config?: unknown }>;
+  nodes?: Array<{ name: string; config?: unknown; ready?: boolean; unschedulable?: boolean; taints?: Array<{ key: string; value?: string; effect: string }> }>;
+  /** The node proxy's stats summary refused (403), as without nodes/proxy. */
+  statsForbidden?: boolean;
+  /** metrics.k8s.io's answers to the pod's metrics, one per read, the last repeated ('not-found': not scraped yet). */
+  podMetrics?: Array<'not-found' | Record<string, unknown>>;
   /** Access reviews answered "no", as `verb resource[/subresource]` or `verb /url` (e.g. 'get /metrics', 'get nodes/proxy'). */
   forbid?: string[];
 }
@@ -74,6 +78,7 @@ export class FakeCluster {
   readonly streams: Stream[] = [];
   #rv = 100;
   #pod: Record<string, any> | undefined;
+  #metricsReads = 0;
 
   constructor(readonly options: FakeClusterOptions = {}) {}
 
@@ -164,15 +169,22 @@ export class FakeCluster {
       },
       async getNode(name: string): Promise<unknown> {
         guard(`getNode ${name}`);
+        if (cluster.options.nodes && !cluster.options.nodes.some((n) => n.name === name)) throw notFound(`nodes "${name}"`);
         return { kind: 'Node', apiVersion: 'v1', metadata: { name }, status: { nodeInfo: { kubeletVersion: 'v1.34.0' } } };
       },
       async nodeStatsSummary(node: string): Promise<unknown> {
         guard(`nodeStatsSummary ${node}`);
+        if (cluster.options.statsForbidden) {
+          throw KubeApiError.fromResponse(403, { kind: 'Status', reason: 'Forbidden', message: `nodes "${node}" is forbidden: cannot get resource "nodes/proxy"` });
+        }
         return { pods: [] };
       },
       async podMetrics(ns: string, name: string): Promise<unknown> {
         guard(`podMetrics ${ns}/${name}`);
-        throw notFound(`podmetrics "${name}"`);
+        const answers = cluster.options.podMetrics ?? ['not-found'];
+        const answer = answers[Math.min(cluster.#metricsReads++, answers.length - 1)]!;
+        if (answer === 'not-found') throw notFound(`podmetrics "${name}"`);
+        return answer;
       },
       async componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<string> {
         guard(`componentMetrics ${of.component}${'node' in of ? ` ${of.node}` : ''}`);
@@ -189,7 +201,11 @@ export class FakeCluster {
         guard(`list ${describeWhat(what)} ${selectors.fieldSelector ?? selectors.labelSelector ?? ''}`.trimEnd());
         const items =
           what.resource === 'nodes'
-            ? (cluster.options.nodes ?? []).map((n) => ({ metadata: { name: n.name }, status: { nodeInfo: { kubeletVersion: 'v1.34.0' } } }))
+            ? (cluster.options.nodes ?? []).map((n) => ({
+                metadata: { name: n.name },
+                spec: { ...(n.unschedulable ? { unschedulable: true } : {}), ...(n.taints ? { taints: n.taints } : {}) },
+                status: { nodeInfo: { kubeletVersion: 'v1.34.0' }, conditions: [{ type: 'Ready', status: n.ready === false ? 'False' : 'True' }] },
+              }))
             : [];
         return { resourceVersion: String(cluster.#rv), items };
       },
@@ -296,7 +312,8 @@ export class FakeCluster {
     steps.push(() => this.#send('pods', 'ADDED', pod()));
     steps.push(
       update((p) => {
-        p['spec'].nodeName = 'node-1';
+        // where --node pinned it (a required affinity to the node's name), else node-1
+        p['spec'].nodeName = p['spec'].affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ?? 'node-1';
         p['status'].conditions = [{ type: 'PodScheduled', status: 'True', lastTransitionTime: iso(new Date()) }];
       }),
     );
