@@ -8,19 +8,24 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
-import { keepRecording, kubeconfigPath, runPodtrace, uniqueName, waitForPodGone } from './harness.js';
+import { applyRbacAs, deleteRbacAs, keepRecording, kubeconfigPath, runPodtrace, serviceAccountKubeconfig, uniqueName, waitForPodGone } from './harness.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-observe-'));
 
-async function create(label: string, args: string[]): Promise<{ code: number; stdout: string; trace: Trace; name: string }> {
+const SA = 'podtrace-e2e-observe';
+afterAll(async () => {
+  await deleteRbacAs(SA);
+});
+
+async function create(label: string, args: string[], kubeconfig = kubeconfigPath()): Promise<{ code: number; stdout: string; trace: Trace; name: string }> {
   const name = uniqueName(label);
   const recording = path.join(cwd, `${name}.ndjson`);
   // podtrace's own flags first: everything after -- belongs to the container
-  const result = await runPodtrace(['create', '--name', name, '--kubeconfig', kubeconfigPath(), '--out', `${name}.json`, '--record', recording, ...args], cwd);
+  const result = await runPodtrace(['create', '--name', name, '--kubeconfig', kubeconfig, '--out', `${name}.json`, '--record', recording, ...args], cwd);
   const trace = JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace;
   expect(schemaErrors(trace)).toEqual([]);
   keepRecording(recording, trace, label);
@@ -65,6 +70,19 @@ describe('after Ready: --observe and --logs', () => {
     expect(trace.milestones.find((m) => m.id === 'teardown.delete-sent')!.offsetMs).toBeGreaterThanOrEqual(o.fromOffsetMs + o.durationMs);
     await waitForPodGone(name, 60_000);
   });
+
+  it('usage from metrics.k8s.io (metrics-server) when the node proxy is not allowed: deploy/rbac.yaml only', async () => {
+    await applyRbacAs(SA);
+    const kubeconfig = await serviceAccountKubeconfig(path.join(cwd, 'observe.kubeconfig'), SA);
+    // metrics-server scrapes every 10 s here: a 30 s window holds its first samples of the pod
+    const { code, trace } = await create('observe-metrics-api', ['nginx', '--observe', '30s'], kubeconfig);
+    expect(code).toBe(EXIT.ok);
+    const usage = trace.observed!.usage;
+    expect(usage.source).toBe('metrics-api');
+    expect(usage.samples.length).toBeGreaterThanOrEqual(1);
+    expect(usage.peak[0]!.memoryBytes).toBeGreaterThan(0);
+    expect(usage.error).toBeUndefined();
+  }, 120_000);
 
   it('a readiness probe that starts failing after Ready: its failures, in the window', async () => {
     // nginx serves / until the page is removed; then / answers 403 and the probe fails every second.

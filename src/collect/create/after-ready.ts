@@ -5,7 +5,7 @@
  * the numbers), so a replay re-derives everything.
  */
 import { AuthError, UnreachableError } from '../../errors.js';
-import { describeKubeError, KubeApiError } from '../../kube/errors.js';
+import { describeKubeError, isKubeError, KubeApiError } from '../../kube/errors.js';
 import { pause } from '../stop.js';
 import { interrupted, type RunState } from './state.js';
 
@@ -21,11 +21,14 @@ export async function observe(state: RunState): Promise<void> {
   const every = Math.min(5000, Math.max(1000, request.observeMs / 10));
   const endEarly = AbortSignal.any([stop.signal, watchers.goneSignal]);
   let source: UsageSource | undefined = 'kubelet-stats';
+  const notYet: NotYet = {};
   while (!interrupted(state) && !watchers.podGone && clock.now() < end) {
-    if (source !== undefined) source = await sampleUsage(state, source, watchers.nodeName);
+    if (source !== undefined) source = await sampleUsage(state, source, watchers.nodeName, notYet);
     const wait = Math.min(every, end - clock.now());
     if (wait > 0) await pause(wait, endEarly);
   }
+  // metrics.k8s.io never had the pod within the window: that is the answer
+  if (notYet.error !== undefined && !notYet.answered) log.client('usage-sample', { error: noUsage(notYet.error) });
   log.client('observe-ended', {});
 }
 
@@ -35,8 +38,18 @@ export function podEntryOfSummary(summary: unknown, namespace: string, podName: 
   return pods.find((p) => p.podRef?.name === podName && p.podRef?.namespace === namespace) ?? null;
 }
 
+/** metrics.k8s.io's "not found" while metrics-server has not scraped the pod yet, and whether it ever answered. */
+interface NotYet {
+  error?: unknown;
+  answered?: boolean;
+}
+
+function noUsage(error: unknown): string {
+  return `no resource usage: neither the node's stats summary (nodes/proxy) nor metrics.k8s.io answered (${describeKubeError(error)})`;
+}
+
 /** One usage sample; the source to use next time (undefined: none works). */
-async function sampleUsage(state: RunState, source: UsageSource, nodeName: string | undefined): Promise<UsageSource | undefined> {
+async function sampleUsage(state: RunState, source: UsageSource, nodeName: string | undefined, notYet: NotYet): Promise<UsageSource | undefined> {
   const { log, api, namespace, podName } = state;
   if (source === 'kubelet-stats' && nodeName !== undefined) {
     try {
@@ -50,12 +63,17 @@ async function sampleUsage(state: RunState, source: UsageSource, nodeName: strin
   }
   try {
     log.client('usage-sample', { source: 'metrics-api', podMetrics: await api.podMetrics(namespace, podName) });
+    notYet.answered = true;
     return 'metrics-api';
   } catch (error) {
     if (error instanceof UnreachableError || error instanceof AuthError) throw error;
-    log.client('usage-sample', {
-      error: `no resource usage: neither the node's stats summary (nodes/proxy) nor metrics.k8s.io answered (${describeKubeError(error)})`,
-    });
+    // metrics-server has a pod only from its first scrape after the start (every --metric-resolution,
+    // 15 s by default): not found is "not yet", asked again until the window ends
+    if (isKubeError(error, 'not-found')) {
+      notYet.error = error;
+      return 'metrics-api';
+    }
+    log.client('usage-sample', { error: noUsage(error) });
     return undefined;
   }
 }
