@@ -13,7 +13,9 @@ import { heading, KUBECONFIG, ms, PODTRACE, prepare, REPO, stats, table, timed }
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 6);
 const COLD = Number(process.env.BENCH_COLD ?? 3);
-const KUBELET_LOG = process.env.PODTRACE_KUBELET_LOG ?? '/var/lib/podtrace-cluster/logs/kubelet.log';
+// the runs are pinned to one node, whose kubelet's log holds their own figures
+const NODE = process.env.PODTRACE_NODE ?? 'podtrace-control-plane';
+const KUBELET_LOG = process.env.PODTRACE_KUBELET_LOG ?? `/var/lib/podtrace-cluster/logs/kubelet-${NODE.replace(/^podtrace-/, '')}.log`;
 prepare();
 heading(`Precision: podtrace vs the kubelet's own figures (${RUNS} warm nginx, ${COLD} cold podtrace/big)`);
 
@@ -23,7 +25,7 @@ for (let i = 0; i < RUNS + COLD; i++) {
   const cold = i >= RUNS;
   const image = cold ? 'podtrace/big' : 'nginx';
   if (cold) execFileSync('bash', [path.join(REPO, 'hack', 'cluster.sh'), 'rmi', image], { stdio: 'ignore' });
-  const r = await timed(process.execPath, [PODTRACE, 'create', image, '--name', `prec-${stamp}-${i}`, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', '/dev/null']);
+  const r = await timed(process.execPath, [PODTRACE, 'create', image, '--name', `prec-${stamp}-${i}`, '--node', NODE, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', '/dev/null']);
   if (r.code !== 0) throw new Error(`podtrace exited ${r.code}: ${r.stderr}`);
   traces.push(JSON.parse(r.stdout));
 }

@@ -21,7 +21,9 @@ const SPANS = process.env.PODTRACE_SPANS ?? 'http://127.0.0.1:16686';
 /** "Agree within a few ms": every run's difference at most this. */
 const AGREE_MS = 5;
 /** The kubelet's log (-v 2): where it is, its volume lines say what the wait before RunPodSandbox is. */
-const KUBELET_LOG = process.env.PODTRACE_KUBELET_LOG ?? '/var/lib/podtrace-cluster/logs/kubelet.log';
+// the runs are pinned to one node, whose kubelet's log holds their own figures
+const NODE = process.env.PODTRACE_NODE ?? 'podtrace-control-plane';
+const KUBELET_LOG = process.env.PODTRACE_KUBELET_LOG ?? `/var/lib/podtrace-cluster/logs/kubelet-${NODE.replace(/^podtrace-/, '')}.log`;
 prepare();
 heading(`Sources: spans, metrics and events of the same ${RUNS} podtrace create nginx --spans runs (sequential, image present on the node)`);
 const out = path.join(REPO, 'bench', 'out', 'sources');
@@ -140,7 +142,7 @@ for (let i = 0; runs.length < RUNS && i < RUNS * 3; i++) {
   const name = `src-${stamp}-${i}`;
   const file = path.join(out, `${name}.json`);
   const recording = path.join(out, `${name}.ndjson`);
-  const r = await timed(process.execPath, [PODTRACE, 'create', 'nginx', '--name', name, '--spans', SPANS, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', file, '--record', recording]);
+  const r = await timed(process.execPath, [PODTRACE, 'create', 'nginx', '--name', name, '--node', NODE, '--spans', SPANS, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', file, '--record', recording]);
   if (r.code !== 0) throw new Error(`podtrace exited ${r.code}: ${r.stderr}`);
   const moved = changedPods(before, otherPods(ours));
   const t = JSON.parse(readFileSync(file, 'utf8'));

@@ -5,6 +5,8 @@
 #   podtrace/crash    exits 1 at once
 #   podtrace/slow-ready  /ready answers 200 only after $READY_AFTER seconds
 #   podtrace/big      the slow-ready server plus 2 x 120 MiB of incompressible layers
+#   podtrace/coredns, podtrace/metrics-server  the cluster's add-ons, from the Go modules
+#                     pinned in hack/coredns and hack/metrics-server
 # Each image is an OCI layout under $PODTRACE_CACHE/images/<name>-<recipe hash>,
 # where the hash covers the recipe (the shell function) and its source files:
 # an unchanged recipe is never rebuilt.
@@ -100,12 +102,36 @@ big_recipe() {
     --config.env PORT=8080 --config.exposedports 8080/tcp
 }
 
+build_go_module() { # module dir under hack/, package, destination
+  ( cd "$HACK_DIR/$1" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w ${4:-}" -o "$3" "$2" )
+}
+
+coredns_recipe() {
+  unpack
+  build_go_module coredns . "$PWD/bundle/rootfs/coredns"
+  repack
+  umoci config --image oci:img --config.entrypoint /coredns --config.cmd -conf \
+    --config.cmd /etc/coredns/Corefile --config.exposedports 53/udp --config.exposedports 53/tcp
+}
+
+metrics_server_recipe() {
+  local v=k8s.io/client-go/pkg/version
+  unpack
+  build_go_module metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server \
+    "$PWD/bundle/rootfs/metrics-server" "-X $v.gitVersion=$METRICS_SERVER_VERSION -X $v.buildDate=1970-01-01T00:00:00Z"
+  repack
+  umoci config --image oci:img --config.entrypoint /metrics-server --config.user 65534:65534 \
+    --config.exposedports 10250/tcp
+}
+
 # name in the registry | recipe | source files the recipe reads
 IMAGE_TABLE=(
   "library/nginx:latest|nginx_recipe|"
   "podtrace/crash:latest|crash_recipe|$HACK_DIR/images/crash/crash.c"
   "podtrace/slow-ready:latest|slow_ready_recipe|$HACK_DIR/images/slow-ready/main.go"
   "podtrace/big:latest|big_recipe|$HACK_DIR/images/slow-ready/main.go"
+  "podtrace/coredns:$COREDNS_VERSION|coredns_recipe|$HACK_DIR/coredns/main.go $HACK_DIR/coredns/go.mod $HACK_DIR/coredns/go.sum"
+  "podtrace/metrics-server:$METRICS_SERVER_VERSION|metrics_server_recipe|$HACK_DIR/metrics-server/go.mod $HACK_DIR/metrics-server/go.sum"
 )
 
 layout_for() { # ref -> OCI layout dir (built when missing)

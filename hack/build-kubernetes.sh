@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and
-# kubectl from the k8s.io/kubernetes Go module (see hack/k8s/go.mod) into
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy
+# and kubectl from the k8s.io/kubernetes Go module (see hack/k8s/go.mod) into
 # $PODTRACE_CACHE/bin/kubernetes-<version>. A no-op when they are all there.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
 
 missing=()
 for c in "${COMMANDS[@]}"; do [ -x "$K8S_BIN_DIR/$c" ] || missing+=("$c"); done

@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# A real single-node Kubernetes cluster on this host, from upstream parts, in
-# the spirit of Kubernetes' hack/local-up-cluster.sh. Everything listens on
-# 127.0.0.1, except the kubelet, which needs a non-loopback node IP: it gets
-# 192.0.2.10 on a local interface with no ports (TEST-NET-1, never routed off
-# the machine). Pods live on a bridge without masquerading and without a
-# default route (only the pod subnet and the node address are routed), so
-# nothing the cluster runs can send traffic off the machine.
+# A real two-node Kubernetes cluster on this host, from upstream parts, in the spirit of
+# Kubernetes' hack/local-up-cluster.sh and shaped like kind's default cluster: a control
+# plane (podtrace-control-plane, left untainted so that it takes pods too) and a worker
+# (podtrace-worker), each with its own containerd, kubelet, pod subnet and bridge; kube-proxy
+# (iptables), CoreDNS and metrics-server. Everything listens on 127.0.0.1, except what must be
+# reachable from pods: the API server and the kubelets, on the node addresses 192.0.2.10 and
+# 192.0.2.11 (TEST-NET-1, on a local interface with no ports, never routed off the machine).
+# Pods live on bridges without masquerading and without a default route (only the pod
+# subnets, the Service range and the node addresses are routed), so nothing the cluster runs
+# can send traffic off the machine.
 #
 #   cluster.sh up [--otlp-endpoint HOST:PORT|local|none]  start (idempotent); prints the kubeconfig path.
-#                                               The API server and the kubelet export every span to
+#                                               The API server and the kubelets export every span to
 #                                               the local Jaeger (query API http://127.0.0.1:16686)
 #                                               unless told another OTLP/gRPC endpoint, or none;
-#                                               a changed endpoint restarts the API server and kubelet,
-#                                               a changed kubelet configuration the kubelet
+#                                               a changed endpoint restarts the API server and kubelets,
+#                                               a changed kubelet configuration that kubelet
 #   cluster.sh down                             stop what up started, unmount, remove state
 #   cluster.sh status                           one line per component
-#   cluster.sh restart COMPONENT                registry|private-registry|jaeger|etcd|containerd|apiserver|controller-manager|scheduler|kubelet
-#   cluster.sh rmi IMAGE                        remove an image from the node's runtime (cold pulls in tests)
+#   cluster.sh restart COMPONENT [NODE]         registry|private-registry|jaeger|etcd|apiserver|controller-manager|
+#                                               scheduler|kube-proxy, or containerd|kubelet of NODE (default: every node)
+#   cluster.sh rmi IMAGE [NODE]                 remove an image from NODE's runtime, or every node's (cold pulls in tests)
 #   cluster.sh kubeconfig                       print the kubeconfig path
 #
-# All state is under $PODTRACE_STATE (default /var/lib/podtrace-cluster);
-# binaries, images and the registry's storage are caches under $PODTRACE_CACHE.
+# All state is under $PODTRACE_STATE (default /var/lib/podtrace-cluster), a node's under
+# nodes/NODE; binaries, images and the registry's storage are caches under $PODTRACE_CACHE.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -31,21 +35,29 @@ RUN=$STATE/run
 LOGS=$STATE/logs
 KUBECONFIG_PATH=$STATE/kubeconfig
 
-NODE_NAME=podtrace-node
-NODE_IP=192.0.2.10
-NODE_IFACE=podtrace-node # a dummy device where the kernel has them, else a port-less bridge
-POD_BRIDGE=podtrace0
-POD_SUBNET=198.18.0.0/24
+# The nodes, side by side on this host as kind runs them side by side in containers: each has
+# its own address, containerd (root, state, socket), pod subnet and bridge, CNI network,
+# kubelet root, pod logs, cgroup root and healthz port (select_node). The host's network
+# namespace is shared, so one kube-proxy programs Services for all of them.
+NODES=(podtrace-control-plane podtrace-worker)
+CONTROL_PLANE=${NODES[0]}
+NODE_IP=192.0.2.10 # the control plane's address, where the API server listens too
+NODE_IFACE=podtrace-node # holds every node address: a dummy device where the kernel has them, else a port-less bridge
+CLUSTER_CIDR=198.18.0.0/17 # every node's pod subnet is a /24 of it
 SERVICE_CIDR=198.18.128.0/24
+DNS_SERVICE_IP=198.18.128.10
 API_PORT=6443
+# The API server listens on the node address only (one --bind-address): pods reach it there,
+# through the kubernetes Service, and so does every client on the host.
+API_SERVER=https://$NODE_IP:$API_PORT
 REGISTRY_ADDR=127.0.0.1:5000
 REGISTRY_STORAGE=$PODTRACE_CACHE/registry
 # A second registry that wants a password nobody is given (it is thrown away
 # at once): every pull from it fails unauthorized, as from a private registry
 # without an imagePullSecret. It needs no images for that.
 PRIVATE_REGISTRY_ADDR=127.0.0.1:5001
-CONTAINERD_SOCK=$STATE/containerd/containerd.sock
-CGROUP_PARENT=podtrace # the kubelet's cgroupRoot: every pod process lives below it
+CGROUP_PARENT=podtrace # every node's cgroupRoot is below it, so every pod process is
+CERTS_D=$STATE/containerd-certs.d # the registries' settings, the same for every node's containerd
 # The API server stops listening at once on SIGTERM but its process can linger
 # for many seconds after; everything it owns is in etcd by then.
 APISERVER_GRACE=3
@@ -63,7 +75,24 @@ JAEGER_QUERY=http://127.0.0.1:16686
 # 5 s, so that a trace is complete in Jaeger soon after the pod's start (kind keeps 5 s).
 export OTEL_BSP_SCHEDULE_DELAY=500
 
-COMPONENTS=(registry private-registry jaeger etcd containerd apiserver controller-manager scheduler kubelet)
+node_ip() { echo "192.0.2.$((10 + $1))"; } # by the node's index in NODES
+
+# Sets the N_* variables of one node: N (its name), N_SHORT, N_IP, N_SUBNET, N_GW, N_BRIDGE,
+# N_DIR (its state), N_ETC (its configuration), N_SOCK (its containerd), N_CGROUP, N_HEALTHZ.
+select_node() { # name
+  local i found=
+  for i in "${!NODES[@]}"; do [ "${NODES[i]}" = "$1" ] && { found=$i; break; }; done
+  [ -n "$found" ] || die "unknown node '$1': one of ${NODES[*]}"
+  N=$1; N_SHORT=${1#podtrace-}
+  N_IP=$(node_ip "$found"); N_SUBNET=198.18.$found.0/24; N_GW=198.18.$found.1
+  N_BRIDGE=podtrace$found
+  N_DIR=$STATE/nodes/$1; N_ETC=$ETC/$1; N_SOCK=$N_DIR/containerd/containerd.sock
+  N_CGROUP=/$CGROUP_PARENT/$N_SHORT; N_HEALTHZ=$((10248 + 100 * found))
+}
+
+NODE_COMPONENTS=()
+for n in "${NODES[@]}"; do NODE_COMPONENTS+=("containerd-${n#podtrace-}" "kubelet-${n#podtrace-}"); done
+COMPONENTS=(registry private-registry jaeger etcd apiserver controller-manager scheduler kube-proxy "${NODE_COMPONENTS[@]}")
 
 # ---------------------------------------------------------------- processes
 
@@ -128,7 +157,7 @@ file_sum() { if [ -f "$1" ]; then sha256sum <"$1"; fi; }
 
 http_ok() { curl -fsS --max-time 2 "$@" >/dev/null; }
 kubectl_() { "$K8S_BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
-ctr_() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
+ctr_() { ctr --address "$N_SOCK" --namespace k8s.io "$@"; } # after select_node
 
 # ---------------------------------------------------------------- network
 
@@ -138,39 +167,43 @@ ensure_node_interface() {
   fi
   # `replace` is idempotent; a `show | grep -q` test is not under pipefail
   # (grep exiting first makes `ip` die of SIGPIPE, and the pipeline fail).
-  ip addr replace "$NODE_IP/32" dev "$NODE_IFACE"
+  local n
+  for n in "${NODES[@]}"; do select_node "$n"; ip addr replace "$N_IP/32" dev "$NODE_IFACE"; done
   ip link set "$NODE_IFACE" up
 }
 
 remove_network_devices() {
-  local dev
-  for dev in $(ip -o link show master "$POD_BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
-    ip link del "$dev" 2>/dev/null || true
+  local dev n
+  for n in "${NODES[@]}"; do
+    select_node "$n"
+    for dev in $(ip -o link show master "$N_BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+      ip link del "$dev" 2>/dev/null || true
+    done
+    if ip link show "$N_BRIDGE" >/dev/null 2>&1; then ip link del "$N_BRIDGE"; fi
   done
-  for dev in "$POD_BRIDGE" "$NODE_IFACE"; do
-    if ip link show "$dev" >/dev/null 2>&1; then ip link del "$dev"; fi
-  done
+  if ip link show "$NODE_IFACE" >/dev/null 2>&1; then ip link del "$NODE_IFACE"; fi
   remove_portmap_rules
 }
 
-# Deletes, by number (comments hold spaces), the rules of a nat chain whose
-# text matches a pattern; prints the chain each deleted rule jumped to.
-delete_nat_rules() { # chain pattern
+# Deletes, by number (comments hold spaces), the rules of a chain whose text
+# matches a pattern; prints the chain each deleted rule jumped to.
+delete_rules() { # table chain pattern
   local lines i
-  mapfile -t lines < <(iptables -t nat -S "$1" 2>/dev/null | tail -n +2)
+  mapfile -t lines < <(iptables -t "$1" -S "$2" 2>/dev/null | tail -n +2)
   for (( i = ${#lines[@]}; i >= 1; i-- )); do
-    [[ ${lines[i-1]} == *"$2"* ]] || continue
-    iptables -t nat -D "$1" "$i" 2>/dev/null || true
+    [[ ${lines[i-1]} == *"$3"* ]] || continue
+    iptables -t "$1" -D "$2" "$i" 2>/dev/null || true
     sed -n 's/.* -j \([^ ]*\).*/\1/p' <<<"${lines[i-1]}"
   done
 }
+delete_nat_rules() { delete_rules nat "$@"; }
 
 # hostPort rules the portmap plugin leaves behind when pods die without a CNI
-# DEL: only those of our network ("podtrace"); the shared CNI-HOSTPORT-* chains
-# go only when nothing else is left in them.
+# DEL: only those of our networks (named after the nodes, "podtrace-..."); the shared
+# CNI-HOSTPORT-* chains go only when nothing else is left in them.
 remove_portmap_rules() {
   local chain top parent
-  for chain in $(delete_nat_rules CNI-HOSTPORT-DNAT 'dnat name: \"podtrace\"'); do
+  for chain in $(delete_nat_rules CNI-HOSTPORT-DNAT 'dnat name: \"podtrace-'); do
     case "$chain" in CNI-DN-*) iptables -t nat -F "$chain" 2>/dev/null; iptables -t nat -X "$chain" 2>/dev/null || true ;; esac
   done
   for top in CNI-HOSTPORT-DNAT CNI-HOSTPORT-SETMARK CNI-HOSTPORT-MASQ; do
@@ -185,33 +218,49 @@ remove_portmap_rules() {
 
 # Every identity the cluster uses: a client certificate per component, signed
 # by one local CA (EC P-256 keys: quick to make, accepted everywhere).
-make_cert() { # name subject extended-key-usage [subjectAltName]
-  local name=$1 subj=$2 eku=$3 san=${4:-}
+make_cert() { # name subject extended-key-usage [subjectAltName [CA name]]
+  local name=$1 subj=$2 eku=$3 san=${4:-} ca=${5:-ca}
   [ -f "$PKI/$name.crt" ] && return
   openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
     -keyout "$PKI/$name.key" -subj "$subj" -out "$PKI/$name.csr" 2>/dev/null
   { echo "extendedKeyUsage=$eku"; echo "keyUsage=critical,digitalSignature,keyEncipherment"
     [ -z "$san" ] || echo "subjectAltName=$san"; } >"$PKI/$name.ext"
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" -CAcreateserial \
     -days 3650 -extfile "$PKI/$name.ext" -out "$PKI/$name.crt" 2>/dev/null
   rm -f "$PKI/$name.csr" "$PKI/$name.ext"
   chmod 600 "$PKI/$name.key"
 }
 
+make_ca() { # name common-name
+  [ -f "$PKI/$1.crt" ] && return
+  openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -days 3650 \
+    -keyout "$PKI/$1.key" -out "$PKI/$1.crt" -subj "/CN=$2" 2>/dev/null
+  chmod 600 "$PKI/$1.key"
+}
+
 ensure_pki() {
   mkdir -p "$PKI"; chmod 700 "$PKI"
-  if [ ! -f "$PKI/ca.crt" ]; then
-    openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -days 3650 \
-      -keyout "$PKI/ca.key" -out "$PKI/ca.crt" -subj "/CN=podtrace-local-ca" 2>/dev/null
-  fi
+  make_ca ca podtrace-local-ca
+  # The aggregation layer's own CA: the API server proves with front-proxy-client that a
+  # request it forwards to metrics-server comes from it (the request-header flags).
+  make_ca front-proxy-ca podtrace-front-proxy-ca
+  make_cert front-proxy-client "/CN=front-proxy-client" clientAuth "" front-proxy-ca
   local first_service_ip=${SERVICE_CIDR%.*}.1
   make_cert apiserver "/CN=kube-apiserver" serverAuth \
     "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$NODE_IP,IP:$first_service_ip"
   make_cert admin "/O=system:masters/CN=podtrace-admin" clientAuth
   make_cert controller-manager "/CN=system:kube-controller-manager" clientAuth
   make_cert scheduler "/CN=system:kube-scheduler" clientAuth
-  make_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
   make_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+  make_cert kube-proxy "/CN=system:kube-proxy" clientAuth
+  local n
+  for n in "${NODES[@]}"; do
+    select_node "$n"
+    make_cert "kubelet-$N_SHORT" "/O=system:nodes/CN=system:node:$N" clientAuth
+    # Its serving certificate, from the cluster CA: the API server (logs, exec) and
+    # metrics-server verify it instead of trusting a self-signed one.
+    make_cert "kubelet-serving-$N_SHORT" "/CN=$N" serverAuth "IP:$N_IP,DNS:$N"
+  done
   if [ ! -f "$PKI/sa.key" ]; then
     openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
     openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
@@ -235,7 +284,7 @@ kind: Config
 clusters:
 - name: podtrace-local
   cluster:
-    server: https://127.0.0.1:$API_PORT
+    server: $API_SERVER
     $ca
 users:
 - name: $cert
@@ -267,11 +316,11 @@ otlp_endpoint() {
 }
 
 write_configs() {
-  mkdir -p "$ETC" "$STATE/cni/net.d" "$STATE/containerd/certs.d/docker.io" "$STATE/kubelet" "$STATE/pod-logs"
+  mkdir -p "$ETC" "$CERTS_D/docker.io"
   write_kubeconfig "$KUBECONFIG_PATH" admin embed
   write_kubeconfig "$ETC/controller-manager.kubeconfig" controller-manager
   write_kubeconfig "$ETC/scheduler.kubeconfig" scheduler
-  write_kubeconfig "$ETC/kubelet.kubeconfig" kubelet
+  write_kubeconfig "$ETC/kube-proxy.kubeconfig" kube-proxy
 
   cat >"$ETC/registry.yml" <<EOF
 version: 0.1
@@ -293,82 +342,45 @@ auth:
   htpasswd: { realm: podtrace-private, path: $ETC/private-registry.htpasswd }
 http: { addr: $PRIVATE_REGISTRY_ADDR }
 EOF
-  mkdir -p "$STATE/containerd/certs.d/$PRIVATE_REGISTRY_ADDR"
-  cat >"$STATE/containerd/certs.d/$PRIVATE_REGISTRY_ADDR/hosts.toml" <<EOF
+  mkdir -p "$CERTS_D/$PRIVATE_REGISTRY_ADDR"
+  cat >"$CERTS_D/$PRIVATE_REGISTRY_ADDR/hosts.toml" <<EOF
 server = "http://$PRIVATE_REGISTRY_ADDR"
 [host."http://$PRIVATE_REGISTRY_ADDR"]
   capabilities = ["pull", "resolve"]
 EOF
 
   # containerd pulls docker.io/* from the local registry: `nginx` is really pulled.
-  cat >"$STATE/containerd/certs.d/docker.io/hosts.toml" <<EOF
+  cat >"$CERTS_D/docker.io/hosts.toml" <<EOF
 server = "http://$REGISTRY_ADDR"
 [host."http://$REGISTRY_ADDR"]
   capabilities = ["pull", "resolve"]
   skip_verify = true
 EOF
-  cat >"$ETC/containerd.toml" <<EOF
-version = 2
-root = "$STATE/containerd/root"
-state = "$STATE/containerd/state"
-[grpc]
-  address = "$CONTAINERD_SOCK"
-[ttrpc]
-  address = "$CONTAINERD_SOCK.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "registry.k8s.io/pause:3.10.1"
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  enable_selinux = false
-  netns_mounts_under_state_dir = true
-  # These VMs grant root no CAP_SYS_RESOURCE, so no process may lower its
-  # oom_score_adj (the sandbox's default is -998): clamp to containerd's own.
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        Root = "$STATE/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "$STATE/cni/net.d"
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "$STATE/containerd/certs.d"
-EOF
-
-  cat >"$STATE/cni/net.d/10-podtrace.conflist" <<EOF
-{
-  "cniVersion": "1.0.0",
-  "name": "podtrace",
-  "plugins": [
-    {
-      "type": "bridge",
-      "bridge": "$POD_BRIDGE",
-      "isGateway": true,
-      "ipMasq": false,
-      "hairpinMode": true,
-      "ipam": {
-        "type": "host-local",
-        "dataDir": "$STATE/cni/ipam",
-        "ranges": [[{ "subnet": "$POD_SUBNET" }]],
-        "routes": [{ "dst": "$POD_SUBNET" }, { "dst": "$NODE_IP/32" }]
-      }
-    },
-    { "type": "portmap", "capabilities": { "portMappings": true }, "snat": false }
-  ]
-}
-EOF
-
-  # Pods resolve names against an address with no server behind it: no DNS
-  # query ever leaves the machine.
+  # The node's resolver, for pods with dnsPolicy Default (CoreDNS's own): an address with no
+  # server behind it, so no DNS query ever leaves the machine. Every other pod asks CoreDNS
+  # (clusterDNS), which answers cluster.local and forwards nowhere.
   echo "nameserver $NODE_IP" >"$ETC/resolv.conf"
+
+  # kube-proxy, iptables mode, for the whole host: Services route from the host and from every
+  # pod. It listens on loopback only, serves NodePorts on the node address only, and leaves the
+  # host's conntrack settings as they are (every limit and timeout 0: untouched).
+  # kube-proxy exits when its configuration file changes: rewrite it only when its text does
+  cat >"$ETC/kube-proxy.yaml.new" <<EOF
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: { kubeconfig: $ETC/kube-proxy.kubeconfig }
+hostnameOverride: $CONTROL_PLANE
+mode: iptables
+clusterCIDR: $CLUSTER_CIDR
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+nodePortAddresses: ["$NODE_IP/32"]
+iptables: { localhostNodePorts: false }
+oomScoreAdj: 0
+conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s }
+EOF
+  if cmp -s "$ETC/kube-proxy.yaml.new" "$ETC/kube-proxy.yaml"; then rm -f "$ETC/kube-proxy.yaml.new"
+  else mv "$ETC/kube-proxy.yaml.new" "$ETC/kube-proxy.yaml"; fi
 
   # Audit only users in the group podtrace:audited (bench/api-cost.mjs counts
   # podtrace's requests with such a certificate); everyone else: nothing.
@@ -391,25 +403,104 @@ EOF
     tracing_kubelet=$(printf 'tracing:\n  endpoint: %s\n  samplingRatePerMillion: 1000000' "$otlp")
   fi
 
-  cat >"$ETC/kubelet.yaml" <<EOF
+  local n
+  for n in "${NODES[@]}"; do write_node_configs "$n" "$tracing_kubelet"; done
+}
+
+# A pod's routes to every node address (metrics-server reads each kubelet), as CNI route entries.
+node_routes() {
+  local i
+  for i in "${!NODES[@]}"; do printf ', { "dst": "%s/32" }' "$(node_ip "$i")"; done
+}
+
+# One node's containerd, CNI network and kubelet.
+write_node_configs() { # node tracing-block
+  select_node "$1"
+  mkdir -p "$N_ETC" "$N_DIR/cni/net.d" "$N_DIR/kubelet" "$N_DIR/pod-logs"
+  write_kubeconfig "$N_ETC/kubelet.kubeconfig" "kubelet-$N_SHORT"
+  cat >"$N_ETC/containerd.toml" <<EOF
+version = 2
+root = "$N_DIR/containerd/root"
+state = "$N_DIR/containerd/state"
+[grpc]
+  address = "$N_SOCK"
+[ttrpc]
+  address = "$N_SOCK.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "registry.k8s.io/pause:3.10.1"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  netns_mounts_under_state_dir = true
+  # These VMs grant root no CAP_SYS_RESOURCE, so no process may lower its
+  # oom_score_adj (the sandbox's default is -998): clamp to containerd's own.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "$N_DIR/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$N_DIR/cni/net.d"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$CERTS_D"
+EOF
+
+  # portmap's DNAT matches any local address: each node's hostPorts answer on its own address
+  # only (conditionsV4), so the same hostPort on two nodes does not collide.
+  cat >"$N_DIR/cni/net.d/10-podtrace.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "$N",
+  "plugins": [
+    {
+      "type": "bridge",
+      "bridge": "$N_BRIDGE",
+      "isGateway": true,
+      "ipMasq": false,
+      "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "dataDir": "$N_DIR/cni/ipam",
+        "ranges": [[{ "subnet": "$N_SUBNET" }]],
+        "routes": [{ "dst": "$CLUSTER_CIDR" }, { "dst": "$SERVICE_CIDR" }$(node_routes)]
+      }
+    },
+    { "type": "portmap", "capabilities": { "portMappings": true }, "snat": false, "conditionsV4": ["-d", "$N_IP/32"] }
+  ]
+}
+EOF
+
+  cat >"$N_ETC/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: $NODE_IP
+address: $N_IP
 port: 10250
 readOnlyPort: 0
+tlsCertFile: $PKI/kubelet-serving-$N_SHORT.crt
+tlsPrivateKeyFile: $PKI/kubelet-serving-$N_SHORT.key
 healthzBindAddress: 127.0.0.1
-healthzPort: 10248
+healthzPort: $N_HEALTHZ
 cgroupDriver: cgroupfs
-cgroupRoot: /$CGROUP_PARENT
+cgroupRoot: $N_CGROUP
 failCgroupV1: false
 failSwapOn: false
 memorySwap: { swapBehavior: NoSwap }
 eventRecordQPS: $KUBELET_EVENT_QPS
 eventBurst: $KUBELET_EVENT_QPS
-containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
-podLogsDir: $STATE/pod-logs
+containerRuntimeEndpoint: unix://$N_SOCK
+podLogsDir: $N_DIR/pod-logs
 resolvConf: $ETC/resolv.conf
 clusterDomain: cluster.local
+clusterDNS: [$DNS_SERVICE_IP]
 authentication:
   anonymous: { enabled: false }
   webhook: { enabled: true }
@@ -419,7 +510,7 @@ serializeImagePulls: false
 evictionHard: { memory.available: "100Mi", nodefs.available: "2%", imagefs.available: "2%" }
 imageGCHighThresholdPercent: 95
 imageGCLowThresholdPercent: 90
-$tracing_kubelet
+$2
 EOF
 }
 
@@ -482,46 +573,52 @@ EOF
 }
 
 start_etcd() {
-  start_process etcd "$ETCD_BIN" --name "$NODE_NAME" --data-dir "$STATE/etcd" \
+  start_process etcd "$ETCD_BIN" --name "$CONTROL_PLANE" --data-dir "$STATE/etcd" \
     --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
     --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-    --initial-cluster "$NODE_NAME=http://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 \
+    --initial-cluster "$CONTROL_PLANE=http://127.0.0.1:2380" --listen-metrics-urls http://127.0.0.1:2381 \
     --log-level warn
   wait_component etcd "etcd" 60 http_ok http://127.0.0.1:2381/health
 }
 
-start_containerd() {
-  start_process containerd "$(command -v containerd)" --config "$ETC/containerd.toml"
-  wait_component containerd "containerd" 60 ctr_ version
+start_containerd() { # node
+  select_node "$1"
+  start_process "containerd-$N_SHORT" "$(command -v containerd)" --config "$N_ETC/containerd.toml"
+  wait_component "containerd-$N_SHORT" "$N's containerd" 60 ctr_ version
   local images
   images=$(ctr_ images ls -q)
   if ! grep -qx "registry.k8s.io/pause:3.10.1" <<<"$images"; then
-    log "containerd: importing the pause image"
-    "$HACK_DIR/build-images.sh" pause-archive "$STATE/pause.tar"
-    ctr_ images import --no-unpack=false "$STATE/pause.tar" >/dev/null
-    rm -f "$STATE/pause.tar"
+    log "containerd-$N_SHORT: importing the pause image"
+    "$HACK_DIR/build-images.sh" pause-archive "$N_DIR/pause.tar"
+    ctr_ images import --no-unpack=false "$N_DIR/pause.tar" >/dev/null
+    rm -f "$N_DIR/pause.tar"
   fi
 }
 
-apiserver_ready() { http_ok --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "https://127.0.0.1:$API_PORT/readyz"; }
+apiserver_ready() { http_ok --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$API_SERVER/readyz"; }
 
 start_apiserver() {
   local tracing=()
   [ -f "$ETC/apiserver-tracing.yaml" ] && tracing=(--tracing-config-file "$ETC/apiserver-tracing.yaml")
   start_process apiserver "$K8S_BIN_DIR/kube-apiserver" \
-    --bind-address 127.0.0.1 --secure-port "$API_PORT" --advertise-address "$NODE_IP" \
+    --bind-address "$NODE_IP" --secure-port "$API_PORT" --advertise-address "$NODE_IP" \
     --etcd-servers http://127.0.0.1:2379 \
     --client-ca-file "$PKI/ca.crt" --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
     --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
-    --kubelet-preferred-address-types InternalIP \
+    --kubelet-preferred-address-types InternalIP --kubelet-certificate-authority "$PKI/ca.crt" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
     --allow-privileged=true --event-ttl 1h --cert-dir "$STATE/apiserver" \
+    --requestheader-client-ca-file "$PKI/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$PKI/front-proxy-client.crt" --proxy-client-key-file "$PKI/front-proxy-client.key" \
+    --enable-aggregator-routing=true \
     --audit-policy-file "$ETC/audit-policy.yaml" --audit-log-path "$LOGS/audit.log" --audit-log-maxsize 50 --audit-log-maxbackup 1 \
     "${tracing[@]}"
-  wait_component apiserver "kube-apiserver on 127.0.0.1:$API_PORT" 120 apiserver_ready
+  wait_component apiserver "kube-apiserver on $API_SERVER" 120 apiserver_ready
 }
 
 start_controller_manager() {
@@ -546,42 +643,98 @@ start_scheduler() {
   wait_component scheduler "kube-scheduler" 60 http_ok -k https://127.0.0.1:10259/healthz
 }
 
-# cgroup v1: the kubelet's cgroupRoot must exist in every hierarchy it uses,
+# cgroup v1: a kubelet's cgroupRoot must exist in every hierarchy it uses,
 # and a new cpuset cgroup has no CPUs or memory nodes until given its parent's.
-ensure_cgroup_root() {
-  local h
+ensure_cgroup_root() { # path below the hierarchies' roots, e.g. /podtrace/worker
+  local h d
   for h in /sys/fs/cgroup/*/; do
     [ "$(stat -f -c %T "$h")" = cgroupfs ] || continue
-    mkdir -p "$h$CGROUP_PARENT"
-    if [ -f "$h/cpuset.cpus" ]; then
-      cat "$h/cpuset.cpus" >"$h$CGROUP_PARENT/cpuset.cpus"
-      cat "$h/cpuset.mems" >"$h$CGROUP_PARENT/cpuset.mems"
-    fi
+    d=${h%/}
+    for part in ${1//\// }; do
+      d=$d/$part
+      mkdir -p "$d"
+      if [ -f "$h/cpuset.cpus" ]; then
+        cat "$(dirname "$d")/cpuset.cpus" >"$d/cpuset.cpus"
+        cat "$(dirname "$d")/cpuset.mems" >"$d/cpuset.mems"
+      fi
+    done
   done
 }
 
-start_kubelet() {
-  ensure_cgroup_root
-  start_process kubelet "$K8S_BIN_DIR/kubelet" \
-    --config "$ETC/kubelet.yaml" --kubeconfig "$ETC/kubelet.kubeconfig" \
-    --root-dir "$STATE/kubelet" --cert-dir "$STATE/kubelet/pki" \
-    --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" --v 2
-  wait_component kubelet "the kubelet's healthz" 60 http_ok http://127.0.0.1:10248/healthz
+start_kubelet() { # node
+  select_node "$1"
+  ensure_cgroup_root "$N_CGROUP"
+  start_process "kubelet-$N_SHORT" "$K8S_BIN_DIR/kubelet" \
+    --config "$N_ETC/kubelet.yaml" --kubeconfig "$N_ETC/kubelet.kubeconfig" \
+    --root-dir "$N_DIR/kubelet" --cert-dir "$N_DIR/kubelet/pki" \
+    --hostname-override "$N" --node-ip "$N_IP" --v 2
+  wait_component "kubelet-$N_SHORT" "$N's kubelet healthz" 60 http_ok "http://127.0.0.1:$N_HEALTHZ/healthz"
 }
 
-node_ready() {
-  [ "$(kubectl_ get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+kube_proxy_healthy() { http_ok http://127.0.0.1:10256/healthz; }
+
+start_kube_proxy() {
+  start_process kube-proxy "$K8S_BIN_DIR/kube-proxy" --config "$ETC/kube-proxy.yaml"
+  wait_component kube-proxy "kube-proxy's healthz" 60 kube_proxy_healthy
 }
+
+# Removes every rule and chain kube-proxy wrote (its own --cleanup), then the few the kubelet
+# keeps (KUBE-FIREWALL, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT): once both are stopped.
+remove_kube_rules() {
+  if iptables -t nat -S KUBE-SERVICES >/dev/null 2>&1 || iptables -t filter -S KUBE-FORWARD >/dev/null 2>&1; then
+    "$K8S_BIN_DIR/kube-proxy" --cleanup >>"$LOGS/kube-proxy.log" 2>&1 || true
+  fi
+  local table chain
+  for table in filter nat mangle; do
+    for chain in INPUT OUTPUT FORWARD PREROUTING POSTROUTING; do
+      iptables -t "$table" -S "$chain" >/dev/null 2>&1 && delete_rules "$table" "$chain" "-j KUBE-" >/dev/null
+    done
+    for chain in $(iptables -t "$table" -S | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}'); do
+      iptables -t "$table" -F "$chain" 2>/dev/null || true
+    done
+    for chain in $(iptables -t "$table" -S | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}'); do
+      iptables -t "$table" -X "$chain" 2>/dev/null || true
+    done
+  done
+}
+
+# CoreDNS and metrics-server, as Deployments from images the project builds (hack/addons/).
+ADDON_IMAGES=(COREDNS_IMAGE=podtrace/coredns:$COREDNS_VERSION METRICS_SERVER_IMAGE=podtrace/metrics-server:$METRICS_SERVER_VERSION)
+
+apply_addons() {
+  local f applied
+  applied=$(for f in "$HACK_DIR"/addons/*.yaml; do
+    env "${ADDON_IMAGES[@]}" DNS_SERVICE_IP="$DNS_SERVICE_IP" \
+      envsubst '$COREDNS_IMAGE $METRICS_SERVER_IMAGE $DNS_SERVICE_IP' <"$f"
+    echo ---
+  done | kubectl_ apply -f -)
+  # CoreDNS reads its Corefile at start (no reload plugin): a changed one needs new pods
+  if grep -qx 'configmap/coredns configured' <<<"$applied"; then
+    log "CoreDNS: the Corefile changed, restarting its pods"
+    kubectl_ -n kube-system rollout restart deployment/coredns >/dev/null
+  fi
+}
+
+coredns_ready() { [ "$(kubectl_ -n kube-system get deploy coredns -o 'jsonpath={.status.readyReplicas}')" -ge 1 ]; }
+metrics_api_available() {
+  [ "$(kubectl_ get apiservice v1beta1.metrics.k8s.io -o 'jsonpath={.status.conditions[?(@.type=="Available")].status}')" = True ]
+}
+
+node_ready() { # node
+  [ "$(kubectl_ get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]
+}
+
+all_nodes_ready() { local n; for n in "${NODES[@]}"; do node_ready "$n" || return 1; done; }
 
 # ---------------------------------------------------------------- teardown
 
-# Everything mounted under the state dir (pod rootfs overlays, shm, netns,
+# Everything mounted under a directory (pod rootfs overlays, shm, netns,
 # projected volumes), deepest first.
-our_mounts() { awk -v s="$STATE/" 'index($5, s) == 1 {print $5}' /proc/self/mountinfo | sort -r; }
+mounts_under() { awk -v s="$1/" 'index($5, s) == 1 {print $5}' /proc/self/mountinfo | sort -r; }
 
-cgroup_dirs() { # deepest first
+cgroup_dirs() { # [path below $CGROUP_PARENT's hierarchies], deepest first
   local d
-  for d in /sys/fs/cgroup/*/"$CGROUP_PARENT"; do [ -d "$d" ] && find "$d" -depth -type d; done
+  for d in /sys/fs/cgroup/*/"${1:-/$CGROUP_PARENT}"; do [ -d "$d" ] && find "$d" -depth -type d; done
 }
 
 unix_sockets_of() { # pids...
@@ -594,26 +747,35 @@ unix_sockets_of() { # pids...
   done | sort -u
 }
 
-# Stops every pod process and containerd shim of ours, then unmounts: what a
+# Stops every pod process and containerd shim of a node, then unmounts: what a
 # killed kubelet/containerd leaves behind, and what `down` must remove.
-clear_runtime_leftovers() {
+clear_runtime_leftovers() { # node
+  select_node "$1"
   local dir pid m
-  for dir in $(cgroup_dirs); do
+  for dir in $(cgroup_dirs "$N_CGROUP"); do
     for pid in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
   done
   # containerd 1.6 puts shim sockets in /run/containerd/s whatever its state
   # dir: find ours through the shims' open sockets before killing them.
   local shims sockets
-  shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK( |$)" || true)
+  shims=$(pgrep -f "containerd-shim-runc-v2 .*-address $N_SOCK( |$)" || true)
   sockets=$(unix_sockets_of $shims | grep '^/run/containerd/s/' || true)
   for pid in $shims; do kill -KILL "$pid" 2>/dev/null || true; done
   for m in $sockets; do rm -f "$m"; done
   sleep 0.3
-  for m in $(our_mounts); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
-  for dir in $(cgroup_dirs); do rmdir "$dir" 2>/dev/null || true; done
-  rm -f "$CONTAINERD_SOCK" "$CONTAINERD_SOCK.ttrpc"
+  for m in $(mounts_under "$N_DIR"); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  for dir in $(cgroup_dirs "$N_CGROUP"); do rmdir "$dir" 2>/dev/null || true; done
+  rm -f "$N_SOCK" "$N_SOCK.ttrpc"
   # the kubelet links container logs from /var/log/containers into podLogsDir
-  find /var/log/containers -maxdepth 1 -type l -lname "$STATE/*" -delete 2>/dev/null || true
+  find /var/log/containers -maxdepth 1 -type l -lname "$N_DIR/*" -delete 2>/dev/null || true
+}
+
+# What is left once every node is cleared: the shared cgroup parent, and any mount under the state.
+clear_all_runtime_leftovers() {
+  local n m dir
+  for n in "${NODES[@]}"; do clear_runtime_leftovers "$n"; done
+  for m in $(mounts_under "$STATE"); do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  for dir in $(cgroup_dirs); do rmdir "$dir" 2>/dev/null || true; done
 }
 
 # ---------------------------------------------------------------- commands
@@ -649,9 +811,9 @@ cmd_up() {
   ensure_built
   mkdir -p "$STATE" "$RUN" "$LOGS" "$ETC"
   # pid files of processes that are gone are stale: forget them
-  local c; for c in "${COMPONENTS[@]}"; do running_pid "$c" >/dev/null || rm -f "$(pidfile "$c")"; done
+  local c n; for c in "${COMPONENTS[@]}"; do running_pid "$c" >/dev/null || rm -f "$(pidfile "$c")"; done
   # a killed runtime leaves pods, shims, mounts and sockets behind
-  running_pid containerd >/dev/null || clear_runtime_leftovers
+  for n in "${NODES[@]}"; do running_pid "containerd-${n#podtrace-}" >/dev/null || clear_runtime_leftovers "$n"; done
   # remembered for restarts and later ups: 'none' switches tracing off, 'local' back to the local Jaeger
   case "$otlp" in
     '') ;;
@@ -662,28 +824,37 @@ cmd_up() {
   ensure_pki
   # A running API server and kubelet read their configuration (tracing included) at start only:
   # restart them when a changed endpoint, or a newer checkout, changed what they would read.
-  local kubelet_before apiserver_before
-  kubelet_before=$(file_sum "$ETC/kubelet.yaml")
+  local apiserver_before kubelets_before=() i
   apiserver_before=$(file_sum "$ETC/apiserver-tracing.yaml")
+  for n in "${NODES[@]}"; do select_node "$n"; kubelets_before+=("$(file_sum "$N_ETC/kubelet.yaml")"); done
   write_configs
   if [ "$(file_sum "$ETC/apiserver-tracing.yaml")" != "$apiserver_before" ] && running_pid apiserver >/dev/null; then
     log "the API server's tracing changed (endpoint: '$(otlp_endpoint)'): restarting it"
     stop_process apiserver "$APISERVER_GRACE"
   fi
-  if [ "$(file_sum "$ETC/kubelet.yaml")" != "$kubelet_before" ] && running_pid kubelet >/dev/null; then
-    log "the kubelet's configuration changed: restarting it"
-    stop_process kubelet
-  fi
+  for i in "${!NODES[@]}"; do
+    select_node "${NODES[i]}"
+    if [ "$(file_sum "$N_ETC/kubelet.yaml")" != "${kubelets_before[i]}" ] && running_pid "kubelet-$N_SHORT" >/dev/null; then
+      log "$N: the kubelet's configuration changed: restarting it"
+      stop_process "kubelet-$N_SHORT"
+    fi
+  done
   start_registry
   start_private_registry
   start_jaeger
   start_etcd
-  start_containerd
+  for n in "${NODES[@]}"; do start_containerd "$n"; done
   start_apiserver
   start_controller_manager
   start_scheduler
-  start_kubelet
-  wait_for "node $NODE_NAME to be Ready" 120 node_ready
+  for n in "${NODES[@]}"; do start_kubelet "$n"; done
+  start_kube_proxy
+  wait_for "every node to be Ready (kubectl get nodes)" 120 all_nodes_ready
+  # as kind marks its control plane; left untainted here, so that both nodes take pods
+  kubectl_ label node "$CONTROL_PLANE" --overwrite node-role.kubernetes.io/control-plane= >/dev/null
+  apply_addons
+  wait_for "CoreDNS to be ready (kubectl -n kube-system get pods)" 120 coredns_ready
+  wait_for "metrics.k8s.io to be available (kubectl get apiservice v1beta1.metrics.k8s.io)" 120 metrics_api_available
   wait_for "the default ServiceAccount" 60 kubectl_ get serviceaccount default -n default
   log "cluster up in $(( ($(date +%s%N) - start) / 1000000 ))ms"
   echo "$KUBECONFIG_PATH"
@@ -691,11 +862,15 @@ cmd_up() {
 
 cmd_down() {
   need_root
-  stop_process kubelet 20
-  clear_runtime_leftovers
-  stop_process containerd 20
-  clear_runtime_leftovers
-  local c
+  local n c
+  stop_process kube-proxy
+  for n in "${NODES[@]}"; do stop_process "kubelet-${n#podtrace-}" 20; done
+  remove_kube_rules
+  for n in "${NODES[@]}"; do
+    clear_runtime_leftovers "$n"
+    stop_process "containerd-${n#podtrace-}" 20
+  done
+  clear_all_runtime_leftovers
   for c in scheduler controller-manager; do stop_process "$c"; done
   stop_process apiserver "$APISERVER_GRACE"
   for c in etcd jaeger private-registry registry; do stop_process "$c"; done
@@ -710,41 +885,59 @@ cmd_down() {
 cmd_status() {
   local c pid all=0
   for c in "${COMPONENTS[@]}"; do
-    if pid=$(running_pid "$c"); then printf '%-19s running (pid %s)\n' "$c" "$pid"
-    else printf '%-19s stopped\n' "$c"; all=1; fi
+    if pid=$(running_pid "$c"); then printf '%-24s running (pid %s)\n' "$c" "$pid"
+    else printf '%-24s stopped\n' "$c"; all=1; fi
   done
-  if [ $all -eq 0 ] && node_ready; then echo "node $NODE_NAME Ready; kubeconfig: $KUBECONFIG_PATH"
+  if [ $all -eq 0 ] && all_nodes_ready; then echo "nodes ${NODES[*]} Ready; kubeconfig: $KUBECONFIG_PATH"
   else echo "cluster not ready"; return 3; fi
+}
+
+# The nodes a command acts on: the one named, or every node.
+nodes_of() { # [node]
+  if [ -n "${1:-}" ]; then select_node "$1"; echo "$1"; else printf '%s\n' "${NODES[@]}"; fi
 }
 
 cmd_restart() {
   need_root
-  local c=${1:?restart needs a component: ${COMPONENTS[*]}}
+  local c=${1:?restart needs a component: registry private-registry jaeger etcd apiserver controller-manager scheduler kube-proxy containerd kubelet}
+  local node=${2:-} n
+  case "$c" in
+    containerd|kubelet) ;;
+    *) [ -z "$node" ] || die "restart $c: only containerd and kubelet take a node" ;;
+  esac
   case "$c" in
     registry) stop_process registry; start_registry ;;
     private-registry) stop_process private-registry; start_private_registry ;;
     jaeger) stop_process jaeger; start_jaeger ;;
     etcd) stop_process etcd; start_etcd ;;
-    containerd) stop_process containerd; start_containerd ;;
+    containerd) for n in $(nodes_of "$node"); do stop_process "containerd-${n#podtrace-}"; start_containerd "$n"; done ;;
     apiserver) stop_process apiserver "$APISERVER_GRACE"; start_apiserver ;;
     controller-manager) stop_process controller-manager; start_controller_manager ;;
     scheduler) stop_process scheduler; start_scheduler ;;
-    kubelet) stop_process kubelet; start_kubelet; wait_for "node $NODE_NAME to be Ready" 60 node_ready ;;
-    *) die "unknown component '$c': one of ${COMPONENTS[*]}" ;;
+    kubelet)
+      for n in $(nodes_of "$node"); do stop_process "kubelet-${n#podtrace-}"; start_kubelet "$n"; done
+      for n in $(nodes_of "$node"); do wait_for "node $n to be Ready" 60 node_ready "$n"; done ;;
+    kube-proxy) stop_process kube-proxy; start_kube_proxy ;;
+    *) die "unknown component '$c': registry private-registry jaeger etcd apiserver controller-manager scheduler kube-proxy containerd kubelet" ;;
   esac
 }
 
-# Removes every name of an image from the node's runtime, so the next pod
-# using it pulls it again (what "cold" means in the end-to-end tests).
+# Removes every name of an image from a node's runtime (every node's, unless one is named), so
+# the next pod using it pulls it again (what "cold" means in the end-to-end tests).
 cmd_rmi() {
   need_root
-  local ref=${1:?rmi needs an image reference, e.g. nginx}
+  local ref=${1:?rmi needs an image reference, e.g. nginx} node=${2:-} n
   case "$ref" in */*) ;; *) ref="library/$ref" ;; esac
   case "${ref%%/*}" in *.*|*:*) ;; *) ref="docker.io/$ref" ;; esac
   case "${ref##*/}" in *:*|*@*) ;; *) ref="$ref:latest" ;; esac
-  local digest
+  for n in $(nodes_of "$node"); do rmi_on "$n" "$ref"; done
+}
+
+rmi_on() { # node ref
+  select_node "$1"
+  local ref=$2 digest
   digest=$(ctr_ images ls | awk -v r="$ref" '$1 == r {print $3}')
-  [ -n "$digest" ] || { log "rmi: $ref is not on the node"; return 0; }
+  [ -n "$digest" ] || { log "rmi: $ref is not on $N"; return 0; }
   local names; mapfile -t names < <(ctr_ images ls | awk -v d="$digest" '$3 == d {print $1}')
   # A container keeps the image's snapshot, and so its layers, alive: the kubelet
   # removes a deleted pod's containers a few seconds after the pod is gone.
@@ -752,12 +945,12 @@ cmd_rmi() {
   for (( ;; )); do
     users=$(ctr_ containers ls | awk 'NR > 1 {print $2}' | grep -cxF -f <(printf '%s\n' "${names[@]}") || true)
     [ "$users" -eq 0 ] && break
-    [ "$(date +%s)" -lt "$deadline" ] || die "rmi: $ref is still used by $users container(s) of running pods: delete them first"
+    [ "$(date +%s)" -lt "$deadline" ] || die "rmi: $ref is still used by $users container(s) of running pods on $N: delete them first"
     sleep 0.5
   done
   # --sync: wait for the garbage collector, so layers and snapshots are gone too
   ctr_ images rm --sync "${names[@]}" >/dev/null
-  log "rmi: removed $ref"
+  log "rmi: removed $ref from $N"
 }
 
 case "${1:-}" in
@@ -768,5 +961,5 @@ case "${1:-}" in
   rmi) shift; cmd_rmi "$@" ;;
   kubeconfig) echo "$KUBECONFIG_PATH" ;;
   -h|--help|help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;/^set -e/d' ;;
-  *) die "usage: cluster.sh up|down|status|restart COMPONENT|rmi IMAGE|kubeconfig (see --help)" ;;
+  *) die "usage: cluster.sh up|down|status|restart COMPONENT [NODE]|rmi IMAGE [NODE]|kubeconfig (see --help)" ;;
 esac

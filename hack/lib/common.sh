@@ -13,6 +13,12 @@ K8S_VERSION=v1.34.12
 ETCD_VERSION=v3.6.16
 JAEGER_VERSION=v1.75.0
 NODE_MAJOR=24
+# The cluster add-ons' versions are the ones their build modules pin.
+module_version() { # go.mod module
+  awk -v m="$2" '$1 == "require" && $2 == m {print $3} $1 == m {print $2}' "$1"
+}
+COREDNS_VERSION=$(module_version "$HACK_DIR/coredns/go.mod" github.com/coredns/coredns)
+METRICS_SERVER_VERSION=$(module_version "$HACK_DIR/metrics-server/go.mod" sigs.k8s.io/metrics-server)
 
 K8S_BIN_DIR="$PODTRACE_CACHE/bin/kubernetes-$K8S_VERSION"
 ETCD_BIN_DIR="$PODTRACE_CACHE/bin/etcd-$ETCD_VERSION"

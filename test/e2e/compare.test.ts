@@ -76,7 +76,8 @@ const KUBELET_TICKS = ['--threshold', 'teardown=1.5s', '--threshold', 'readiness
 
 describe('compare and export on real runs', () => {
   it(`create --runs ${RUNS}: a warm run set, every run finding the image present`, async () => {
-    const warmUp = await podtrace(['create', 'nginx', '--pull-policy', 'IfNotPresent', '--kubeconfig', kubeconfigPath(), '-q', '-o', 'json'], cwd);
+    // one run on every node first, so that wherever a run lands the image is there
+    const warmUp = await podtrace(['create', 'nginx', '--pull-policy', 'IfNotPresent', '--per-node', '--kubeconfig', kubeconfigPath(), '-q', '-o', 'json'], cwd);
     expect(warmUp.code).toBe(EXIT.ok);
     const result = await podtrace(
       ['create', 'nginx', '--pull-policy', 'IfNotPresent', '--runs', String(RUNS), '--kubeconfig', kubeconfigPath(), '-o', 'json', '--out', 'warm.json'],

@@ -44,7 +44,7 @@ describe('podtrace doctor on the real cluster', () => {
     const r = report(result.stdout);
     expect(r.checks.filter((c) => c.status === 'improve' || c.status === 'unknown')).toEqual([]);
     expect(check(r, 'apiserver-spans').found).toMatch(/^a traced GET \/version reached .* in podtrace's own trace$/); // admin: system:masters
-    expect(check(r, 'kubelet-spans').found).toMatch(/the kubelet traces on \S+ \(endpoint .*, every span sampled\); .* has their spans/);
+    expect(check(r, 'kubelet-spans').found).toMatch(/the kubelet traces on \S+(, \S+)*( and \S+)? \(endpoint .*, every span sampled\); .* has their spans/);
     expect(check(r, 'kubelet-events').found).toMatch(/eventRecordQPS 1000, eventBurst 1000/);
     expect(check(r, 'audit').status).toBe('info');
     const step = (id: string) => r.steps.find((s) => s.id === id)!;

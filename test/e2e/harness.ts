@@ -131,6 +131,17 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
   }
 }
 
+/** The name of the first node (by name) that takes pods: Ready, not cordoned, no NoSchedule/NoExecute taint. */
+export async function schedulableNode(): Promise<string> {
+  const nodes = (await clients().core.listNode()).items
+    .filter((n) => !n.spec?.unschedulable && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
+    .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((n) => n.metadata!.name!)
+    .sort();
+  if (nodes.length === 0) throw new Error('no node takes pods (kubectl get nodes)');
+  return nodes[0]!;
+}
+
 export function simplePod(name: string, image: string, extra: Partial<V1Pod['spec']> = {}): V1Pod {
   return {
     apiVersion: 'v1',

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Milestone, Trace } from '../../src/trace/types.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
+import { serverOf } from './tcp-proxy.js';
 import {
   clients,
   condition,
@@ -115,7 +116,7 @@ describe('podtrace inspect', () => {
     const result = await runPodtrace(['inspect', 'podtrace-no-such-pod', '-n', NAMESPACE, '--kubeconfig', kubeconfigPath()], cwd);
     expect(result.code).toBe(EXIT.podNotFound);
     expect(result.stderr).toBe(
-      `podtrace: pod "podtrace-no-such-pod" not found in namespace "${NAMESPACE}" on https://127.0.0.1:6443: check the name (kubectl get pods -n ${NAMESPACE})\n`,
+      `podtrace: pod "podtrace-no-such-pod" not found in namespace "${NAMESPACE}" on ${serverOf(kubeconfigPath())}: check the name (kubectl get pods -n ${NAMESPACE})\n`,
     );
     expect(result.stdout).toBe('');
   });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
-import { createPod, deletePod, keepRecording, kubeconfigPath, readPod, runPodtrace, simplePod, startPodtrace, uniqueName, waitFor } from './harness.js';
+import { createPod, deletePod, keepRecording, kubeconfigPath, readPod, runPodtrace, schedulableNode, simplePod, startPodtrace, uniqueName, waitFor } from './harness.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-metrics-'));
 const others: string[] = [];
@@ -49,10 +49,12 @@ describe("the components' metrics", () => {
     const other = uniqueName('metrics-other');
     others.push(other);
     const recording = path.join(cwd, `${name}.ndjson`);
-    const running = startPodtrace(['create', 'nginx', '--name', name, '--kubeconfig', kubeconfigPath(), '-q', '--out', `${name}.json`, '--record', recording], cwd);
+    // both on one node: the kubelet's counts are per node
+    const node = await schedulableNode();
+    const running = startPodtrace(['create', 'nginx', '--name', name, '--node', node, '--kubeconfig', kubeconfigPath(), '-q', '--out', `${name}.json`, '--record', recording], cwd);
     // the other pod starts while podtrace's does: between its readings
     await waitFor('podtrace to send its POST', 20_000, async () => readPod(name).then(() => true, () => undefined));
-    await createPod(simplePod(other, 'nginx'));
+    await createPod(simplePod(other, 'nginx', { nodeName: node }));
     const result = await running.done;
     expect(result.code, result.stderr).toBe(EXIT.ok);
     const trace = load(name);

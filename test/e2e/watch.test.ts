@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { RunSet } from '../../src/analysis/runset.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
+import { serverOf } from './tcp-proxy.js';
 import { clients, createPod, deletePod, kubeconfigPath, NAMESPACE, runPodtrace, simplePod, startPodtrace, uniqueName, waitFor, waitForPodGone } from './harness.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-watch-'));
@@ -69,7 +70,7 @@ describe('podtrace watch', () => {
       expect(schemaErrors(trace)).toEqual([]);
       expect(trace.run.mode).toBe('watch');
       expect(trace.run.t0Source).toBe('first-seen');
-      expect(trace.cluster?.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(trace.cluster?.server).toBe(serverOf(kubeconfigPath()));
       expect(trace.pod.uid).toBe(uids.get(trace.pod.name));
       expect(trace.outcome.class).toBe('ready');
       const ids = trace.milestones.map((m) => m.id);
