@@ -43,6 +43,7 @@ NODES=(podtrace-control-plane podtrace-worker)
 CONTROL_PLANE=${NODES[0]}
 NODE_IP=192.0.2.10 # the control plane's address, where the API server listens too
 NODE_IFACE=podtrace-node # holds every node address: a dummy device where the kernel has them, else a port-less bridge
+CLUSTER_RANGE=198.18.0.0/16 # every address the cluster gives out: pods and Services
 CLUSTER_CIDR=198.18.0.0/17 # every node's pod subnet is a /24 of it
 SERVICE_CIDR=198.18.128.0/24
 DNS_SERVICE_IP=198.18.128.10
@@ -170,6 +171,13 @@ ensure_node_interface() {
   local n
   for n in "${NODES[@]}"; do select_node "$n"; ip addr replace "$N_IP/32" dev "$NODE_IFACE"; done
   ip link set "$NODE_IFACE" up
+  # Nothing bound to the cluster's addresses may take the machine's default route off it: the
+  # range is unreachable but for the pod subnets (each bridge's own route, more specific) and the
+  # Service range, routed to the port-less node device. A Service's packets are rewritten to a pod
+  # by kube-proxy's rules before they get there; any other packet to a cluster IP (a Service not
+  # programmed yet, an address nobody has) ends on that device or as unreachable, on this machine.
+  ip route replace unreachable "$CLUSTER_RANGE"
+  ip route replace "$SERVICE_CIDR" dev "$NODE_IFACE"
 }
 
 remove_network_devices() {
@@ -182,6 +190,7 @@ remove_network_devices() {
     if ip link show "$N_BRIDGE" >/dev/null 2>&1; then ip link del "$N_BRIDGE"; fi
   done
   if ip link show "$NODE_IFACE" >/dev/null 2>&1; then ip link del "$NODE_IFACE"; fi
+  ip route del unreachable "$CLUSTER_RANGE" 2>/dev/null || true
   remove_portmap_rules
 }
 
