@@ -23,6 +23,8 @@ export const COMPONENT_TID: Readonly<Record<Component, number>> = {
   runtime: 5,
   node: 6,
   'controller-manager': 7,
+  'kube-proxy': 8,
+  dns: 9,
 };
 
 export interface TraceEvent {

@@ -32,6 +32,8 @@ export const COMPONENT_COLOR: Readonly<Record<Component, string>> = {
   kubelet: '#16a34a',
   runtime: '#d97706',
   node: '#6b7280',
+  'kube-proxy': '#0f766e',
+  dns: '#be185d',
 };
 
 /** One color per input set in the distributions. */
@@ -107,7 +109,10 @@ function header(input: HtmlReportInput): string {
   const facts = environmentFacts(sets)
     .map((f) => `<dt>${esc(f.name)}</dt><dd data-fact="${esc(f.name)}">${f.values.map(esc).join('<br>')}</dd>`)
     .join('\n');
+  // --expose's components only where a run has their steps
+  const used = new Set(sets.flatMap((s) => s.runs.flatMap((t) => t.milestones.map((m) => m.component))));
   const legend = (Object.keys(COMPONENT_COLOR) as Component[])
+    .filter((c) => (c !== 'kube-proxy' && c !== 'dns') || used.has(c))
     .map((c) => `<span style="--swatch:${COMPONENT_COLOR[c]}">${c}</span>`)
     .join('');
   return `<header data-testid="report-header">

@@ -35,6 +35,8 @@ export const COMPONENT_STYLE: Readonly<Record<Component, StyleName>> = {
   kubelet: 'green',
   runtime: 'yellow',
   node: 'gray',
+  'kube-proxy': 'blue',
+  dns: 'cyan',
 };
 
 /** Where a time came from and how fine it is, in a few characters. */

@@ -73,6 +73,32 @@ export function fromSpan(ctx: Context, span: ComponentSpan | undefined, edge: 's
   ];
 }
 
+/**
+ * --expose: the first try from podtrace's machine that reached the pod through the Service's
+ * cluster IP ('route') or resolved its name through the cluster DNS ('dns'). The change happened
+ * between the try before it (or the Service's creation) and that try: the time is the middle of
+ * that interval, the precision half its width.
+ */
+export function reachStep(ctx: Context, what: 'route' | 'dns'): Candidate[] {
+  const o = (ctx.client.get('service-reach') ?? []).find((x) => x.data?.what === what && x.data?.ok === true);
+  const d = o?.data;
+  if (!d || typeof d.attemptAt !== 'number') return [];
+  const created = ctx.client.get('service-created')?.[0]?.observedAt;
+  const lower = typeof d.previousAttemptAt === 'number' ? d.previousAttemptAt : Math.min(created ?? d.attemptAt, d.attemptAt);
+  const tries = typeof d.attempts === 'number' ? d.attempts : 1;
+  const via = what === 'route' ? `a connection to ${String(d.target)}` : `a DNS query for ${String(d.target)}`;
+  return [
+    {
+      kind: 'client',
+      source: 'client-clock',
+      precisionMs: (d.attemptAt - lower) / 2,
+      clientMs: (d.attemptAt + lower) / 2,
+      evidence: `client service-reach: ${via}, try ${tries} from podtrace's machine worked${typeof d.previousAttemptAt === 'number' ? ', the one before failed' : ' (the first)'}`,
+      detail: `from podtrace's machine: ${String(d.target)}`,
+    },
+  ];
+}
+
 /** The first sighting of the pod's address in the Service's EndpointSlices that passes `ok`. */
 export function sliceSighting(ctx: Context, podName: string, what: string, ok: (ready: boolean) => boolean): Candidate[] {
   for (const s of ctx.slices) {

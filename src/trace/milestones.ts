@@ -11,7 +11,7 @@ import { containerRefs, kubeletEvents, schedulerEvents, type Context, type Conta
 import { describeHandler, type Pod } from './kube-objects.js';
 import { nodeFromScheduledMessage } from './messages.js';
 import { creatingSync, criCall, requestSpan, terminatingCalls } from './component-spans.js';
-import { sliceSighting, clientStep, fromEvent, fromSpan, firstEvent, firstSnapshot, watched, field, condition, conditionTrue, reviewCandidates, type MilestoneSpec } from './milestone-spec.js';
+import { reachStep, sliceSighting, clientStep, fromEvent, fromSpan, firstEvent, firstSnapshot, watched, field, condition, conditionTrue, reviewCandidates, type MilestoneSpec } from './milestone-spec.js';
 import { containerRows, containerReadyRows } from './container-milestones.js';
 
 /** `--expose PORT`: the Service, then the pod's address in its EndpointSlice, then ready there. */
@@ -41,12 +41,28 @@ function serviceRows(podName: string): MilestoneSpec[] {
     },
     {
       id: 'service.endpoint-ready',
-      label: 'endpoint ready (Service routes to it)',
+      label: 'endpoint ready in the EndpointSlice',
       stepLabel: 'EndpointSlice controller marks the address ready',
       component: 'controller-manager',
       after: ['service.endpoint-added', 'pod.ready'],
       timedWhenSeen: true,
       candidates: (c) => sliceSighting(c, podName, 'the pod ready', (ready) => ready),
+    },
+    {
+      id: 'service.routed',
+      label: "Service routes to the pod (from podtrace's machine)",
+      stepLabel: "kube-proxy programs the Service's rules: a connection to the cluster IP reaches the pod",
+      component: 'kube-proxy',
+      after: ['service.created', 'pod.ready'],
+      candidates: (c) => reachStep(c, 'route'),
+    },
+    {
+      id: 'service.dns',
+      label: "Service name resolves (cluster DNS, from podtrace's machine)",
+      stepLabel: "the cluster DNS answers the Service's name with its cluster IP",
+      component: 'dns',
+      after: ['service.created'],
+      candidates: (c) => reachStep(c, 'dns'),
     },
   ];
 }

@@ -33,7 +33,10 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  * - delete-sent: {} / delete-response: { status } / delete-error: { status, message }
  * - pod-gone: {} (the watch saw DELETED, or a GET returned 404)
  * - service-created: { service } (--expose: the stored Service) / service-error: { status, reason, message }
- * - cluster-dns: { service?: 'kube-system/kube-dns', found: boolean } | { error }
+ * - cluster-dns: { service?: 'kube-system/kube-dns', found: boolean, clusterIP? } | { error }
+ * - service-reach: { vantage: 'client', what: 'route' | 'dns', target, ok, attempts, attemptAt?, previousAttemptAt?, error? }
+ *   (--expose: the first try from podtrace's machine that reached the pod through the cluster IP, or
+ *   resolved the Service's name through the cluster DNS; attemptAt: when that try started)
  * - service-deleted: { status } | { error }
  * - observe-started: { durationMs } / observe-ended: {}   (--observe: the window after Ready)
  * - delayed-events-wait: { milestones, maxMs } / delayed-events-ended: { arrived, missing }   (after an event-watch gap)
@@ -69,6 +72,7 @@ export type ClientObservationType =
   | 'service-created'
   | 'service-error'
   | 'cluster-dns'
+  | 'service-reach'
   | 'service-deleted'
   | 'delayed-events-wait'
   | 'delayed-events-ended'

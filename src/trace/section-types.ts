@@ -104,6 +104,12 @@ export interface ServiceInfo {
   clusterDns: 'found' | 'absent' | 'unknown';
   /** The pod's address in the Service's EndpointSlice, once it appeared. */
   endpoint?: { address: string; ready: boolean };
+  /**
+   * The tries to use the Service from podtrace's machine: a connection to the cluster IP ('route')
+   * and a query of the cluster DNS for its name ('dns'); `ok` false when none worked (on kind or
+   * minikube the Service range rarely routes to the machine podtrace runs on).
+   */
+  reach?: Array<{ vantage: 'client'; what: 'route' | 'dns'; target: string; ok: boolean; attempts: number; error?: string }>;
   /** The Service could not be created. */
   error?: string;
 }

@@ -211,6 +211,21 @@ export function serviceSection(ctx: Context): { service?: ServiceInfo } {
     const e = podEndpoint(s.slice, podName);
     if (e?.addresses?.[0]) service.endpoint = { address: e.addresses[0], ready: e.conditions?.ready === true };
   }
+  const reach = (ctx.client.get('service-reach') ?? []).flatMap((o) => {
+    const d = o.data ?? {};
+    if ((d.what !== 'route' && d.what !== 'dns') || typeof d.target !== 'string') return [];
+    return [
+      {
+        vantage: 'client' as const,
+        what: d.what as 'route' | 'dns',
+        target: d.target,
+        ok: d.ok === true,
+        attempts: typeof d.attempts === 'number' ? d.attempts : 0,
+        ...(typeof d.error === 'string' ? { error: d.error } : {}),
+      },
+    ];
+  });
+  if (reach.length > 0) service.reach = reach;
   if (failed) service.error = [num(failed.status), str(failed.reason)].filter((x) => x !== undefined).join(' ') + `: ${str(failed.message) ?? 'no message'}`;
   return { service };
 }

@@ -11,7 +11,8 @@ import type { MetricsSection, NodeInfo, Observed, ServiceInfo, SpanSection } fro
 export const TRACE_SCHEMA_VERSION = 1;
 export const TOOL_NAME = 'podtrace';
 
-export type Component = 'client' | 'apiserver' | 'scheduler' | 'controller-manager' | 'kubelet' | 'runtime' | 'node';
+/** kube-proxy and dns (the cluster's DNS Service): --expose's routing and name steps. */
+export type Component = 'client' | 'apiserver' | 'scheduler' | 'controller-manager' | 'kubelet' | 'runtime' | 'node' | 'kube-proxy' | 'dns';
 
 export interface Milestone {
   /** e.g. 'scheduler.scheduled', 'container.nginx.pulled'. */

@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
-import { clients, keepRecording, kubeconfigPath, NAMESPACE, runPodtrace, uniqueName } from './harness.js';
+import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { clients, keepRecording, kubeconfigPath, NAMESPACE, runPodtrace, uniqueName, waitFor } from './harness.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-expose-'));
 const services: string[] = [];
@@ -72,8 +73,68 @@ describe('create --expose', () => {
     expect(at('service.endpoint-ready').at).toBeLessThan(at('teardown.delete-sent').at);
 
     expect(stdout).toContain(`service ${name}.${NAMESPACE}.svc.cluster.local → ${s.clusterIP}:80, endpoint ${s.endpoint!.address} ready`);
+
+    // from podtrace's machine (on the local cluster, a node): a connection through the cluster IP
+    // reaches the pod once kube-proxy has programmed it, and the cluster DNS answers the name
+    const dns = (await clients().core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' })).spec!.clusterIP;
+    // (in the order they worked: the name often resolves before the pod is Ready)
+    expect([...s.reach!].sort((a, b) => a.what.localeCompare(b.what)).reverse()).toEqual([
+      expect.objectContaining({ vantage: 'client', what: 'route', target: `${s.clusterIP}:80`, ok: true }),
+      expect.objectContaining({ vantage: 'client', what: 'dns', target: `${s.dnsName} @ ${dns}`, ok: true }),
+    ]);
+    const routed = at('service.routed');
+    const resolved = at('service.dns');
+    expect(routed).toMatchObject({ component: 'kube-proxy', source: 'client-clock' });
+    expect(resolved).toMatchObject({ component: 'dns', source: 'client-clock' });
+    // the precision is half the interval between the try that failed and the one that worked:
+    // tries start every 100 ms, so it is about 50 ms, never a constant
+    expect(routed.precisionMs).toBeGreaterThan(0);
+    expect(routed.precisionMs).toBeLessThan(2000);
+    // neither can work before the Service exists, and both worked before the teardown
+    for (const m of [routed, resolved]) {
+      expect(m.at - m.precisionMs).toBeGreaterThanOrEqual(at('service.created').at - at('service.created').precisionMs);
+      expect(m.at).toBeLessThan(at('teardown.delete-sent').at);
+    }
+    // (the notes wrap at the terminal's width)
+    expect(stdout.replace(/\s+/g, ' ')).toMatch(new RegExp(`cluster IP ${s.clusterIP!.replaceAll('.', '\\.')}:80 reached from podtrace's machine \\(try \\d+\\)`));
     expect(await serviceExists(name)).toBe(false);
   });
+
+  it('the cluster DNS down while --expose waits for the name: the trace ends ready, the name unresolved, said once', async () => {
+    const apps = clients().kc.makeApiClient(AppsV1Api);
+    const scale = (replicas: number) =>
+      apps.patchNamespacedDeploymentScale({ name: 'coredns', namespace: 'kube-system', body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const before = (await apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' })).spec!.replicas!;
+    await scale(0);
+    try {
+      await waitFor('CoreDNS to be gone', 60_000, async () =>
+        (await clients().core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items.length === 0 ? true : undefined,
+      );
+      const name = uniqueName('expose-nodns');
+      services.push(name);
+      const started = Date.now();
+      const { code, stdout, trace } = await create(name, 'expose-nodns');
+      expect(code).toBe(EXIT.ok);
+      expect(trace.outcome.class).toBe('ready');
+      const dns = trace.service!.reach!.find((r) => r.what === 'dns')!;
+      expect(dns).toMatchObject({ ok: false });
+      expect(dns.attempts).toBeGreaterThan(1);
+      expect(dns.error).toMatch(/\S/);
+      expect(trace.milestones.map((m) => m.id)).not.toContain('service.dns');
+      // the route does not need the DNS
+      expect(trace.service!.reach!.find((r) => r.what === 'route')).toMatchObject({ ok: true });
+      expect(stdout.replace(/\s+/g, ' ')).toMatch(/name \S+ @ \S+ not resolved from podtrace's machine in \d+ tries: /);
+      // the tries stop 15 s after Ready: no hang
+      expect(Date.now() - started).toBeLessThan(60_000);
+      expect(await serviceExists(name)).toBe(false);
+    } finally {
+      await scale(before);
+      await waitFor('CoreDNS to be back', 120_000, async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' });
+        return (d.status?.readyReplicas ?? 0) >= before ? true : undefined;
+      });
+    }
+  }, 240_000);
 
   it("a Service of that name that is not podtrace's: the trace goes on, says why, and leaves that Service alone", async () => {
     const name = uniqueName('expose-taken');

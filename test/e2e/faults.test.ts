@@ -15,7 +15,7 @@ import { AFTER_RESTART_MS, clusterHook, coreEvents, kubeconfigPath, readPod, run
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-faults-'));
 
 /** Starts a cold podtrace/big trace, restarts `component` once the pod is scheduled, returns the trace. */
-async function traceThroughRestart(component: 'apiserver' | 'kubelet'): Promise<{ code: number; trace: Trace }> {
+async function traceThroughRestart(component: 'apiserver' | 'kubelet' | 'containerd' | 'etcd'): Promise<{ code: number; trace: Trace }> {
   await clusterHook('rmi', 'podtrace/big');
   const name = uniqueName(`fault-${component}`);
   const running = runPodtrace(
@@ -25,11 +25,12 @@ async function traceThroughRestart(component: 'apiserver' | 'kubelet'): Promise<
   // the pull of 240 MB takes seconds: restart while the kubelet is at it. The
   // kubelet's events about the pull are then written while the server is down
   // and arrive late, with its retries: the trace must still hold them.
-  await waitFor(`pod ${name} to be scheduled`, 30_000, async () => ((await readPod(name)).spec?.nodeName ? true : undefined));
-  if (component === 'apiserver') {
+  const node = await waitFor(`pod ${name} to be scheduled`, 30_000, async () => (await readPod(name)).spec?.nodeName);
+  if (component !== 'kubelet') {
     await waitFor(`the kubelet to start pulling for ${name}`, 30_000, async () => ((await coreEvents(name)).some((e) => e.reason === 'Pulling') ? true : undefined));
   }
-  await clusterHook('restart', component);
+  // a node's own part (its kubelet, its containerd) is restarted on the pod's node only
+  await clusterHook('restart', component, ...(component === 'kubelet' || component === 'containerd' ? [node] : []));
   const result = await running;
   return { code: result.code, trace: JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace };
 }
@@ -55,6 +56,28 @@ describe('faults during a trace', () => {
     expect(trace.anomalies.filter((a) => a.kind === 'missing-event')).toEqual([]);
     // The scheduler's watches come back with their own back-off after an API server restart
     // (seen: over 30 s): the next trace needs it.
+    await waitForSchedulerAfterRestart();
+  }, AFTER_RESTART_MS + 60_000);
+
+  it('containerd restarted in the middle of the pull: the pull is retried, the trace completes', async () => {
+    const { code, trace } = await traceThroughRestart('containerd');
+    expect(code).toBe(EXIT.ok);
+    expect(trace.outcome.class).toBe('ready');
+    expect(trace.run.complete).toBe(true);
+    for (const id of ['container.big.pulled', 'container.big.started', 'pod.ready', 'teardown.pod-gone']) {
+      expect(trace.milestones.map((m) => m.id)).toContain(id);
+    }
+  }, AFTER_RESTART_MS + 60_000);
+
+  it('etcd restarted while the pod starts: the trace completes, and says which events were lost', async () => {
+    const { code, trace } = await traceThroughRestart('etcd');
+    expect(code).toBe(EXIT.ok);
+    expect(trace.outcome.class).toBe('ready');
+    expect(trace.run.complete).toBe(true);
+    for (const id of ['scheduler.scheduled', 'container.big.started', 'pod.ready', 'teardown.pod-gone']) expect(trace.milestones.map((m) => m.id)).toContain(id);
+    // events the kubelet wrote while etcd was down may be lost for good: every step timed without
+    // its event says so, and is timed from the status it left instead
+    for (const a of trace.anomalies.filter((x) => x.kind === 'missing-event')) expect(a.explanation).toMatch(/timed from /);
     await waitForSchedulerAfterRestart();
   }, AFTER_RESTART_MS + 60_000);
 

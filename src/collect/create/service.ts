@@ -4,6 +4,8 @@
  * while the pod starts; its answers are observations like any other.
  */
 import { describeKubeError, isKubeError, KubeApiError } from '../../kube/errors.js';
+import { pause } from '../stop.js';
+import { REACH_GRACE_MS, reachFromClient } from './service-reach.js';
 import type { RunState } from './state.js';
 
 export async function exposePod(state: RunState, port: number): Promise<void> {
@@ -15,14 +17,30 @@ export async function exposePod(state: RunState, port: number): Promise<void> {
     spec: { selector: { [request.runLabel.key]: request.runLabel.value }, ports: [{ name: 'traced', port, targetPort: port, protocol: 'TCP' }] },
   };
   const dns = api.getService('kube-system', 'kube-dns').then(
-    () => log.client('cluster-dns', { service: 'kube-system/kube-dns', found: true }),
-    (error: unknown) =>
-      log.client('cluster-dns', isKubeError(error, 'not-found') ? { service: 'kube-system/kube-dns', found: false } : { error: describeKubeError(error) }),
+    (service) => {
+      const clusterIP = (service as { spec?: { clusterIP?: string } } | undefined)?.spec?.clusterIP;
+      log.client('cluster-dns', { service: 'kube-system/kube-dns', found: true, ...(clusterIP ? { clusterIP } : {}) });
+      return clusterIP;
+    },
+    (error: unknown) => {
+      log.client('cluster-dns', isKubeError(error, 'not-found') ? { service: 'kube-system/kube-dns', found: false } : { error: describeKubeError(error) });
+      return undefined;
+    },
   );
   state.serviceMayExist = true;
   try {
     const response = await api.createService(namespace, body);
     log.client('service-created', { status: response.status, service: response.object });
+    // from here on, try the Service from this machine: its cluster IP, then its name
+    const clusterIP = (response.object as { spec?: { clusterIP?: string } } | undefined)?.spec?.clusterIP;
+    const dnsServer = await dns;
+    state.reachStop = new AbortController();
+    const signal = AbortSignal.any([state.reachStop.signal, state.stop.signal]);
+    state.reach = reachFromClient(
+      state,
+      { ...(clusterIP ? { clusterIP } : {}), port, ...(dnsServer ? { dnsServer } : {}), name: `${podName}.${namespace}.svc.cluster.local` },
+      signal,
+    );
   } catch (error) {
     log.client('service-error', {
       status: error instanceof KubeApiError ? error.status : 0,
@@ -35,6 +53,18 @@ export async function exposePod(state: RunState, port: number): Promise<void> {
   } finally {
     await dns;
   }
+}
+
+/**
+ * The tries to reach the Service, once the pod's outcome is known: after Ready they may go on for
+ * REACH_GRACE_MS (kube-proxy and the DNS catch up), otherwise they end at once.
+ */
+export async function settleReach(state: RunState, ready: boolean): Promise<void> {
+  await state.service;
+  if (state.reach === undefined) return;
+  if (ready) await Promise.race([state.reach, pause(REACH_GRACE_MS, state.stop.signal)]);
+  state.reachStop?.abort();
+  await state.reach;
 }
 
 export async function deleteService(state: RunState): Promise<void> {

@@ -17,7 +17,7 @@ import { newTraceIds, runTracer, type RandomHex } from '../trace-context.js';
 import { openRequiredWatches } from '../watch-access.js';
 import { observe, readLogs } from './after-ready.js';
 import { postPod, preflight } from './preflight.js';
-import { deleteService, exposePod } from './service.js';
+import { deleteService, exposePod, settleReach } from './service.js';
 import { cleanupCommand, interrupted, type CreateRequest, type RunState } from './state.js';
 import { readRunSpans } from './read-spans.js';
 import { bestEffortDelete, teardown } from './teardown.js';
@@ -123,6 +123,7 @@ async function run(state: RunState): Promise<boolean> {
     progress.stop();
     state.watchers?.stop();
     if (state.podMayExist && !request.keep) await bestEffortDelete(state);
+    state.reachStop?.abort();
     if (state.serviceMayExist && !request.keep) await deleteService(state).catch(() => {});
     throw error;
   } finally {
@@ -152,6 +153,7 @@ async function createAndFollow(state: RunState): Promise<string> {
   }
   if (request.expose !== undefined) state.service = exposePod(state, request.expose);
   const result = await waitForOutcome(state);
+  if (state.service !== undefined) await settleReach(state, result === 'ready');
   // after Ready (or the failure): what the components counted for the start, before the teardown adds to it
   if (state.metrics) {
     state.metrics.read('after', { component: 'apiserver' });

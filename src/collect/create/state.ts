@@ -62,6 +62,9 @@ export interface RunState {
   /** --expose: the Service request, once sent (settles when answered). */
   service?: Promise<void>;
   serviceMayExist: boolean;
+  /** --expose: the tries to reach the Service from the client (route, DNS), and what ends them. */
+  reach?: Promise<void>;
+  reachStop?: AbortController;
   /** The outcome class the wait stopped on (teardown changes the pod after it). */
   outcomeAtStop?: string;
   /** The components' /metrics, when read (unless --no-metrics). */

@@ -565,6 +565,52 @@ describe('ready-expose (real recording: create --expose 80)', () => {
   });
 });
 
+describe('ready-expose-reach (real recording: create --expose 80 on the two-node cluster with kube-proxy and CoreDNS)', () => {
+  const { header, observations } = loadFixture('ready-expose-reach.ndjson');
+  const trace = reconstruct(header, observations);
+  const at = (id: string) => trace.milestones.find((m) => m.id === id)!;
+
+  it('times the route and the name from the tries, between the last that failed and the first that worked', () => {
+    const tries = observations.filter((o) => o.type === 'service-reach').map((o) => o.data!);
+    const route = tries.find((d) => d.what === 'route')!;
+    expect(route).toMatchObject({ vantage: 'client', ok: true });
+    const routed = at('service.routed');
+    expect(routed).toMatchObject({ component: 'kube-proxy', source: 'client-clock' });
+    // the middle of the interval, half its width: derived from the recorded tries, not a constant
+    const from = route.previousAttemptAt as number;
+    const to = route.attemptAt as number;
+    expect(routed.precisionMs).toBeCloseTo((to - from) / 2, 6);
+    expect(routed.at).toBeCloseTo((to + from) / 2, 6);
+    expect(routed.detail).toBe(`from podtrace's machine: ${String(route.target)}`);
+    // kube-proxy programs the endpoint after the EndpointSlice says it is ready
+    expect(routed.at - routed.precisionMs).toBeGreaterThan(at('service.endpoint-ready').at - at('service.endpoint-ready').precisionMs);
+    const dns = at('service.dns');
+    expect(dns).toMatchObject({ component: 'dns', source: 'client-clock' });
+    expect(dns.at).toBeGreaterThanOrEqual(at('service.created').at - at('service.created').precisionMs);
+  });
+
+  it("lists both tries in the Service's section, and the notes say where they were made from", () => {
+    expect(trace.service!.reach).toEqual([
+      expect.objectContaining({ vantage: 'client', what: 'dns', ok: true }),
+      expect.objectContaining({ vantage: 'client', what: 'route', ok: true }),
+    ]);
+    expect(trace.service!.clusterDns).toBe('found');
+  });
+});
+
+describe('ready-expose-nodns (real recording: create --expose 80 with CoreDNS scaled to 0)', () => {
+  const trace = reconstruct(...parts(loadFixture('ready-expose-nodns.ndjson')));
+
+  it('the name never resolved: no step, and the section says how many tries and the last error', () => {
+    expect(trace.milestones.map((m) => m.id)).not.toContain('service.dns');
+    expect(trace.milestones.map((m) => m.id)).toContain('service.routed');
+    const dns = trace.service!.reach!.find((r) => r.what === 'dns')!;
+    expect(dns.ok).toBe(false);
+    expect(dns.attempts).toBeGreaterThan(100);
+    expect(dns.error).toBe('ECONNREFUSED');
+  });
+});
+
 describe('ready-webhook (real recording: a mutating webhook added a label and an env var)', () => {
   const trace = reconstruct(...parts(loadFixture('ready-webhook.ndjson')));
 
