@@ -35,6 +35,16 @@ async function traceThroughRestart(component: 'apiserver' | 'kubelet' | 'contain
   return { code: result.code, trace: JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace };
 }
 
+/** The trace through a restart ends Ready and complete, with these milestones in it. */
+async function readyThroughRestart(component: 'containerd' | 'etcd', milestones: string[]): Promise<Trace> {
+  const { code, trace } = await traceThroughRestart(component);
+  expect(code).toBe(EXIT.ok);
+  expect(trace.outcome.class).toBe('ready');
+  expect(trace.run.complete).toBe(true);
+  for (const id of milestones) expect(trace.milestones.map((m) => m.id)).toContain(id);
+  return trace;
+}
+
 // The hook's own timeout covers the wait inside it (plus the probe pod's deletion).
 afterAll(async () => {
   await waitForSchedulerAfterRestart();
@@ -60,21 +70,11 @@ describe('faults during a trace', () => {
   }, AFTER_RESTART_MS + 60_000);
 
   it('containerd restarted in the middle of the pull: the pull is retried, the trace completes', async () => {
-    const { code, trace } = await traceThroughRestart('containerd');
-    expect(code).toBe(EXIT.ok);
-    expect(trace.outcome.class).toBe('ready');
-    expect(trace.run.complete).toBe(true);
-    for (const id of ['container.big.pulled', 'container.big.started', 'pod.ready', 'teardown.pod-gone']) {
-      expect(trace.milestones.map((m) => m.id)).toContain(id);
-    }
+    await readyThroughRestart('containerd', ['container.big.pulled', 'container.big.started', 'pod.ready', 'teardown.pod-gone']);
   }, AFTER_RESTART_MS + 60_000);
 
   it('etcd restarted while the pod starts: the trace completes, and says which events were lost', async () => {
-    const { code, trace } = await traceThroughRestart('etcd');
-    expect(code).toBe(EXIT.ok);
-    expect(trace.outcome.class).toBe('ready');
-    expect(trace.run.complete).toBe(true);
-    for (const id of ['scheduler.scheduled', 'container.big.started', 'pod.ready', 'teardown.pod-gone']) expect(trace.milestones.map((m) => m.id)).toContain(id);
+    const trace = await readyThroughRestart('etcd', ['scheduler.scheduled', 'container.big.started', 'pod.ready', 'teardown.pod-gone']);
     // events the kubelet wrote while etcd was down may be lost for good: every step timed without
     // its event says so, and is timed from the status it left instead
     for (const a of trace.anomalies.filter((x) => x.kind === 'missing-event')) expect(a.explanation).toMatch(/timed from /);
