@@ -20,6 +20,8 @@
 #   cluster.sh status                           one line per component
 #   cluster.sh restart COMPONENT [NODE]         registry|private-registry|jaeger|etcd|apiserver|controller-manager|
 #                                               scheduler|kube-proxy, or containerd|kubelet of NODE (default: every node)
+#   cluster.sh stop kubelet|containerd NODE     stop one node's part and leave it stopped (the node goes NotReady);
+#                                               restart brings it back
 #   cluster.sh rmi IMAGE [NODE]                 remove an image from NODE's runtime, or every node's (cold pulls in tests)
 #   cluster.sh kubeconfig                       print the kubeconfig path
 #
@@ -931,6 +933,14 @@ cmd_restart() {
   esac
 }
 
+cmd_stop() {
+  need_root
+  local c=${1:?stop needs kubelet or containerd, and a node} node=${2:?stop $1 needs a node: ${NODES[*]}}
+  case "$c" in kubelet|containerd) ;; *) die "stop: only kubelet and containerd (of one node) can be stopped; down stops everything" ;; esac
+  select_node "$node"
+  stop_process "$c-$N_SHORT"
+}
+
 # Removes every name of an image from a node's runtime (every node's, unless one is named), so
 # the next pod using it pulls it again (what "cold" means in the end-to-end tests).
 cmd_rmi() {
@@ -967,8 +977,9 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   restart) shift; cmd_restart "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
   rmi) shift; cmd_rmi "$@" ;;
   kubeconfig) echo "$KUBECONFIG_PATH" ;;
   -h|--help|help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//;/^set -e/d' ;;
-  *) die "usage: cluster.sh up|down|status|restart COMPONENT [NODE]|rmi IMAGE [NODE]|kubeconfig (see --help)" ;;
+  *) die "usage: cluster.sh up|down|status|restart COMPONENT [NODE]|stop kubelet|containerd NODE|rmi IMAGE [NODE]|kubeconfig (see --help)" ;;
 esac
