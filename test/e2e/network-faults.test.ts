@@ -76,8 +76,14 @@ describe('network faults between podtrace and the API server', () => {
         .concat(['--kubeconfig', viaProxy, '-q', '--timeout', '12s', '--out', `${name}.json`, '--record', recording]),
       cwd,
     );
-    // the pod exists: from here on podtrace sees nothing, whatever the pod does
-    await waitFor(`pod ${name} to exist`, 30_000, () => readPod(name).then(() => true));
+    // the pod runs (so podtrace has long had its POST's answer: a pod that merely exists may be
+    // read before that answer has come back through the proxy): from here on podtrace sees nothing
+    await waitFor(`pod ${name} to run`, 60_000, () =>
+      readPod(name).then(
+        (p) => (p.status?.containerStatuses?.[0]?.state?.running ? true : undefined),
+        () => undefined,
+      ),
+    );
     await proxy.stop();
     const started = Date.now();
     const result = await run.done;
