@@ -38,7 +38,7 @@ export function makeRunSet(runs: Trace[], label: string, toolVersion: string, gr
 }
 
 /** The node a run's pod ran on, or the one it was pinned to when it never got one. */
-export function nodeOfRun(trace: Trace): string {
+function nodeOfRun(trace: Trace): string {
   return trace.node?.name ?? trace.run.options.node ?? '(no node)';
 }
 
@@ -51,7 +51,9 @@ export function splitByNode(set: RunSet): RunSet[] {
   const byNode = new Map<string, Trace[]>();
   for (const run of set.runs) {
     const node = nodeOfRun(run);
-    byNode.set(node, [...(byNode.get(node) ?? []), run]);
+    const runs = byNode.get(node);
+    if (runs) runs.push(run);
+    else byNode.set(node, [run]);
   }
   return [...byNode].map(([node, runs]) => ({
     ...makeRunSet(runs, `${set.label} · node ${node}`, set.toolVersion),

@@ -110,9 +110,18 @@ export class HttpClusterApi implements ClusterApi {
     };
   }
 
-  async namespaceStatus(namespace: string): Promise<NamespaceStatus> {
+  namespaceStatus(namespace: string): Promise<NamespaceStatus> {
+    return this.#existence('namespaceStatus', `/api/v1/namespaces/${segment(namespace)}`);
+  }
+
+  nodeStatus(name: string): Promise<NamespaceStatus> {
+    return this.#existence('nodeStatus', nodePath(name));
+  }
+
+  /** A GET whose only answer that matters is whether the object is there. */
+  async #existence(call: string, path: string): Promise<NamespaceStatus> {
     try {
-      await this.#json('namespaceStatus', 'GET', `/api/v1/namespaces/${segment(namespace)}`);
+      await this.#json(call, 'GET', path);
       return 'exists';
     } catch (error) {
       if (error instanceof KubeApiError && error.kind === 'not-found') return 'not-found';

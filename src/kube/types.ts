@@ -99,6 +99,8 @@ export interface ClusterApi {
   /** May I `verb` this non-resource URL (the API server's /metrics)? A SelfSubjectAccessReview of nonResourceAttributes. */
   nonResourceAccessReview(verb: string, url: string): Promise<AccessReviewResult>;
   namespaceStatus(namespace: string): Promise<NamespaceStatus>;
+  /** Whether a node of that name exists (`create --node`), read as namespaceStatus reads a namespace. */
+  nodeStatus(name: string): Promise<NamespaceStatus>;
 
   createPod(namespace: string, pod: unknown): Promise<WriteResult>;
   getPod(namespace: string, name: string): Promise<unknown>;

@@ -219,10 +219,12 @@ export function serviceLine(s: NonNullable<Trace['service']>): string {
         ? ' (the cluster has no DNS Service, kube-system/kube-dns: the name resolves nowhere; use the cluster IP)'
         : ' (could not tell whether the cluster runs DNS)';
   const reach = (s.reach ?? []).map((r) => {
-    const what = r.what === 'route' ? `cluster IP ${r.target}` : `name ${r.target}`;
-    if (r.ok) return `${what} ${r.what === 'route' ? 'reached' : 'resolved'} from podtrace's machine (try ${r.attempts})`;
+    const route = r.what === 'route';
+    const what = route ? `cluster IP ${r.target}` : `name ${r.target}`;
+    const verb = route ? 'reached' : 'resolved';
+    if (r.ok) return `${what} ${verb} from podtrace's machine (try ${r.attempts})`;
     const why = r.error ? `: ${r.error}` : '';
-    return `${what} not ${r.what === 'route' ? 'reached' : 'resolved'} from podtrace's machine in ${r.attempts} tries${why}${r.what === 'route' ? " (on kind or minikube the Service range rarely routes to the host)" : ''}`;
+    return `${what} not ${verb} from podtrace's machine in ${r.attempts} tries${why}${route ? ' (on kind or minikube the Service range rarely routes to the host)' : ''}`;
   });
   return [`service ${s.dnsName} → ${at}${endpoint}${dns}`, ...reach].join('; ');
 }

@@ -286,3 +286,13 @@ export function parseQuantity(value: string | number | undefined): number | unde
   const suffix = m[3] ?? '';
   return base * (BINARY_SUFFIX[suffix] ?? DECIMAL_SUFFIX[suffix] ?? 1);
 }
+
+/** A Service's cluster IP, as the API server answered it (undefined for anything else). */
+export function clusterIPOf(service: unknown): string | undefined {
+  return str((service as { spec?: { clusterIP?: unknown } } | undefined)?.spec?.clusterIP);
+}
+
+/** NAME.NAMESPACE.svc.cluster.local: the name a client in the cluster looks a Service up by. */
+export function serviceDnsName(name: string, namespace: string): string {
+  return `${name}.${namespace}.svc.cluster.local`;
+}

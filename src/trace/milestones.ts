@@ -8,7 +8,7 @@
  */
 import { parseSecondsTime } from './event-time.js';
 import { containerRefs, kubeletEvents, schedulerEvents, type Context, type ContainerRef } from './context.js';
-import { describeHandler, type Pod } from './kube-objects.js';
+import { clusterIPOf, describeHandler, type Pod } from './kube-objects.js';
 import { nodeFromScheduledMessage } from './messages.js';
 import { creatingSync, criCall, requestSpan, terminatingCalls } from './component-spans.js';
 import { reachStep, sliceSighting, clientStep, fromEvent, fromSpan, firstEvent, firstSnapshot, watched, field, condition, conditionTrue, reviewCandidates, type MilestoneSpec } from './milestone-spec.js';
@@ -26,8 +26,8 @@ function serviceRows(podName: string): MilestoneSpec[] {
       timedWhenSeen: true,
       candidates: (c) =>
         clientStep(c, 'service-created', (d) => {
-          const spec = (d.service as { spec?: { clusterIP?: string } } | undefined)?.spec;
-          return spec?.clusterIP ? `cluster IP ${spec.clusterIP}` : undefined;
+          const ip = clusterIPOf(d.service);
+          return ip ? `cluster IP ${ip}` : undefined;
         }),
     },
     {

@@ -5,7 +5,7 @@
  */
 import { diffAdmission } from './admission-diff.js';
 import { containerRefs, containerStatus, kubeletEvents, podEndpoint, schedulerEvents, watchPrecision, type Context } from './context.js';
-import { num, str, type NormalizedEvent } from './kube-objects.js';
+import { clusterIPOf, num, serviceDnsName, str, type NormalizedEvent } from './kube-objects.js';
 import { parsePulledMessage, probeKind } from './messages.js';
 import { roundMs } from './format-ms.js';
 import { pullFailureFor } from './diagnose.js';
@@ -194,15 +194,15 @@ export function serviceSection(ctx: Context): { service?: ServiceInfo } {
   const port = ctx.header.options.expose;
   if (port === undefined) return {};
   const { namespace, podName } = ctx.header;
-  const created = ctx.client.get('service-created')?.[0]?.data?.service as { spec?: { clusterIP?: string } } | undefined;
+  const clusterIP = clusterIPOf(ctx.client.get('service-created')?.[0]?.data?.service);
   const failed = ctx.client.get('service-error')?.[0]?.data;
   const dns = ctx.client.get('cluster-dns')?.[0]?.data;
   const service: ServiceInfo = {
     name: podName,
     namespace,
     port,
-    ...(created?.spec?.clusterIP ? { clusterIP: created.spec.clusterIP } : {}),
-    dnsName: `${podName}.${namespace}.svc.cluster.local`,
+    ...(clusterIP ? { clusterIP } : {}),
+    dnsName: serviceDnsName(podName, namespace),
     clusterDns: dns?.found === true ? 'found' : dns?.found === false ? 'absent' : 'unknown',
   };
   // The endpoint as last seen before the teardown (the DELETE takes it out of the slice).
@@ -214,14 +214,15 @@ export function serviceSection(ctx: Context): { service?: ServiceInfo } {
   const reach = (ctx.client.get('service-reach') ?? []).flatMap((o) => {
     const d = o.data ?? {};
     if ((d.what !== 'route' && d.what !== 'dns') || typeof d.target !== 'string') return [];
+    const error = str(d.error);
     return [
       {
         vantage: 'client' as const,
         what: d.what as 'route' | 'dns',
         target: d.target,
         ok: d.ok === true,
-        attempts: typeof d.attempts === 'number' ? d.attempts : 0,
-        ...(typeof d.error === 'string' ? { error: d.error } : {}),
+        attempts: num(d.attempts) ?? 0,
+        ...(error !== undefined ? { error } : {}),
       },
     ];
   });

@@ -38,7 +38,7 @@ export async function preflight(state: RunState): Promise<boolean> {
     review('delete'),
     review('create'),
     api.namespaceStatus(namespace),
-    nodeStatus(state),
+    state.request.node !== undefined ? api.nodeStatus(state.request.node) : Promise.resolve(undefined),
   ]);
   // Connection and credential problems end the run; anything else only weakens the trace. Refused
   // credentials first: the server closes the connection after refusing them, which other requests
@@ -65,20 +65,6 @@ export async function preflight(state: RunState): Promise<boolean> {
     state.progress.note(`warning: not allowed to delete pods in ${namespace}: podtrace cannot clean up after itself`);
   }
   return createAllowed;
-}
-
-/** --node: whether that node exists ('forbidden' or another answer: the scheduler will tell). */
-async function nodeStatus(state: RunState): Promise<'exists' | 'not-found' | 'unknown'> {
-  const node = state.request.node;
-  if (node === undefined) return 'unknown';
-  try {
-    await state.api.getNode(node);
-    return 'exists';
-  } catch (error) {
-    if (error instanceof KubeApiError && error.kind === 'not-found') return 'not-found';
-    if (error instanceof AuthError || error instanceof UnreachableError) throw error;
-    return 'unknown';
-  }
 }
 
 /** The POST; true when the pod was created. Its answer, or refusal, is an observation either way. */

@@ -4,6 +4,7 @@
  * while the pod starts; its answers are observations like any other.
  */
 import { describeKubeError, isKubeError, KubeApiError } from '../../kube/errors.js';
+import { clusterIPOf, serviceDnsName } from '../../trace/kube-objects.js';
 import { pause } from '../stop.js';
 import { REACH_GRACE_MS, reachFromClient } from './service-reach.js';
 import type { RunState } from './state.js';
@@ -18,7 +19,7 @@ export async function exposePod(state: RunState, port: number): Promise<void> {
   };
   const dns = api.getService('kube-system', 'kube-dns').then(
     (service) => {
-      const clusterIP = (service as { spec?: { clusterIP?: string } } | undefined)?.spec?.clusterIP;
+      const clusterIP = clusterIPOf(service);
       log.client('cluster-dns', { service: 'kube-system/kube-dns', found: true, ...(clusterIP ? { clusterIP } : {}) });
       return clusterIP;
     },
@@ -32,13 +33,13 @@ export async function exposePod(state: RunState, port: number): Promise<void> {
     const response = await api.createService(namespace, body);
     log.client('service-created', { status: response.status, service: response.object });
     // from here on, try the Service from this machine: its cluster IP, then its name
-    const clusterIP = (response.object as { spec?: { clusterIP?: string } } | undefined)?.spec?.clusterIP;
+    const clusterIP = clusterIPOf(response.object);
     const dnsServer = await dns;
     state.reachStop = new AbortController();
     const signal = AbortSignal.any([state.reachStop.signal, state.stop.signal]);
     state.reach = reachFromClient(
       state,
-      { ...(clusterIP ? { clusterIP } : {}), port, ...(dnsServer ? { dnsServer } : {}), name: `${podName}.${namespace}.svc.cluster.local` },
+      { ...(clusterIP ? { clusterIP } : {}), port, ...(dnsServer ? { dnsServer } : {}), name: serviceDnsName(podName, namespace) },
       signal,
     );
   } catch (error) {

@@ -75,22 +75,22 @@ export function isDns1123Subdomain(text: string): boolean {
   return text.length <= 253 && DNS1123_SUBDOMAIN.test(text);
 }
 
-export function validatePodName(name: string, flag = '--name'): string {
+/** An object name that is a DNS-1123 subdomain (pods, nodes); `what` names it in the error. */
+function validateSubdomainName(name: string, flag: string, what: string, suffix = ''): string {
   if (!isDns1123Subdomain(name)) {
     throw new UsageError(
-      `${flag} ${JSON.stringify(name)}: a pod name is lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters`,
+      `${flag} ${JSON.stringify(name)}: a ${what} name is lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters${suffix}`,
     );
   }
   return name;
 }
 
+export function validatePodName(name: string, flag = '--name'): string {
+  return validateSubdomainName(name, flag, 'pod');
+}
+
 export function validateNodeName(name: string, flag = '--node'): string {
-  if (!isDns1123Subdomain(name)) {
-    throw new UsageError(
-      `${flag} ${JSON.stringify(name)}: a node name is lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters (kubectl get nodes)`,
-    );
-  }
-  return name;
+  return validateSubdomainName(name, flag, 'node', ' (kubectl get nodes)');
 }
 
 export function validateNamespace(namespace: string): string {

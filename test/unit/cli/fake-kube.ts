@@ -167,9 +167,12 @@ export class FakeCluster {
         guard(`deleteService ${ns}/${name}`);
         throw notFound(`services "${name}"`);
       },
+      async nodeStatus(name: string): Promise<NamespaceStatus> {
+        guard(`nodeStatus ${name}`);
+        return cluster.options.nodes && !cluster.options.nodes.some((n) => n.name === name) ? 'not-found' : 'exists';
+      },
       async getNode(name: string): Promise<unknown> {
         guard(`getNode ${name}`);
-        if (cluster.options.nodes && !cluster.options.nodes.some((n) => n.name === name)) throw notFound(`nodes "${name}"`);
         return { kind: 'Node', apiVersion: 'v1', metadata: { name }, status: { nodeInfo: { kubeletVersion: 'v1.34.0' } } };
       },
       async nodeStatsSummary(node: string): Promise<unknown> {

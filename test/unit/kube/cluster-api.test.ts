@@ -145,23 +145,29 @@ describe('the cluster API over HTTP', () => {
     const { api, sent } = scripted(
       status(404, 'NotFound', 'namespaces "x" not found'),
       status(403, 'Forbidden', 'no'),
+      status(404, 'NotFound', 'nodes "n9" not found'),
+      { status: 200, body: { kind: 'Node' } },
       { status: 200, text: 'line 1\nline 2\n' },
       { status: 200, body: { pods: [] } },
       { status: 200, body: { containers: [] } },
     );
     expect(await api.namespaceStatus('x')).toBe('not-found');
     expect(await api.namespaceStatus('y')).toBe('forbidden');
+    expect(await api.nodeStatus('n9')).toBe('not-found');
+    expect(await api.nodeStatus('n1')).toBe('exists');
     expect(await api.podLog('ns', 'web', 'c1', 1024)).toBe('line 1\nline 2\n');
     expect(await api.nodeStatsSummary('n1')).toEqual({ pods: [] });
     expect(await api.podMetrics('ns', 'web')).toEqual({ containers: [] });
     expect(sent.map((s) => `${s.verb} ${s.path}`)).toEqual([
       'GET /api/v1/namespaces/x',
       'GET /api/v1/namespaces/y',
+      'GET /api/v1/nodes/n9',
+      'GET /api/v1/nodes/n1',
       'GET /api/v1/namespaces/ns/pods/web/log',
       'GET /api/v1/nodes/n1/proxy/stats/summary',
       'GET /apis/metrics.k8s.io/v1beta1/namespaces/ns/pods/web',
     ]);
-    expect(sent[2]!.query).toEqual({ container: 'c1', limitBytes: 1024 });
+    expect(sent[4]!.query).toEqual({ container: 'c1', limitBytes: 1024 });
   });
   it("reviews a resource's subresource and a non-resource URL, and reads a kubelet's /configz through the node proxy", async () => {
     const review = (allowed: boolean) => ({ status: 201, body: { kind: 'SelfSubjectAccessReview', status: { allowed } } });
