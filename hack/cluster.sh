@@ -43,7 +43,8 @@ KUBECONFIG_PATH=$STATE/kubeconfig
 # namespace is shared, so one kube-proxy programs Services for all of them.
 NODES=(podtrace-control-plane podtrace-worker)
 CONTROL_PLANE=${NODES[0]}
-NODE_IP=192.0.2.10 # the control plane's address, where the API server listens too
+node_ip() { echo "192.0.2.$((10 + $1))"; } # by the node's index in NODES
+NODE_IP=$(node_ip 0) # the control plane's address, where the API server listens too
 NODE_IFACE=podtrace-node # holds every node address: a dummy device where the kernel has them, else a port-less bridge
 CLUSTER_RANGE=198.18.0.0/16 # every address the cluster gives out: pods and Services
 CLUSTER_CIDR=198.18.0.0/17 # every node's pod subnet is a /24 of it
@@ -78,7 +79,8 @@ JAEGER_QUERY=http://127.0.0.1:16686
 # 5 s, so that a trace is complete in Jaeger soon after the pod's start (kind keeps 5 s).
 export OTEL_BSP_SCHEDULE_DELAY=500
 
-node_ip() { echo "192.0.2.$((10 + $1))"; } # by the node's index in NODES
+# One node's process, as its pid file and log are named: node_part kubelet podtrace-worker -> kubelet-worker.
+node_part() { echo "$1-${2#podtrace-}"; }
 
 # Sets the N_* variables of one node: N (its name), N_SHORT, N_IP, N_SUBNET, N_GW, N_BRIDGE,
 # N_DIR (its state), N_ETC (its configuration), N_SOCK (its containerd), N_CGROUP, N_HEALTHZ.
@@ -94,7 +96,7 @@ select_node() { # name
 }
 
 NODE_COMPONENTS=()
-for n in "${NODES[@]}"; do NODE_COMPONENTS+=("containerd-${n#podtrace-}" "kubelet-${n#podtrace-}"); done
+for n in "${NODES[@]}"; do NODE_COMPONENTS+=("$(node_part containerd "$n")" "$(node_part kubelet "$n")"); done
 COMPONENTS=(registry private-registry jaeger etcd apiserver controller-manager scheduler kube-proxy "${NODE_COMPONENTS[@]}")
 
 # ---------------------------------------------------------------- processes
@@ -824,7 +826,7 @@ cmd_up() {
   # pid files of processes that are gone are stale: forget them
   local c n; for c in "${COMPONENTS[@]}"; do running_pid "$c" >/dev/null || rm -f "$(pidfile "$c")"; done
   # a killed runtime leaves pods, shims, mounts and sockets behind
-  for n in "${NODES[@]}"; do running_pid "containerd-${n#podtrace-}" >/dev/null || clear_runtime_leftovers "$n"; done
+  for n in "${NODES[@]}"; do running_pid "$(node_part containerd "$n")" >/dev/null || clear_runtime_leftovers "$n"; done
   # remembered for restarts and later ups: 'none' switches tracing off, 'local' back to the local Jaeger
   case "$otlp" in
     '') ;;
@@ -875,11 +877,11 @@ cmd_down() {
   need_root
   local n c
   stop_process kube-proxy
-  for n in "${NODES[@]}"; do stop_process "kubelet-${n#podtrace-}" 20; done
+  for n in "${NODES[@]}"; do stop_process "$(node_part kubelet "$n")" 20; done
   remove_kube_rules
   for n in "${NODES[@]}"; do
     clear_runtime_leftovers "$n"
-    stop_process "containerd-${n#podtrace-}" 20
+    stop_process "$(node_part containerd "$n")" 20
   done
   clear_all_runtime_leftovers
   for c in scheduler controller-manager; do stop_process "$c"; done
@@ -921,12 +923,12 @@ cmd_restart() {
     private-registry) stop_process private-registry; start_private_registry ;;
     jaeger) stop_process jaeger; start_jaeger ;;
     etcd) stop_process etcd; start_etcd ;;
-    containerd) for n in $(nodes_of "$node"); do stop_process "containerd-${n#podtrace-}"; start_containerd "$n"; done ;;
+    containerd) for n in $(nodes_of "$node"); do stop_process "$(node_part containerd "$n")"; start_containerd "$n"; done ;;
     apiserver) stop_process apiserver "$APISERVER_GRACE"; start_apiserver ;;
     controller-manager) stop_process controller-manager; start_controller_manager ;;
     scheduler) stop_process scheduler; start_scheduler ;;
     kubelet)
-      for n in $(nodes_of "$node"); do stop_process "kubelet-${n#podtrace-}"; start_kubelet "$n"; done
+      for n in $(nodes_of "$node"); do stop_process "$(node_part kubelet "$n")"; start_kubelet "$n"; done
       for n in $(nodes_of "$node"); do wait_for "node $n to be Ready" 60 node_ready "$n"; done ;;
     kube-proxy) stop_process kube-proxy; start_kube_proxy ;;
     *) die "unknown component '$c': registry private-registry jaeger etcd apiserver controller-manager scheduler kube-proxy containerd kubelet" ;;

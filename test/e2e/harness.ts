@@ -131,13 +131,18 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
   }
 }
 
-/** The name of the first node (by name) that takes pods: Ready, not cordoned, no NoSchedule/NoExecute taint. */
-export async function schedulableNode(): Promise<string> {
-  const nodes = (await clients().core.listNode()).items
+/** The names of the nodes that take pods, sorted: Ready, not cordoned, no NoSchedule/NoExecute taint (kind taints its control plane). */
+export async function schedulableNodes(): Promise<string[]> {
+  return (await clients().core.listNode()).items
     .filter((n) => !n.spec?.unschedulable && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
     .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
     .map((n) => n.metadata!.name!)
     .sort();
+}
+
+/** The first of them. */
+export async function schedulableNode(): Promise<string> {
+  const nodes = await schedulableNodes();
   if (nodes.length === 0) throw new Error('no node takes pods (kubectl get nodes)');
   return nodes[0]!;
 }

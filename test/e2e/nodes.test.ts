@@ -10,17 +10,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSet } from '../../src/analysis/runset.js';
 import { EXIT } from '../../src/exit-codes.js';
 import { runSetSchemaErrors } from '../unit/compare/schema.js';
-import { clients, kubeconfigPath, NAMESPACE, runPodtrace } from './harness.js';
+import { clients, kubeconfigPath, NAMESPACE, runPodtrace, schedulableNodes } from './harness.js';
 
 let cwd: string;
 let nodes: string[];
 beforeAll(async () => {
   cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-nodes-'));
-  // the nodes that take pods (kind taints its control plane; the local cluster does not)
-  nodes = (await clients().core.listNode()).items
-    .filter((n) => !n.spec?.unschedulable && !(n.spec?.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute'))
-    .map((n) => n.metadata!.name!)
-    .sort();
+  nodes = await schedulableNodes();
 });
 
 async function podtracePods(): Promise<string[]> {
