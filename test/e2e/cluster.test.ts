@@ -11,6 +11,7 @@ import {
   createPod,
   deletePod,
   eventsV1,
+  schedulableNode,
   simplePod,
   uniqueName,
   waitFor,
@@ -67,7 +68,13 @@ describe('local cluster', () => {
 
   it('serves the kubelet’s /metrics and /stats/summary through the API server’s node proxy', async () => {
     const { core } = clients();
-    const node = (await core.listNode()).items[0]!.metadata!.name!;
+    // a kubelet's histograms have series once it has started a pod and pulled an image: with two
+    // nodes, a given one may have done neither yet, so this test makes it do both
+    const node = await schedulableNode();
+    await clusterHook('rmi', 'nginx', node);
+    const name = uniqueName('cluster-metrics');
+    await create(name, 'nginx', { nodeName: node, containers: [{ name: 'main', image: 'nginx', imagePullPolicy: 'IfNotPresent' }] });
+    await waitForPod(name, 'Ready', 120_000, (p) => condition(p, 'Ready') === 'True');
     const metrics = String(await core.connectGetNodeProxyWithPath({ name: node, path: 'metrics' }));
     expect(metrics).toMatch(/^kubelet_pod_start_sli_duration_seconds_bucket/m);
     expect(metrics).toMatch(/^kubelet_image_pull_duration_seconds_bucket/m);
