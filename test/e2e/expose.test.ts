@@ -39,23 +39,32 @@ async function clusterHasDns(): Promise<boolean> {
     );
 }
 
-async function create(name: string, label: string): Promise<{ code: number; stdout: string; trace: Trace }> {
+async function podExists(name: string): Promise<boolean> {
+  return clients()
+    .core.readNamespacedPod({ name, namespace: NAMESPACE })
+    .then(
+      () => true,
+      (e: { code?: number }) => (e.code === 404 ? false : Promise.reject(e)),
+    );
+}
+
+async function create(name: string, label: string, extra: string[] = []): Promise<{ code: number; stdout: string; trace: Trace; observations: string }> {
   const recording = path.join(cwd, `${name}.ndjson`);
   const result = await runPodtrace(
-    ['create', 'nginx', '--name', name, '--expose', '80', '--kubeconfig', kubeconfigPath(), '--out', `${name}.json`, '--record', recording],
+    ['create', 'nginx', '--name', name, '--expose', '80', ...extra, '--kubeconfig', kubeconfigPath(), '--out', `${name}.json`, '--record', recording],
     cwd,
   );
   const trace = JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace;
   expect(schemaErrors(trace)).toEqual([]);
   keepRecording(recording, trace, label);
-  return { code: result.code, stdout: result.stdout, trace };
+  return { code: result.code, stdout: result.stdout, trace, observations: readFileSync(recording, 'utf8') };
 }
 
 describe('create --expose', () => {
   it('times the Service, the endpoint and its readiness, reports the DNS name, and deletes the Service with the pod', async () => {
     const name = uniqueName('expose');
     services.push(name);
-    const { code, stdout, trace } = await create(name, 'expose');
+    const { code, stdout, trace, observations } = await create(name, 'expose');
     expect(code).toBe(EXIT.ok);
     const s = trace.service!;
     expect(s).toMatchObject({ name, namespace: NAMESPACE, port: 80, dnsName: `${name}.${NAMESPACE}.svc.cluster.local` });
@@ -78,7 +87,8 @@ describe('create --expose', () => {
     // reaches the pod once kube-proxy has programmed it, and the cluster DNS answers the name
     const dns = (await clients().core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' })).spec!.clusterIP;
     // (in the order they worked: the name often resolves before the pod is Ready)
-    expect([...s.reach!].sort((a, b) => a.what.localeCompare(b.what)).reverse()).toEqual([
+    const fromClient = s.reach!.filter((r) => r.vantage === 'client');
+    expect([...fromClient].sort((a, b) => a.what.localeCompare(b.what)).reverse()).toEqual([
       expect.objectContaining({ vantage: 'client', what: 'route', target: `${s.clusterIP}:80`, ok: true }),
       expect.objectContaining({ vantage: 'client', what: 'dns', target: `${s.dnsName} @ ${dns}`, ok: true }),
     ]);
@@ -97,7 +107,53 @@ describe('create --expose', () => {
     }
     // (the notes wrap at the terminal's width)
     expect(stdout.replace(/\s+/g, ' ')).toMatch(new RegExp(`cluster IP ${s.clusterIP!.replaceAll('.', '\\.')}:80 reached from podtrace's machine \\(try \\d+\\)`));
+
+    // from inside the cluster: the probe pod, through its own network namespace and resolver
+    const nodes = new Set((await clients().core.listNode()).items.map((n) => n.metadata!.name!));
+    const fromPod = s.reach!.filter((r) => r.vantage === 'pod');
+    expect([...fromPod].sort((a, b) => a.what.localeCompare(b.what))).toEqual([
+      expect.objectContaining({ what: 'dns', target: s.dnsName, ok: true }),
+      expect.objectContaining({ what: 'route', target: `${s.clusterIP}:80`, ok: true }),
+    ]);
+    for (const r of fromPod) expect(nodes).toContain(r.node);
+    const podRouted = at('service.pod-routed');
+    const podResolved = at('service.pod-dns');
+    expect(podRouted).toMatchObject({ component: 'kube-proxy', source: 'probe-clock' });
+    expect(podResolved).toMatchObject({ component: 'dns', source: 'probe-clock' });
+    expect(podRouted.detail).toBe(`from a pod on ${fromPod[0]!.node}: ${s.clusterIP}:80`);
+    // the probe started before the endpoint was ready (it tried and failed first), so the route has
+    // a time within half a try interval; on this one host the node's clock is the client's
+    expect(fromPod.find((r) => r.what === 'route')!.firstTry).toBeUndefined();
+    expect(podRouted.precisionMs).toBeGreaterThan(0);
+    expect(podRouted.precisionMs).toBeLessThan(1000);
+    expect(podRouted.at + podRouted.precisionMs).toBeGreaterThanOrEqual(at('service.endpoint-ready').at - at('service.endpoint-ready').precisionMs);
+    expect(podResolved.at - podResolved.precisionMs).toBeGreaterThanOrEqual(at('service.created').at - 1);
+    expect(stdout.replace(/\s+/g, ' ')).toMatch(new RegExp(`cluster IP ${s.clusterIP!.replaceAll('.', '\\.')}:80 reached from a pod on podtrace-(control-plane|worker) \\(try \\d+\\)`));
+    // the probe's own requests are named apart from the traced pod's POST and DELETE
+    expect(observations).toContain('"call":"createReachPod"');
     expect(await serviceExists(name)).toBe(false);
+    expect(await podExists(`${name}-reach`)).toBe(false);
+  });
+
+  it('--reach-from client: no probe pod; a probe image the nodes cannot pull: said once, the trace goes on ready, nothing left', async () => {
+    const clientOnly = uniqueName('expose-client');
+    services.push(clientOnly);
+    const a = await create(clientOnly, 'expose-client', ['--reach-from', 'client']);
+    expect(a.code).toBe(EXIT.ok);
+    expect(a.trace.service!.reach!.map((r) => r.vantage)).toEqual(['client', 'client']);
+    expect(a.observations).not.toContain('"type":"reach-pod"');
+
+    const broken = uniqueName('expose-noprobe');
+    services.push(broken);
+    const b = await create(broken, 'expose-noprobe', ['--reach-image', 'podtrace/no-such-reach:1']);
+    expect(b.code).toBe(EXIT.ok);
+    expect(b.trace.outcome.class).toBe('ready');
+    expect(b.trace.service!.probe).toMatchObject({ pod: `${broken}-reach`, image: 'podtrace/no-such-reach:1' });
+    expect(b.trace.service!.probe!.error).toMatch(/^(ErrImagePull|ImagePullBackOff)/);
+    expect(b.trace.milestones.map((m) => m.id)).not.toContain('service.pod-routed');
+    expect(b.stdout.replace(/\s+/g, ' ')).toContain(`no answer from inside the cluster (probe pod ${broken}-reach on `);
+    expect(await podExists(`${broken}-reach`)).toBe(false);
+    expect(await serviceExists(broken)).toBe(false);
   });
 
   it('the cluster DNS down while --expose waits for the name: the trace ends ready, the name unresolved, said once', async () => {
@@ -116,13 +172,19 @@ describe('create --expose', () => {
       const { code, stdout, trace } = await create(name, 'expose-nodns');
       expect(code).toBe(EXIT.ok);
       expect(trace.outcome.class).toBe('ready');
-      const dns = trace.service!.reach!.find((r) => r.what === 'dns')!;
+      const dns = trace.service!.reach!.find((r) => r.what === 'dns' && r.vantage === 'client')!;
       expect(dns).toMatchObject({ ok: false });
       expect(dns.attempts).toBeGreaterThan(1);
       expect(dns.error).toMatch(/\S/);
+      // from the probe pod too: where it stood when podtrace stopped waiting, with its last error
+      const podDns = trace.service!.reach!.find((r) => r.what === 'dns' && r.vantage === 'pod')!;
+      expect(podDns).toMatchObject({ ok: false });
+      expect(podDns.attempts).toBeGreaterThanOrEqual(10);
+      expect(podDns.error).toMatch(/\S/);
+      expect(trace.milestones.map((m) => m.id)).not.toContain('service.pod-dns');
       expect(trace.milestones.map((m) => m.id)).not.toContain('service.dns');
       // the route does not need the DNS
-      expect(trace.service!.reach!.find((r) => r.what === 'route')).toMatchObject({ ok: true });
+      expect(trace.service!.reach!.filter((r) => r.what === 'route')).toEqual([expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })]);
       expect(stdout.replace(/\s+/g, ' ')).toMatch(/name \S+ @ \S+ not resolved from podtrace's machine in \d+ tries: /);
       // the tries stop 15 s after Ready: no hang
       expect(Date.now() - started).toBeLessThan(60_000);

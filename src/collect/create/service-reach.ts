@@ -27,6 +27,8 @@ export interface ReachTargets {
   /** The cluster DNS Service's cluster IP, and the name to resolve (dns). */
   dnsServer?: string;
   name: string;
+  /** Whether kube-system/kube-dns exists: a pod's resolver needs no address, only a DNS that may exist. */
+  clusterDns: 'found' | 'absent' | 'unknown';
 }
 
 /** One TCP connect to host:port; undefined when it connected, else why not. */

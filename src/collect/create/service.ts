@@ -6,8 +6,9 @@
 import { describeKubeError, isKubeError, KubeApiError } from '../../kube/errors.js';
 import { clusterIPOf, serviceDnsName } from '../../trace/kube-objects.js';
 import { pause } from '../stop.js';
-import { REACH_GRACE_MS, reachFromClient } from './service-reach.js';
-import type { RunState } from './state.js';
+import { collectReachPod, deleteReachPod, startReachPod } from './reach-pod.js';
+import { REACH_GRACE_MS, reachFromClient, type ReachTargets } from './service-reach.js';
+import { interrupted, type RunState } from './state.js';
 
 export async function exposePod(state: RunState, port: number): Promise<void> {
   const { log, api, namespace, podName, request } = state;
@@ -21,27 +22,37 @@ export async function exposePod(state: RunState, port: number): Promise<void> {
     (service) => {
       const clusterIP = clusterIPOf(service);
       log.client('cluster-dns', { service: 'kube-system/kube-dns', found: true, ...(clusterIP ? { clusterIP } : {}) });
-      return clusterIP;
+      return { found: 'found' as const, clusterIP };
     },
     (error: unknown) => {
-      log.client('cluster-dns', isKubeError(error, 'not-found') ? { service: 'kube-system/kube-dns', found: false } : { error: describeKubeError(error) });
-      return undefined;
+      const absent = isKubeError(error, 'not-found');
+      log.client('cluster-dns', absent ? { service: 'kube-system/kube-dns', found: false } : { error: describeKubeError(error) });
+      return { found: absent ? ('absent' as const) : ('unknown' as const), clusterIP: undefined };
     },
   );
   state.serviceMayExist = true;
   try {
     const response = await api.createService(namespace, body);
     log.client('service-created', { status: response.status, service: response.object });
-    // from here on, try the Service from this machine: its cluster IP, then its name
+    // from here on, try the Service: its cluster IP, then its name, from this machine and from a probe pod
     const clusterIP = clusterIPOf(response.object);
-    const dnsServer = await dns;
-    state.reachStop = new AbortController();
-    const signal = AbortSignal.any([state.reachStop.signal, state.stop.signal]);
-    state.reach = reachFromClient(
-      state,
-      { ...(clusterIP ? { clusterIP } : {}), port, ...(dnsServer ? { dnsServer } : {}), name: serviceDnsName(podName, namespace) },
-      signal,
-    );
+    const { found, clusterIP: dnsServer } = await dns;
+    const targets: ReachTargets = {
+      ...(clusterIP && clusterIP !== 'None' ? { clusterIP } : {}),
+      port,
+      ...(dnsServer ? { dnsServer } : {}),
+      name: serviceDnsName(podName, namespace),
+      clusterDns: found,
+    };
+    const reach = request.reach ?? { client: true };
+    if (reach.client) {
+      state.reachStop = new AbortController();
+      state.reach = reachFromClient(state, targets, AbortSignal.any([state.reachStop.signal, state.stop.signal]));
+    }
+    if (reach.podImage !== undefined && !interrupted(state)) {
+      // it tries until the pod's --timeout and the grace after Ready have passed, unless deleted first
+      state.reachPod = await startReachPod(state, reach.podImage, targets, request.timeoutMs + REACH_GRACE_MS);
+    }
   } catch (error) {
     log.client('service-error', {
       status: error instanceof KubeApiError ? error.status : 0,
@@ -62,10 +73,22 @@ export async function exposePod(state: RunState, port: number): Promise<void> {
  */
 export async function settleReach(state: RunState, ready: boolean): Promise<void> {
   await state.service;
-  if (state.reach === undefined) return;
-  if (ready) await Promise.race([state.reach, pause(REACH_GRACE_MS, state.stop.signal)]);
+  const probe = state.reachPod;
+  const fromPod = probe?.mayExist ? collectReachPod(state, probe, state.log.clock.now() + (ready ? REACH_GRACE_MS : 0), state.stop.signal) : undefined;
+  if (ready && state.reach !== undefined) await Promise.race([state.reach, pause(REACH_GRACE_MS, state.stop.signal)]);
   state.reachStop?.abort();
   await state.reach;
+  await fromPod;
+  // its work is done: gone while the rest of the run goes on
+  if (probe !== undefined) deleteReachPod(state, probe);
+}
+
+/** The probe pod deleted and gone (or given up on), whatever became of the run. */
+export async function removeReachPod(state: RunState): Promise<void> {
+  const probe = state.reachPod;
+  if (probe === undefined) return;
+  deleteReachPod(state, probe);
+  await probe.gone;
 }
 
 export async function deleteService(state: RunState): Promise<void> {
