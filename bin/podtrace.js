@@ -24,6 +24,14 @@ if (!existsSync(fileURLToPath(entry))) {
   process.exit(1);
 }
 
+// A reader that went away (`podtrace --help | head`) only ends the output: the run goes on to its
+// teardown (a pod is never left for a closed pipe), and nothing prints a stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const { main } = await import(entry.href);
 const code = await main(process.argv.slice(2));
 // Everything is written and the pod cleaned up by now. Idle keep-alive sockets (undici keeps them

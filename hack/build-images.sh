@@ -5,6 +5,8 @@
 #   podtrace/crash    exits 1 at once
 #   podtrace/slow-ready  /ready answers 200 only after $READY_AFTER seconds
 #   podtrace/big      the slow-ready server plus 2 x 120 MiB of incompressible layers
+#   podtrace/reach    create --expose's in-cluster vantage point (hack/images/reach)
+#   podtrace/podtrace podtrace itself (push-podtrace, from the current bundle: the e2e tests push it)
 #   podtrace/coredns, podtrace/metrics-server  the cluster's add-ons, from the Go modules
 #                     pinned in hack/coredns and hack/metrics-server
 # Each image is an OCI layout under $PODTRACE_CACHE/images/<name>-<recipe hash>,
@@ -102,6 +104,46 @@ big_recipe() {
     --config.env PORT=8080 --config.exposedports 8080/tcp
 }
 
+reach_recipe() {
+  local dest=$PWD/bundle/rootfs/reach
+  unpack
+  ( cd "$HACK_DIR/images/reach" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$dest" . )
+  repack
+  umoci config --image oci:img --config.entrypoint /reach --config.user 65534:65534
+}
+
+# podtrace itself, to run in a pod: the Node 24 runtime setup.sh installed, the shared
+# libraries it links (from this Debian host), and the built bundle; no shell, no package
+# manager, a numeric non-root user. Built from the bundle as it is now (npm run build first).
+podtrace_recipe() {
+  local root=bundle/rootfs node lib
+  node=$(command -v node)
+  unpack
+  install -D -m 0755 "$node" "$root/usr/local/bin/node"
+  for lib in $(ldd "$node" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+    mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"
+  done
+  mkdir -p "$root/app" "$root/tmp" "$root/etc"
+  cp -r "$REPO_DIR/dist" "$REPO_DIR/bin" "$REPO_DIR/package.json" "$root/app/"
+  chmod 1777 "$root/tmp"
+  echo 'podtrace:x:65532:65532::/tmp:/nonexistent' > "$root/etc/passwd"
+  echo 'podtrace:x:65532:' > "$root/etc/group"
+  repack
+  umoci config --image oci:img --config.entrypoint /usr/local/bin/node --config.entrypoint /app/bin/podtrace.js \
+    --config.user 65532:65532 --config.workingdir /tmp --config.env HOME=/tmp
+}
+
+# Builds podtrace's image from the current bundle and pushes it as podtrace/podtrace:VERSION.
+push_podtrace() { # registry host:port
+  local version dir
+  [ -f "$REPO_DIR/dist/cli.js" ] || die "dist/cli.js is missing: run npm run build first"
+  version=$(node -p 'require(process.argv[1]).version' "$REPO_DIR/package.json")
+  # shellcheck disable=SC2046
+  dir=$(build_image podtrace-podtrace podtrace_recipe $(find "$REPO_DIR/dist" "$REPO_DIR/bin" -type f | sort) "$REPO_DIR/package.json" "$(command -v node)")
+  skopeo copy --quiet --dest-tls-verify=false "oci:$dir/oci:img" "docker://$1/podtrace/podtrace:$version"
+  echo "podtrace/podtrace:$version"
+}
+
 build_go_module() { # module dir under hack/, package, destination
   ( cd "$HACK_DIR/$1" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w ${4:-}" -o "$3" "$2" )
 }
@@ -130,6 +172,7 @@ IMAGE_TABLE=(
   "podtrace/crash:latest|crash_recipe|$HACK_DIR/images/crash/crash.c"
   "podtrace/slow-ready:latest|slow_ready_recipe|$HACK_DIR/images/slow-ready/main.go"
   "podtrace/big:latest|big_recipe|$HACK_DIR/images/slow-ready/main.go"
+  "podtrace/reach:1|reach_recipe|$HACK_DIR/images/reach/main.go $HACK_DIR/images/reach/go.mod"
   "podtrace/coredns:$COREDNS_VERSION|coredns_recipe|$HACK_DIR/coredns/main.go $HACK_DIR/coredns/go.mod $HACK_DIR/coredns/go.sum"
   "podtrace/metrics-server:$METRICS_SERVER_VERSION|metrics_server_recipe|$HACK_DIR/metrics-server/go.mod $HACK_DIR/metrics-server/go.sum"
 )
@@ -174,6 +217,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     build) for row in "${IMAGE_TABLE[@]}" "pause:$PAUSE_TAG|pause_recipe|$PAUSE_SRC"; do layout_for "${row%%|*}" >/dev/null; done ;;
     push) push_all "${2:?registry host:port}" "${3:?registry storage dir}" ;;
     pause-archive) pause_archive "${2:?destination file}" ;;
-    *) die "usage: build-images.sh [build | push HOST:PORT STORAGE | pause-archive FILE]" ;;
+    push-podtrace) push_podtrace "${2:?registry host:port}" ;;
+    *) die "usage: build-images.sh [build | push HOST:PORT STORAGE | pause-archive FILE | push-podtrace HOST:PORT]" ;;
   esac
 fi

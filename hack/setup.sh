@@ -12,6 +12,8 @@ APT_PACKAGES=(
   iptables conntrack socat iproute2 openssl     # what kubelet and the cluster scripts call
   gcc libc6-dev curl ca-certificates procps     # pause.c, downloads from the registries, pgrep
   chromium                                      # headless rendering of HTML reports in tests
+  zsh fish                                      # the completion scripts are run in each shell by the tests
+  prometheus                                    # scrapes podtrace probe in the tests; promtool checks its rules
 )
 
 install_apt() {
@@ -28,7 +30,7 @@ install_apt() {
   # Debian starts these as services; the cluster runs its own instances instead.
   # Stopped through their service manager, never by process name: a containerd
   # or registry someone else runs on this machine is left alone.
-  for s in containerd docker-registry; do stop_debian_service "$s"; done
+  for s in containerd docker-registry prometheus; do stop_debian_service "$s"; done
 }
 
 stop_debian_service() { # name

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
@@ -30,6 +30,8 @@ export interface KubeconfigRequest {
   env: Readonly<Record<string, string | undefined>>;
   /** For tests; defaults to the user's home directory. */
   homeDir?: string;
+  /** For tests: the root the in-cluster ServiceAccount files are under (default: /). */
+  serviceAccountRoot?: string;
   now?: () => number;
 }
 
@@ -47,6 +49,7 @@ export function loadKubeconfig(request: KubeconfigRequest): LoadedKubeconfig {
   const now = request.now ?? (() => performance.now());
   const started = now();
   const files = kubeconfigFiles(request);
+  if (files === IN_CLUSTER) return inCluster(request, now() - started);
 
   const parsed = files.map((file) => {
     const kc = new KubeConfig();
@@ -116,7 +119,65 @@ export function loadKubeconfig(request: KubeconfigRequest): LoadedKubeconfig {
   };
 }
 
-function kubeconfigFiles(request: KubeconfigRequest): string[] {
+/** The ServiceAccount's files in a pod, as the kubelet mounts them. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const IN_CLUSTER = Symbol('in-cluster');
+
+/** In a pod: KUBERNETES_SERVICE_HOST and PORT set, and the ServiceAccount token mounted. */
+function inClusterAvailable(request: KubeconfigRequest): boolean {
+  const root = request.serviceAccountRoot ?? '/';
+  return Boolean(request.env['KUBERNETES_SERVICE_HOST'] && request.env['KUBERNETES_SERVICE_PORT']) && isFile(path.join(root, SERVICE_ACCOUNT_DIR, 'token'));
+}
+
+/**
+ * As kubectl in a pod with no kubeconfig: the API server from KUBERNETES_SERVICE_HOST/PORT, the
+ * ServiceAccount's token (re-read as the kubelet rotates it) and CA, its namespace by default.
+ */
+function inCluster(request: KubeconfigRequest, loadMs: number): LoadedKubeconfig {
+  const root = request.serviceAccountRoot ?? '/';
+  const dir = path.join(root, SERVICE_ACCOUNT_DIR);
+  const host = request.env['KUBERNETES_SERVICE_HOST']!;
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${request.env['KUBERNETES_SERVICE_PORT']!}`;
+  const caFile = path.join(dir, 'ca.crt');
+  if (!isFile(caFile)) throw new KubeconfigError(`in a pod, but ${caFile} is missing: mount the ServiceAccount's token volume (automountServiceAccountToken) or pass --kubeconfig FILE`);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'in-cluster', server, caFile, skipTLSVerify: false }],
+    users: [{ name: 'in-cluster', authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } } }],
+    contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'in-cluster' }],
+    currentContext: 'in-cluster',
+  });
+  if (request.context !== undefined && request.context !== 'in-cluster') {
+    throw new KubeconfigError(`context "${request.context}" not found: in a pod without a kubeconfig the only context is in-cluster; pass --kubeconfig FILE for another`);
+  }
+  const ownNamespace = readNamespace(path.join(dir, 'namespace'));
+  const namespace = request.namespace ?? ownNamespace ?? 'default';
+  return {
+    kubeConfig,
+    target: {
+      context: 'in-cluster',
+      cluster: 'in-cluster',
+      user: 'in-cluster',
+      server,
+      namespace,
+      namespaceSource: request.namespace ? 'flag' : ownNamespace ? 'context' : 'default',
+      authMethod: 'token',
+      files: [],
+      loadMs,
+    },
+  };
+}
+
+function readNamespace(file: string): string | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+function kubeconfigFiles(request: KubeconfigRequest): string[] | typeof IN_CLUSTER {
   if (request.kubeconfig !== undefined) {
     const file = path.resolve(request.kubeconfig);
     if (!isFile(file)) {
@@ -139,6 +200,7 @@ function kubeconfigFiles(request: KubeconfigRequest): string[] {
   const home = request.homeDir ?? request.env['HOME'] ?? homedir();
   const defaultFile = path.join(home, '.kube', 'config');
   if (!isFile(defaultFile)) {
+    if (inClusterAvailable(request)) return IN_CLUSTER;
     throw new KubeconfigError(
       `no kubeconfig: ${defaultFile} does not exist and KUBECONFIG is not set; pass --kubeconfig FILE (podtrace never falls back to http://localhost:8080)`,
     );

@@ -200,3 +200,44 @@ describe('loadKubeconfig', () => {
     expect(loadKubeconfig({ kubeconfig: file, env: {}, context: 'anon' }).target).toMatchObject({ authMethod: 'none', user: '' });
   });
 });
+
+describe('in a pod without a kubeconfig (as kubectl)', () => {
+  function pod(files: { token?: boolean; ca?: boolean; namespace?: string }): string {
+    const root = tmp();
+    const dir = 'var/run/secrets/kubernetes.io/serviceaccount';
+    if (files.token !== false) write(root, `${dir}/token`, 'not-a-real-token');
+    if (files.ca !== false) write(root, `${dir}/ca.crt`, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+    if (files.namespace !== undefined) write(root, `${dir}/namespace`, files.namespace);
+    return root;
+  }
+  const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+
+  it('uses the Service address, the mounted token file and CA, and the pod namespace', () => {
+    const root = pod({ namespace: 'team-a' });
+    const { kubeConfig, target } = loadKubeconfig({ env, homeDir: tmp(), serviceAccountRoot: root });
+    expect(target).toMatchObject({ context: 'in-cluster', server: 'https://10.96.0.1:443', namespace: 'team-a', namespaceSource: 'context', authMethod: 'token', files: [] });
+    const user = kubeConfig.getCurrentUser()!;
+    // the token is read from its file on each request (the kubelet rotates it), never copied into the config
+    expect(user.token).toBeUndefined();
+    expect(user.authProvider).toEqual({ name: 'tokenFile', config: { tokenFile: path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount/token') } });
+    expect(kubeConfig.getCurrentCluster()!.caFile).toBe(path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount/ca.crt'));
+    expect(loadKubeconfig({ env, homeDir: tmp(), serviceAccountRoot: root, namespace: 'other' }).target).toMatchObject({ namespace: 'other', namespaceSource: 'flag' });
+  });
+
+  it('an IPv6 Service address is bracketed', () => {
+    expect(loadKubeconfig({ env: { ...env, KUBERNETES_SERVICE_HOST: 'fd00::1' }, homeDir: tmp(), serviceAccountRoot: pod({}) }).target.server).toBe('https://[fd00::1]:443');
+  });
+
+  it('a kubeconfig, when there is one, still wins; without the token the rule stays: no kubeconfig, exit 3', () => {
+    const home = tmp();
+    write(home, '.kube/config', kubeconfig([{ context: 'kind', server: 'https://127.0.0.1:6443' }], 'kind'));
+    expect(loadKubeconfig({ env, homeDir: home, serviceAccountRoot: pod({}) }).target.context).toBe('kind');
+    expect(() => loadKubeconfig({ env, homeDir: tmp(), serviceAccountRoot: pod({ token: false }) })).toThrow(/^no kubeconfig: .* \(podtrace never falls back to http:\/\/localhost:8080\)$/);
+    expect(() => loadKubeconfig({ env: {}, homeDir: tmp(), serviceAccountRoot: pod({}) })).toThrow(KubeconfigError);
+  });
+
+  it('a token without its CA, or another --context: one line saying what to do', () => {
+    expect(() => loadKubeconfig({ env, homeDir: tmp(), serviceAccountRoot: pod({ ca: false }) })).toThrow(/ca\.crt is missing: mount the ServiceAccount's token volume/);
+    expect(() => loadKubeconfig({ env, homeDir: tmp(), serviceAccountRoot: pod({}), context: 'prod' })).toThrow(/the only context is in-cluster; pass --kubeconfig FILE/);
+  });
+});
