@@ -93,6 +93,10 @@ select_node() { # name
   N_BRIDGE=podtrace$found
   N_DIR=$STATE/nodes/$1; N_ETC=$ETC/$1; N_SOCK=$N_DIR/containerd/containerd.sock
   N_CGROUP=/$CGROUP_PARENT/$N_SHORT; N_HEALTHZ=$((10248 + 100 * found))
+  # The control plane pulls images in parallel (the tests start many pods at once); the worker
+  # keeps the kubelet's default, one pull at a time, as kind's nodes do (a pull then waits for
+  # another, which podtrace explains).
+  N_SERIALIZE_PULLS=$([ "$found" = 0 ] && echo false || echo true)
 }
 
 NODE_COMPONENTS=()
@@ -519,7 +523,7 @@ authentication:
   webhook: { enabled: true }
   x509: { clientCAFile: $PKI/ca.crt }
 authorization: { mode: Webhook }
-serializeImagePulls: false
+serializeImagePulls: $N_SERIALIZE_PULLS
 evictionHard: { memory.available: "100Mi", nodefs.available: "2%", imagefs.available: "2%" }
 imageGCHighThresholdPercent: 95
 imageGCLowThresholdPercent: 90

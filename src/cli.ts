@@ -26,8 +26,11 @@ import {
 } from './commands/option-tables.js';
 import { TOOL_VERSION } from './commands/version.js';
 import { CREATE_HELP, DIFF_HELP, INSPECT_HELP, REPORT_HELP, WATCH_HELP } from './commands/help.js';
-import { DOCTOR_HELP } from './commands/help.js';
+import { DOCTOR_HELP, PROBE_HELP } from './commands/help.js';
 import { systemClock } from './collect/observation-log.js';
+import { PROBE_OPTIONS } from './commands/probe-options.js';
+import type { ProbeInput } from './commands/probe.js';
+import { completionScript, parseShell, SHELLS, type CommandSpec, type FlagSpec, type Shell } from './commands/completion.js';
 import { describeFailure, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
@@ -41,6 +44,8 @@ export type Invocation =
   | { command: 'diff'; files: { a: string; b: string }; options: DiffOptions; debug: boolean }
   | { command: 'report'; files: string[]; options: ReportOptions; debug: boolean }
   | { command: 'doctor'; options: DoctorOptions; debug: boolean }
+  | { command: 'completion'; shell: Shell; debug: boolean }
+  | { command: 'probe'; input: ProbeInput; debug: boolean }
   /** Help or version was printed; nothing to run. */
   | { command: 'none'; exitCode: number };
 
@@ -54,7 +59,11 @@ export interface CLI {
   run(argv: readonly string[]): Promise<number>;
 }
 
+/** Each command's option specs as registered: what the completion scripts are made from. */
+const REGISTERED = new WeakMap<Command, AnyOption[]>();
+
 function addOptions<T>(command: Command, table: OptionTable<T> | Record<string, AnyOption>): Command {
+  REGISTERED.set(command, [...(REGISTERED.get(command) ?? []), ...(Object.values(table) as AnyOption[])]);
   for (const spec of Object.values(table) as AnyOption[]) {
     const option = new Option(spec.flags, spec.description);
     if (spec.kind === 'value' && spec.default !== undefined) option.default(spec.default);
@@ -90,17 +99,20 @@ export function createCLI(context: CliContext): CLI {
     .exitOverride();
   addOptions(program, { debug: DEBUG });
 
-  const create = addOptions(
-    program
-      .command('create')
-      .description('create a pod, watch it become Ready (or fail), delete it, and print the timed trace')
-      .argument('[image]', 'container image, e.g. nginx or registry.local:5000/app:1.2'),
-    CREATE_OPTIONS,
-  ).addHelpText('after', CREATE_HELP);
-  create.action((image: string | undefined, values: Record<string, unknown>) => {
-    const options = readOptions(CREATE_OPTIONS, values);
-    invocation = { command: 'create', input: { ...(image !== undefined ? { image } : {}), args: trailingArgs, options }, debug: options.debug };
-  });
+  /** A command that takes IMAGE (or -f) and the words after --: create, probe. */
+  function imageCommand<T extends { debug: boolean }>(name: string, description: string, table: OptionTable<T>, help: string, invoke: (input: { image?: string; args: string[]; options: T }) => Invocation): Command {
+    const command = addOptions(program.command(name).description(description).argument('[image]', 'container image, e.g. nginx or registry.local:5000/app:1.2 (or -f pod.yaml)'), table).addHelpText('after', help);
+    command.action((image: string | undefined, values: Record<string, unknown>) => {
+      invocation = invoke({ ...(image !== undefined ? { image } : {}), args: trailingArgs, options: readOptions(table, values) });
+    });
+    return command;
+  }
+
+  const create = imageCommand('create', 'create a pod, watch it become Ready (or fail), delete it, and print the timed trace', CREATE_OPTIONS, CREATE_HELP, (input) => ({
+    command: 'create',
+    input,
+    debug: input.options.debug,
+  }));
 
   const replay = addOptions(
     program
@@ -176,7 +188,27 @@ export function createCLI(context: CliContext): CLI {
     invocation = { command: 'doctor', options, debug: options.debug };
   });
 
-  for (const command of [create, replay, inspect, watchCommand, report, diffCommand, doctor]) {
+  const probe = imageCommand(
+    'probe',
+    'create, trace and delete the pod every --every, and serve the times as OpenMetrics (a synthetic check of pod start-up)',
+    PROBE_OPTIONS,
+    PROBE_HELP,
+    (input) => ({ command: 'probe', input, debug: input.options.debug }),
+  );
+
+  const completion = addOptions(
+    program
+      .command('completion')
+      .description('print a shell completion script: podtrace completion bash > /etc/bash_completion.d/podtrace (also zsh, fish)')
+      .argument('<shell>', SHELLS.join(', ')),
+    { debug: DEBUG },
+  );
+  completion.action((shell: string, values: Record<string, unknown>) => {
+    noTrailingArgs('completion', trailingArgs);
+    invocation = { command: 'completion', shell: parseShell(shell), debug: values['debug'] === true };
+  });
+
+  for (const command of [create, replay, inspect, watchCommand, report, diffCommand, doctor, probe, completion]) {
     command.configureOutput(program.configureOutput()).exitOverride().showSuggestionAfterError(true);
   }
 
@@ -229,10 +261,38 @@ export function createCLI(context: CliContext): CLI {
         return (await import('./commands/report.js')).run(parsed.files, parsed.options, commandCtx);
       case 'doctor':
         return (await import('./commands/doctor.js')).run(parsed.options, commandCtx);
+      case 'probe':
+        return (await import('./commands/probe.js')).run(parsed.input, commandCtx);
+      case 'completion':
+        ctx.stdout.write(completionScript(parsed.shell, completionSpecs(program)));
+        return EXIT.ok;
     }
   }
 
   return { program, parse, run };
+}
+
+/** Each command's flags as the completion scripts need them, from the option tables it was registered with. */
+function completionSpecs(program: Command): CommandSpec[] {
+  const help: AnyOption = { kind: 'switch', flags: '-h, --help', description: 'display help for command' };
+  return program.commands.map((command) => {
+    const flags = [...(REGISTERED.get(command) ?? []), help].map((spec): FlagSpec => {
+      const short = /^(-\w),/.exec(spec.flags)?.[1];
+      const long = /(--[\w-]+)/.exec(spec.flags)![1]!;
+      const placeholder = /<([^>]+)>/.exec(spec.flags)?.[1];
+      return {
+        long,
+        ...(short ? { short } : {}),
+        takesValue: placeholder !== undefined,
+        ...(spec.kind === 'value' && spec.choices ? { choices: spec.choices } : {}),
+        ...(placeholder !== undefined && /^(file|recording|kubeconfig)$/.test(placeholder) ? { file: true } : {}),
+        description: spec.description,
+      };
+    });
+    // replay, report and diff take files (a recording, traces, run sets): their arguments say so
+    const fileArgs = /\b(files?|recording)\b/.test(command.registeredArguments[0]?.description ?? '');
+    return { name: command.name(), description: command.description(), flags, ...(fileArgs ? { fileArgs } : {}) };
+  });
 }
 
 export interface MainContext extends CliContext {

@@ -59,6 +59,11 @@ export class ForbiddenError extends PodtraceError {
   readonly exitCode = EXIT.forbidden;
 }
 
+/** `podtrace probe --listen`: the address cannot be listened on (in use, not this machine's). */
+export class ListenError extends PodtraceError {
+  readonly exitCode = EXIT.listenFailed;
+}
+
 export class FileWriteError extends PodtraceError {
   readonly exitCode = EXIT.fileWrite;
 }

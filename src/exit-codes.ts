@@ -28,7 +28,8 @@ export const EXIT = {
   validationRejected: 19,
   forbidden: 20,
   timeout: 21,
-  podFailed: 22, // the pod ended Failed/Succeeded without becoming Ready (e.g. restartPolicy Never)
+  podFailed: 22, // the pod ended Failed without becoming Ready (e.g. restartPolicy Never)
+  succeeded: 23, // the pod ran to completion (phase Succeeded) without becoming Ready: a Job's pod
 
   // gates (compare/export)
   thresholdExceeded: 30,
@@ -39,6 +40,7 @@ export const EXIT = {
 
   // a target named on the command line that does not exist (as 5 and 9, which fill the low range)
   nodeNotFound: 41, // create --node: no node of that name
+  listenFailed: 42, // probe --listen: the address is in use or not this machine's
 
   // signals
   interrupted: 130, // SIGINT

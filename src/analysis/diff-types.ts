@@ -28,7 +28,13 @@ export interface MetricDiff {
    * interval excludes 0; 'improvement' likewise faster; 'noise': the interval
    * includes 0; 'within-threshold': a real but small change; 'n/a': no data.
    */
-  verdict: 'regression' | 'improvement' | 'noise' | 'within-threshold' | 'unchanged' | 'n/a';
+  verdict: 'regression' | 'improvement' | 'noise' | 'within-threshold' | 'within-error' | 'unchanged' | 'n/a';
+  /**
+   * How far Δ may be off: the two sides' precisions added, each the largest among its runs (a
+   * metric's precision is the sum of its two ends'). A change beyond the threshold but not beyond
+   * this is 'within-error'.
+   */
+  precisionMs?: number;
   /**
    * A total ('ready') whose change is accounted for by these steps, which
    * changed the same way: it is then not listed in `regressions` /
@@ -59,4 +65,16 @@ export interface TraceDiff {
   improvements?: string[];
   /** Caveats for the reader, one sentence each (e.g. no interval with a single run). */
   notes?: string[];
+  /** Each step that moved (regression or improvement), by how much, and the likely cause from the facts that differ. */
+  why?: DiffReason[];
+}
+
+export interface DiffReason {
+  metric: string;
+  deltaMs: number;
+  verdict: 'regression' | 'improvement';
+  /** One sentence: "image pull +2.87s: pull: A present, B pulled". */
+  text: string;
+  /** The facts (ContextDifference.what) that bear on this step and differ. */
+  facts: string[];
 }

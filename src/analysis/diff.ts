@@ -20,13 +20,14 @@
  * regression, 'pull', not two.
  */
 import { bootstrapMedianDifference, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, hashSeed, type Interval } from './bootstrap.js';
-import type { ContextDifference, MetricDiff, TraceDiff } from './diff-types.js';
-import { METRIC_NAMES, METRICS, traceMetrics } from './metrics.js';
+import type { ContextDifference, DiffReason, MetricDiff, TraceDiff } from './diff-types.js';
+import { METRIC_NAMES, METRICS, traceMetricPrecisions, traceMetrics } from './metrics.js';
 import type { RunSet } from './runset.js';
 import { parseDuration } from './duration.js';
 import { RuleSyntaxError } from './rule-error.js';
 import { quantile, summarize, type Summary } from './stats.js';
 import type { Trace } from '../trace/types.js';
+import { formatMs } from '../trace/format-ms.js';
 
 export interface ThresholdRule {
   /** Percent of median(A). */
@@ -213,6 +214,9 @@ const FACTS: ReadonlyArray<[string, Fact]> = [
   ['image size', (t) => t.containers.map((c) => (c.imageSizeBytes !== undefined ? `${c.name}: ${megabytes(c.imageSizeBytes)}` : undefined))],
   ['pull', (t) => t.containers.map((c) => `${c.name}: ${c.pull}`)],
   ['qosClass', (t) => [t.pod.qosClass]],
+  ['init containers', (t) => [String(t.containers.filter((c) => c.kind === 'init').length)]],
+  ['readiness probe', (t) => t.containers.filter((c) => c.kind !== 'init').map((c) => `${c.name}: ${c.readinessProbe ?? 'none'}`)],
+  ['postStart hooks', (t) => t.containers.map((c) => (c.postStart ? `${c.name}: ${c.postStart}` : undefined))],
 ];
 
 /**
@@ -250,13 +254,22 @@ export function diff(a: RunSet, b: RunSet, options: DiffOptions = {}): TraceDiff
   const seed = options.seed ?? DEFAULT_SEED;
   const rowsA = perRunMetrics(a.runs);
   const rowsB = perRunMetrics(b.runs);
+  const precisionA = a.runs.map(traceMetricPrecisions);
+  const precisionB = b.runs.map(traceMetricPrecisions);
 
   const metrics: MetricDiff[] = METRICS.map((spec) => {
     const va = column(rowsA, spec.name);
     const vb = column(rowsB, spec.name);
     const rule = thresholdFor(thresholds, spec.name);
     const ci = bootstrapMedianDifference(va, vb, { ...boot, seed: hashSeed(spec.name, seed) });
-    const { verdict, deltaMs, allowedMs } = verdictOf(va, vb, rule, ci);
+    const judged = verdictOf(va, vb, rule, ci);
+    const { deltaMs, allowedMs } = judged;
+    const pa = largest(precisionA, spec.name);
+    const pb = largest(precisionB, spec.name);
+    const precisionMs = pa !== undefined && pb !== undefined ? pa + pb : undefined;
+    // beyond the threshold but not beyond what the two measurements can tell apart
+    const verdict: Verdict =
+      (judged.verdict === 'regression' || judged.verdict === 'improvement') && precisionMs !== undefined && Math.abs(deltaMs ?? 0) <= precisionMs ? 'within-error' : judged.verdict;
     const sa = summarize(va);
     const sb = summarize(vb);
     const medianA = sa?.median;
@@ -270,6 +283,7 @@ export function diff(a: RunSet, b: RunSet, options: DiffOptions = {}): TraceDiff
       ...(ci ? { ci: { low: r(ci.low), high: r(ci.high), level: ci.level, resamples: ci.resamples } } : {}),
       threshold: rule.text,
       ...(allowedMs !== undefined ? { thresholdMs: r(allowedMs) } : {}),
+      ...(precisionMs !== undefined ? { precisionMs: r(precisionMs) } : {}),
       verdict,
     };
     return out;
@@ -299,13 +313,51 @@ export function diff(a: RunSet, b: RunSet, options: DiffOptions = {}): TraceDiff
     );
   }
   const pick = (verdict: Verdict) => metrics.filter((m) => m.verdict === verdict && !m.explainedBy).map((m) => m.metric);
+  const context = contextDifferences(a.runs, b.runs);
+  const why = reasons(metrics, context);
   return {
     a: { label: a.label, runs: a.runs.length },
     b: { label: b.label, runs: b.runs.length },
     metrics,
-    context: contextDifferences(a.runs, b.runs),
+    context,
     regressions: pick('regression'),
     improvements: pick('improvement'),
     notes,
+    ...(why.length > 0 ? { why } : {}),
   };
+}
+
+/** The largest precision of a metric among the runs that have it. */
+function largest(precisions: ReadonlyArray<Record<string, number>>, metric: string): number | undefined {
+  const known = precisions.map((p) => p[metric]).filter((v): v is number => v !== undefined);
+  return known.length > 0 ? Math.max(...known) : undefined;
+}
+
+/** The facts that bear on each step, most telling first. */
+const BEARS_ON: Readonly<Record<string, readonly string[]>> = {
+  client: ['server version'],
+  api: ['admission changes', 'server version'],
+  schedule: ['node', 'server version'],
+  kubelet: ['kubeletVersion', 'node'],
+  sandbox: ['containerRuntimeVersion', 'node', 'kubeletVersion'],
+  pull: ['pull', 'image digest', 'image size', 'image', 'node', 'containerRuntimeVersion'],
+  start: ['init containers', 'postStart hooks', 'image', 'containerRuntimeVersion', 'node'],
+  readiness: ['readiness probe', 'postStart hooks', 'image', 'node'],
+  teardown: ['preStop hooks', 'node', 'kubeletVersion'],
+};
+
+function reasons(metrics: readonly MetricDiff[], context: readonly ContextDifference[]): DiffReason[] {
+  const out: DiffReason[] = [];
+  for (const m of metrics) {
+    if ((m.verdict !== 'regression' && m.verdict !== 'improvement') || m.explainedBy || m.deltaMs === undefined) continue;
+    const parts = METRIC_PARTS[m.metric];
+    const facts = (BEARS_ON[m.metric] ?? parts?.flatMap((p) => BEARS_ON[p] ?? []) ?? []).filter((f, i, all) => all.indexOf(f) === i);
+    const differing = facts.map((f) => context.find((c) => c.what === f)).filter((c): c is ContextDifference => c !== undefined);
+    const sign = m.deltaMs > 0 ? '+' : '−';
+    const by = `${m.label} ${sign}${formatMs(Math.abs(m.deltaMs))}`;
+    const because = differing.map((c) => `${c.what}: A ${c.a.join('; ') || 'none'}, B ${c.b.join('; ') || 'none'}`);
+    const text = because.length > 0 ? `${by}, likely because ${because.join('; ')}` : `${by}; nothing podtrace records about the two sides differs for this step (node, versions, image, pull, probes, admission): look at the load on the node and the cluster`;
+    out.push({ metric: m.metric, deltaMs: m.deltaMs, verdict: m.verdict, text, facts: differing.map((c) => c.what) });
+  }
+  return out;
 }

@@ -30,6 +30,7 @@ function availability(ref: SourceRef, checks: ReadonlyMap<CheckId, DoctorCheck>,
     case 'condition-s':
       return allowed('watch pods') ? true : 'access';
     case 'client-clock':
+    case 'probe-clock':
       return true;
   }
 }

@@ -4,10 +4,15 @@
  * the runs (the median unless written `ready.p90>5s`; for a single trace the
  * median is the value) with a limit. Parsing throws RuleSyntaxError; evaluation is
  * pure.
+ *
+ * A crossing no larger than the value's precision is within measurement error: it is reported
+ * (`withinError`), not failed. A metric's precision is the sum of its two ends' precisions
+ * (metrics.ts); a statistic over runs takes the largest precision among the runs that have the
+ * metric (the run a quantile lands on changes with one more run: the largest is the one that holds).
  */
 import { formatMs } from '../trace/format-ms.js';
 import { DURATION_EXAMPLES, parseDuration } from './duration.js';
-import { METRIC_NAMES, traceMetrics } from './metrics.js';
+import { METRIC_NAMES, traceMetricPrecisions, traceMetrics } from './metrics.js';
 import type { RunSet } from './runset.js';
 import { RuleSyntaxError } from './rule-error.js';
 import { quantile } from './stats.js';
@@ -32,6 +37,10 @@ export interface GateViolation {
   valueMs?: number;
   /** How many runs had a value. */
   runs: number;
+  /** The statistic's precision (the largest among the runs), ms. */
+  precisionMs?: number;
+  /** The value is over the limit by no more than its precision: a warning, not a failure. */
+  withinError?: true;
 }
 
 const STAT = /^(median|mean|min|max|p(\d{1,2}))$/;
@@ -104,7 +113,9 @@ function tracesOf(input: RunSet | Trace | readonly Trace[]): readonly Trace[] {
  * limit cannot be shown to hold.
  */
 export function evaluateGates(input: RunSet | Trace | readonly Trace[], gates: readonly Gate[]): GateViolation[] {
-  const perRun = tracesOf(input).map(traceMetrics);
+  const traces = tracesOf(input);
+  const perRun = traces.map(traceMetrics);
+  const precisions = traces.map(traceMetricPrecisions);
   const violations: GateViolation[] = [];
   for (const gate of gates) {
     const values = perRun.map((m) => m[gate.metric]).filter((v): v is number => v !== undefined);
@@ -113,9 +124,26 @@ export function evaluateGates(input: RunSet | Trace | readonly Trace[], gates: r
       continue;
     }
     const valueMs = statValue(values, gate.stat);
-    if (valueMs > gate.limitMs) violations.push({ gate, valueMs, runs: values.length });
+    if (valueMs <= gate.limitMs) continue;
+    const known = perRun.flatMap((m, i) => (m[gate.metric] !== undefined && precisions[i]![gate.metric] !== undefined ? [precisions[i]![gate.metric]!] : []));
+    const precisionMs = known.length > 0 ? Math.max(...known) : undefined;
+    const withinError = precisionMs !== undefined && valueMs - gate.limitMs <= precisionMs;
+    violations.push({ gate, valueMs, runs: values.length, ...(precisionMs !== undefined ? { precisionMs } : {}), ...(withinError ? { withinError: true as const } : {}) });
   }
   return violations;
+}
+
+/** The crossings that fail (beyond their precision, or not measured at all). */
+export function failingGates(violations: readonly GateViolation[]): GateViolation[] {
+  return violations.filter((v) => !v.withinError);
+}
+
+/** One warning line for the crossings within measurement error; undefined when there is none. */
+export function describeWithinError(violations: readonly GateViolation[]): string | undefined {
+  const within = violations.filter((v) => v.withinError);
+  if (within.length === 0) return undefined;
+  const parts = within.map(({ gate, valueMs, precisionMs }) => `${gate.stat === 'median' ? gate.metric : `${gate.metric} ${gate.stat}`} ${formatMs(valueMs!)} > ${gate.limitText} by ${formatMs(valueMs! - gate.limitMs)}, within its precision ±${formatMs(precisionMs!)}`);
+  return `warning: within measurement error, not counted as a failure: ${parts.join(', ')}`;
 }
 
 /**

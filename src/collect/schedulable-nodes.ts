@@ -3,29 +3,11 @@
  * cordoned, and without a NoSchedule or NoExecute taint the pod does not tolerate.
  */
 import { NodeNotFoundError } from '../errors.js';
-import { isRecord } from '../kube/errors.js';
+import { describeKubeError, isRecord } from '../kube/errors.js';
 import type { ClusterApi } from '../kube/types.js';
+import type { ObservationLog } from './observation-log.js';
 
-interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-}
-
-interface Taint {
-  key: string;
-  value?: string;
-  effect: string;
-}
-
-function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {
-  return tolerations.some((t) => {
-    if (t.effect !== undefined && t.effect !== '' && t.effect !== taint.effect) return false;
-    if (t.operator === 'Exists') return t.key === undefined || t.key === '' || t.key === taint.key;
-    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
-  });
-}
+import { describeTaint, tolerates, type Taint, type Toleration } from '../trace/kube-objects.js';
 
 /** Why a node cannot take the pod, or undefined when it can. */
 export function unschedulableBecause(node: unknown, tolerations: readonly Toleration[]): string | undefined {
@@ -37,7 +19,7 @@ export function unschedulableBecause(node: unknown, tolerations: readonly Tolera
   if (!conditions.some((c) => c['type'] === 'Ready' && c['status'] === 'True')) return 'not Ready';
   const taints = (Array.isArray(spec['taints']) ? spec['taints'].filter(isRecord) : []) as unknown as Taint[];
   const blocking = taints.find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tolerations, t));
-  return blocking ? `taint ${blocking.key}${blocking.value ? `=${blocking.value}` : ''}:${blocking.effect}` : undefined;
+  return blocking ? `taint ${describeTaint(blocking)}` : undefined;
 }
 
 /** The names of the nodes the pod can start on, sorted; none is a NodeNotFoundError that lists why. */
@@ -57,4 +39,28 @@ export async function schedulableNodes(api: Pick<ClusterApi, 'list' | 'target'>,
     );
   }
   return names.sort();
+}
+
+/**
+ * What a pod the scheduler refused is up against: every node's taints, cordon and allocatable
+ * resources, read once when the run stops on `unschedulable` (the scheduler's message counts
+ * nodes per reason but no longer names the taint). Recorded as `nodes-at-failure`; never throws.
+ */
+export async function recordNodesAtFailure(api: Pick<ClusterApi, 'list'>, log: ObservationLog): Promise<void> {
+  try {
+    const { items } = await api.list({ resource: 'nodes' }, {});
+    const nodes = items.filter(isRecord).map((node) => {
+      const spec = isRecord(node['spec']) ? node['spec'] : {};
+      const status = isRecord(node['status']) ? node['status'] : {};
+      return {
+        name: isRecord(node['metadata']) ? String(node['metadata']['name']) : '?',
+        ...(Array.isArray(spec['taints']) ? { taints: spec['taints'] } : {}),
+        ...(spec['unschedulable'] === true ? { unschedulable: true } : {}),
+        ...(isRecord(status['allocatable']) ? { allocatable: status['allocatable'] } : {}),
+      };
+    });
+    log.client('nodes-at-failure', { nodes });
+  } catch (error) {
+    log.client('nodes-at-failure', { error: describeKubeError(error) });
+  }
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Gate } from '../analysis/gates.js';
 import { UsageError } from '../errors.js';
-import type { CreateOptions } from './option-tables.js';
-import { validateNamespace, validatePodName } from './parse/flags.js';
+import { DEFAULT_REACH_IMAGE, type CreateOptions } from './option-tables.js';
+import { validateNamespace, validatePodName, type ReachVantage } from './parse/flags.js';
 import type { OutputFormat } from './parse/formats.js';
 import { imageBasename, parseImageReference } from './parse/image-reference.js';
 import { checkRequestsWithinLimits } from './parse/quantity.js';
@@ -33,6 +33,8 @@ export interface CreatePlan {
   intervalMs: number;
   /** `--expose PORT`: a Service named after the pod, on this port, deleted with it. */
   expose?: number;
+  /** With --expose: where the Service is tried from (--reach-from), and the probe pod's image. */
+  reach?: ReachPlan;
   /** `--observe`: the window after Ready, ms (0: none). */
   observeMs: number;
   /** `--logs N`. */
@@ -47,6 +49,12 @@ export interface CreatePlan {
   node?: string;
   /** `--per-node`: the runs are made on every schedulable node in turn. */
   perNode: boolean;
+}
+
+export interface ReachPlan {
+  client: boolean;
+  /** The in-cluster vantage: the probe pod's image; absent when not asked for. */
+  podImage?: string;
 }
 
 /** The flags that shape the one container podtrace builds: meaningless with -f. */
@@ -140,6 +148,12 @@ export function planCreate(input: CreateInput, random: { index?: RandomIndex; no
   const podName = (runs > 1 || perNode) && fixedName ? validatePodName(`${baseName}-${runIndex + 1}`) : baseName;
   const image = primaryImage(manifest);
   const namespace = options.namespace ?? (manifestNamespace as string | undefined);
+  if (options.expose === undefined && (options.reachFrom !== undefined || options.reachImage !== undefined)) {
+    throw new UsageError(`${options.reachFrom !== undefined ? '--reach-from' : '--reach-image'} goes with --expose PORT: it is where the Service is tried from`);
+  }
+  if (options.reachImage !== undefined && options.reachFrom !== undefined && !options.reachFrom.includes('pod')) {
+    throw new UsageError(`--reach-image is the probe pod's image: drop it, or add pod to --reach-from`);
+  }
   if (options.expose !== undefined && !/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(podName)) {
     throw new UsageError(
       `--expose: the Service takes the pod's name, and "${podName}" is not a Service name (lowercase letters, digits and "-", starting with a letter, at most 63 characters): choose one with --name`,
@@ -165,7 +179,7 @@ export function planCreate(input: CreateInput, random: { index?: RandomIndex; no
     intervalMs: options.intervalMs ?? 0,
     runIndex,
     gates: options.gates,
-    ...(options.expose !== undefined ? { expose: options.expose } : {}),
+    ...(options.expose !== undefined ? { expose: options.expose, reach: reachPlan(options.reachFrom, options.reachImage) } : {}),
     observeMs: options.observeMs ?? 0,
     ...(options.logLines !== undefined ? { logLines: options.logLines } : {}),
     ...(options.spans !== undefined ? { spans: options.spans } : {}),
@@ -186,4 +200,8 @@ function nameForManifest(manifest: PodManifest, file: string | undefined, random
   const image = primaryImage(manifest);
   const basename = image ? imageBasename(parseImageReference(image)) : 'pod';
   return generatePodName(basename, random);
+}
+
+function reachPlan(from: readonly ReachVantage[] = ['client', 'pod'], image = DEFAULT_REACH_IMAGE): ReachPlan {
+  return { client: from.includes('client'), ...(from.includes('pod') ? { podImage: image } : {}) };
 }

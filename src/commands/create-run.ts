@@ -4,7 +4,7 @@
  * and the run's exit code. Shared by a single run and by --runs.
  */
 import path from 'node:path';
-import { describeViolations, type GateViolation } from '../analysis/gates.js';
+import { describeViolations, describeWithinError, failingGates, type GateViolation } from '../analysis/gates.js';
 import { collectCreate } from '../collect/create/session.js';
 import { SPANS_WAIT_MS } from '../collect/spans.js';
 import type { CreateRequest } from '../collect/create/state.js';
@@ -65,6 +65,7 @@ function createRequest(plan: CreatePlan, namespace: string): CreateRequest {
     keep: plan.keep,
     timeoutMs: plan.timeoutMs,
     ...(plan.expose !== undefined ? { expose: plan.expose } : {}),
+    ...(plan.reach !== undefined ? { reach: plan.reach } : {}),
     observeMs: plan.observeMs,
     ...(plan.logLines !== undefined ? { logLines: plan.logLines } : {}),
     runLabel: { key: RUN_LABEL, value: plan.runId },
@@ -85,7 +86,10 @@ export async function saveRecording(result: RunResult, plan: CreatePlan, ctx: Co
 
 /** A crossed --fail-on threshold is one stderr line; it sets the exit code only when the runs themselves succeeded. */
 export function withGates(exitCode: ExitCode, violations: readonly GateViolation[], ctx: CommandContext): number {
-  if (violations.length === 0) return exitCode;
-  ctx.stderr.write(`podtrace: ${describeViolations(violations)}\n`);
+  const warning = describeWithinError(violations);
+  if (warning) ctx.stderr.write(`podtrace: ${warning}\n`);
+  const failing = failingGates(violations);
+  if (failing.length === 0) return exitCode;
+  ctx.stderr.write(`podtrace: ${describeViolations(failing)}\n`);
   return exitCode === EXIT.ok ? EXIT.thresholdExceeded : exitCode;
 }

@@ -1,5 +1,5 @@
 import { EXIT } from '../exit-codes.js';
-import { renderDiffJson, renderDiffMarkdown, renderDiffTable, regressionSummary } from '../report/diff.js';
+import { renderDiffJson, renderDiffMarkdown, renderDiffTable, regressionSummary, withinErrorLine } from '../report/diff.js';
 import { diff } from '../analysis/diff.js';
 import type { DiffOptions } from './option-tables.js';
 import type { CommandContext } from './context.js';
@@ -25,6 +25,8 @@ export async function run(files: { a: string; b: string }, options: DiffOptions,
         ? renderDiffMarkdown(result)
         : renderDiffTable(result, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 });
   ctx.stdout.write(text);
+  const within = withinErrorLine(result);
+  if (within && options.failOnRegression) ctx.stderr.write(`podtrace: warning: ${within}\n`);
   const summary = regressionSummary(result);
   if (options.failOnRegression && summary !== undefined) {
     ctx.stderr.write(`podtrace: ${summary}\n`);

@@ -63,3 +63,17 @@ Examples:
   podtrace doctor --spans http://127.0.0.1:16686
   podtrace doctor --context kind-podtrace -n team -o json
 `;
+
+export const PROBE_HELP = `
+Rounds never overlap: one still running when the next is due delays it (counted in
+podtrace_probe_rounds_delayed_total). A failed round is counted under its class
+(podtrace_probe_runs_total{outcome}) and logged in one line; the probe goes on. Metrics:
+podtrace_<metric>_seconds histograms (client, api, schedule, kubelet, sandbox, pull, start,
+readiness, ready, teardown) labelled node and image, with exemplars carrying each run's trace id.
+Exit 0 never while running; 130/143 on SIGINT/SIGTERM (after the round's teardown), 42 when
+--listen cannot be listened on, 2 for bad flags.
+
+Examples:
+  podtrace probe nginx --every 1m
+  podtrace probe -f pod.yaml --every 30s --listen 127.0.0.1:9464 --per-node
+`;

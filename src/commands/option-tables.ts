@@ -16,13 +16,16 @@ import {
   parseNodeSelector,
   parsePort,
   parsePullPolicy,
+  parseReachFrom,
   parseReadiness,
   validateNamespace,
   validateNodeName,
   validatePodName,
   type PullPolicy,
   type Readiness,
+  type ReachVantage,
 } from './parse/flags.js';
+import { parseImageReference } from './parse/image-reference.js';
 import { parseDiffFormat, parseOutputFormat, parseReportFormat, type DiffFormat, type OutputFormat } from './parse/formats.js';
 import { parseDoctorFormat, type DoctorFormat } from './parse/formats.js';
 import { parseResourceList } from './parse/quantity.js';
@@ -35,7 +38,7 @@ const MAX_WAIT_MS = 24 * 3_600_000;
 /** An observation window is for what happens soon after the start, not for monitoring. */
 const MAX_OBSERVE_MS = 3_600_000;
 
-function wholeNumber(flag: string, what: string, max: number): (text: string) => number {
+export function wholeNumber(flag: string, what: string, max: number): (text: string) => number {
   return (text) => {
     const trimmed = text.trim();
     if (!/^[0-9]+$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > max) throw new UsageError(`${flag} ${text}: ${what}`);
@@ -66,7 +69,10 @@ function outputPath(flag: string): (text: string) => string {
   };
 }
 
-const text = (value: string): string => value;
+export const text = (value: string): string => value;
+
+/** --expose's in-cluster vantage point: hack/images/reach, tagged with the version of its output. */
+export const DEFAULT_REACH_IMAGE = 'podtrace/reach:1';
 
 /** --spans URL: a Jaeger query API, http(s)://host[:port][/path]. */
 export function parseSpansUrl(value: string): string {
@@ -109,13 +115,13 @@ const SPANS: OptionSpec<string> = {
   parse: parseSpansUrl,
 };
 
-interface KubeOptions {
+export interface KubeOptions {
   namespace?: string;
   context?: string;
   kubeconfig?: string;
 }
 
-const KUBE: OptionTable<KubeOptions> = {
+export const KUBE: OptionTable<KubeOptions> = {
   namespace: { kind: 'value', flags: '-n, --namespace <namespace>', description: "namespace for the pod (default: the context's namespace, else default)", parse: validateNamespace },
   context: {
     kind: 'value',
@@ -152,6 +158,8 @@ export interface CreateOptions extends KubeOptions {
   timeoutMs: number;
   keep: boolean;
   expose?: number;
+  reachFrom?: ReachVantage[];
+  reachImage?: string;
   observeMs?: number;
   logLines?: number;
   output: OutputFormat;
@@ -197,6 +205,21 @@ export const CREATE_OPTIONS: OptionTable<CreateOptions> = {
     flags: '--expose <port>',
     description: 'also create a Service for the pod on PORT and time its endpoint in the EndpointSlice (deleted with the pod)',
     parse: (value) => parsePort(value, '--expose'),
+  },
+  reachFrom: {
+    kind: 'value',
+    flags: '--reach-from <vantages>',
+    description: `with --expose: where to try the Service's cluster IP and name from, client (podtrace's machine), pod (a probe pod in the cluster) or both (default: client,pod)`,
+    parse: parseReachFrom,
+  },
+  reachImage: {
+    kind: 'value',
+    flags: '--reach-image <image>',
+    description: `with --expose: the probe pod's image (default: ${DEFAULT_REACH_IMAGE}; built by hack/build-images.sh, load it into kind or minikube)`,
+    parse: (value) => {
+      parseImageReference(value);
+      return value;
+    },
   },
   observeMs: {
     kind: 'value',

@@ -5,7 +5,7 @@ import { renderDiffTable } from '../report/diff.js';
 import { renderReport, type ReportFormat } from '../report/render-report.js';
 import { diff } from '../analysis/diff.js';
 import type { TraceDiff } from '../analysis/diff-types.js';
-import { describeViolations, evaluateGates } from '../analysis/gates.js';
+import { describeViolations, describeWithinError, evaluateGates, failingGates } from '../analysis/gates.js';
 import type { ReportOptions } from './option-tables.js';
 import { formatFromPath } from './parse/formats.js';
 import { splitByNode, type RunSet } from '../analysis/runset.js';
@@ -79,7 +79,12 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   }
 
   if (gates.length === 0) return EXIT.ok;
-  const failures = sets.map((set) => ({ set, violations: evaluateGates(set, gates) })).filter((f) => f.violations.length > 0);
+  const evaluated = sets.map((set) => ({ set, all: evaluateGates(set, gates) }));
+  for (const { set, all } of evaluated) {
+    const warning = describeWithinError(all);
+    if (warning) ctx.stderr.write(`podtrace: ${sets.length > 1 ? `${set.label}: ` : ''}${warning}\n`);
+  }
+  const failures = evaluated.map(({ set, all }) => ({ set, violations: failingGates(all) })).filter((f) => f.violations.length > 0);
   if (failures.length === 0) return EXIT.ok;
   // One line: `threshold exceeded: ready 6.20s > 5s`, each set named when there are several.
   const line =

@@ -130,21 +130,21 @@ export class HttpClusterApi implements ClusterApi {
     }
   }
 
-  createPod(namespace: string, pod: unknown): Promise<WriteResult> {
-    return this.#write('createPod', 'POST', `/api/v1/namespaces/${segment(namespace)}/pods`, pod);
+  createPod(namespace: string, pod: unknown, call = 'createPod'): Promise<WriteResult> {
+    return this.#write(call, 'POST', `/api/v1/namespaces/${segment(namespace)}/pods`, pod);
   }
 
   getPod(namespace: string, name: string): Promise<unknown> {
     return this.#json('getPod', 'GET', podPath(namespace, name));
   }
 
-  deletePod(namespace: string, name: string): Promise<WriteResult> {
-    return this.#write('deletePod', 'DELETE', podPath(namespace, name));
+  deletePod(namespace: string, name: string, call = 'deletePod'): Promise<WriteResult> {
+    return this.#write(call, 'DELETE', podPath(namespace, name));
   }
 
-  async podLog(namespace: string, name: string, container: string, limitBytes: number): Promise<string> {
+  async podLog(namespace: string, name: string, container: string, limitBytes: number, tailLines?: number): Promise<string> {
     const { status, text } = await this.transport.send('GET', `${podPath(namespace, name)}/log`, {
-      query: { container, limitBytes },
+      query: { container, limitBytes, ...(tailLines !== undefined ? { tailLines } : {}) },
       accept: 'text/plain, application/json',
       ...this.#traced('podLog'),
     });

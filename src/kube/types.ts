@@ -102,11 +102,12 @@ export interface ClusterApi {
   /** Whether a node of that name exists (`create --node`), read as namespaceStatus reads a namespace. */
   nodeStatus(name: string): Promise<NamespaceStatus>;
 
-  createPod(namespace: string, pod: unknown): Promise<WriteResult>;
+  /** `call` names the request among the run's traced requests: createPod is the traced pod's POST, a helper pod's has its own name. */
+  createPod(namespace: string, pod: unknown, call?: string): Promise<WriteResult>;
   getPod(namespace: string, name: string): Promise<unknown>;
-  deletePod(namespace: string, name: string): Promise<WriteResult>;
-  /** A container's log (the current run), as text. */
-  podLog(namespace: string, name: string, container: string, limitBytes: number): Promise<string>;
+  deletePod(namespace: string, name: string, call?: string): Promise<WriteResult>;
+  /** A container's log (the current run), as text: its first limitBytes, or of its last tailLines lines. */
+  podLog(namespace: string, name: string, container: string, limitBytes: number, tailLines?: number): Promise<string>;
 
   createService(namespace: string, service: unknown): Promise<WriteResult>;
   getService(namespace: string, name: string): Promise<unknown>;

@@ -7,7 +7,7 @@ import type { TraceDiff } from '../analysis/diff-types.js';
 import { METRICS, traceMetrics } from '../analysis/metrics.js';
 import type { RunSet } from '../analysis/runset.js';
 import { summarize, type Summary } from '../analysis/stats.js';
-import type { OutcomeClass, Trace } from '../trace/types.js';
+import type { CauseCode, OutcomeClass, Trace } from '../trace/types.js';
 
 export const REPORT_KIND = 'podtrace-report';
 export const REPORT_SCHEMA_VERSION = 1;
@@ -21,6 +21,10 @@ export interface SetAggregate {
   metrics: Record<string, Summary>;
   /** --observe: per observed run, what happened after Ready (absent when no run was observed). */
   afterReady?: AfterReady[];
+  /** Failed runs: cause code -> number of runs it ended (absent when no failed run had a cause). */
+  causes?: Partial<Record<CauseCode, number>>;
+  /** Where the time went in the run with the median time to Ready (its number, from 1). */
+  explain?: { run: number; summary: string };
 }
 
 export interface AfterReady {
@@ -70,7 +74,42 @@ export function aggregateSet(set: RunSet): SetAggregate {
     if (summary) metrics[name] = roundSummary(summary);
   }
   const afterReady = set.runs.flatMap((run, i) => (run.observed ? [afterReadyOf(run, i)] : []));
-  return { label: set.label, runs: set.runs.length, outcomes, metrics, ...(afterReady.length ? { afterReady } : {}) };
+  const causes: Partial<Record<CauseCode, number>> = {};
+  for (const run of set.runs) if (run.outcome.cause) causes[run.outcome.cause.code] = (causes[run.outcome.cause.code] ?? 0) + 1;
+  const explain = medianExplanation(set.runs);
+  return {
+    label: set.label,
+    runs: set.runs.length,
+    outcomes,
+    metrics,
+    ...(afterReady.length ? { afterReady } : {}),
+    ...(Object.keys(causes).length > 0 ? { causes } : {}),
+    ...(explain ? { explain } : {}),
+  };
+}
+
+/** The explanation of the run whose time to Ready is the median (the lower middle of an even count). */
+function medianExplanation(runs: readonly Trace[]): SetAggregate['explain'] {
+  const explained = runs.map((t, i) => ({ i, e: t.explain })).filter((x): x is { i: number; e: NonNullable<Trace['explain']> } => x.e !== undefined);
+  if (explained.length === 0) return undefined;
+  const sorted = [...explained].sort((a, b) => a.e.totalMs - b.e.totalMs);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { run: median.i + 1, summary: median.e.summary };
+}
+
+/** "2 liveness-probe-kill, 1 oom-killed": the failed runs' causes. */
+export function describeCauses(causes: SetAggregate['causes']): string | undefined {
+  if (!causes) return undefined;
+  return Object.entries(causes)
+    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0) || a[0].localeCompare(b[0]))
+    .map(([code, n]) => `${n} ${code}`)
+    .join(', ');
+}
+
+/** "where the time went (run 3, the median): …" for a set of more than one run; the summary alone for one. */
+export function describeExplain(set: SetAggregate): string | undefined {
+  if (!set.explain) return undefined;
+  return set.runs === 1 ? `where the time went: ${set.explain.summary}` : `where the time went (run ${set.explain.run}, the median time to Ready): ${set.explain.summary}`;
 }
 
 function afterReadyOf(run: Trace, index: number): AfterReady {

@@ -78,7 +78,11 @@ export function chromeTrace(sets: readonly RunSet[], toolVersion: string): Chrom
       ph: 'M',
       pid,
       tid: 0,
-      args: { labels: [set.label, trace.outcome.class, trace.pod.nodeName].filter(Boolean).join(', ') },
+      args: {
+        labels: [set.label, trace.outcome.class, trace.outcome.cause?.code, trace.pod.nodeName].filter(Boolean).join(', '),
+        ...(trace.explain ? { explain: trace.explain.summary } : {}),
+        ...(trace.outcome.cause ? { cause: trace.outcome.cause.chain.join(' ← ') } : {}),
+      },
     });
 
     const milestones = milestoneIndex(trace);

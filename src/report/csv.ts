@@ -7,7 +7,9 @@
  *   pod          the pod's name
  *   metric       kind metric: a METRICS name (ready, pull, ...); step/reported: the phase id;
  *                observed: restart:CONTAINER:REASON exit N or probe-failed:CONTAINER:PROBE (--observe)
- *   kind         metric | step | reported | observed
+ *   kind         metric | step | reported | observed | explain | cause
+ *                explain: where the time went (a Ready run), metric explain:STEP, its duration and precision;
+ *                cause: a failed run's cause, metric cause:CODE
  *   from, to     step: the milestone ids it lies between; empty otherwise
  *   start_ms     offset of the start from the POST (t0); empty for metrics
  *   duration_ms  milliseconds
@@ -76,6 +78,12 @@ export function renderCsv(sets: readonly RunSet[]): string {
           source: isStep ? milestones.get(p.to!)?.source : undefined,
           precision_ms: isStep ? stepPrecisionMs({ ...p, kind: 'step', from: p.from!, to: p.to! }, milestones) : undefined,
         });
+      }
+      for (const part of trace.explain?.parts ?? []) {
+        push({ ...base, metric: `explain:${part.step}`, kind: 'explain', from: undefined, to: undefined, start_ms: undefined, duration_ms: part.ms, source: undefined, precision_ms: part.precisionMs });
+      }
+      if (trace.outcome.cause) {
+        push({ ...base, metric: `cause:${trace.outcome.cause.code}`, kind: 'cause', from: undefined, to: undefined, start_ms: undefined, duration_ms: undefined, source: undefined, precision_ms: undefined });
       }
       // --observe: each restart and probe failure after Ready, at its time (kind "observed")
       for (const r of trace.observed?.restarts ?? []) {

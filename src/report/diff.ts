@@ -44,6 +44,8 @@ export function verdictText(m: MetricDiff, compact = false): string {
       return 'noise';
     case 'within-threshold':
       return compact ? 'within' : `within ${m.threshold?.replace(/^\w+=/, '') ?? 'threshold'}`;
+    case 'within-error':
+      return compact ? 'within error' : `within error ±${formatMs(m.precisionMs ?? 0)}`;
     case 'unchanged':
       return 'unchanged';
     case 'n/a':
@@ -56,7 +58,7 @@ function paintVerdict(paint: Painter, m: MetricDiff, compact: boolean): string {
   if (m.explainedBy) return paint('yellow', text);
   if (m.verdict === 'regression') return paint('red', text);
   if (m.verdict === 'improvement') return paint('green', text);
-  if (m.verdict === 'within-threshold') return text;
+  if (m.verdict === 'within-threshold' || m.verdict === 'within-error') return text;
   return paint('dim', text);
 }
 
@@ -68,6 +70,13 @@ function sideCell(s: MetricDiff['a'], spread: boolean, paint: Painter): string {
 
 function sideHeading(side: 'A' | 'B', runs: number): string {
   return runs > 1 ? `${side} median` : side;
+}
+
+/** "within measurement error: pull +20ms beyond its threshold, within ±40ms": changes too small for the two measurements to tell apart. */
+export function withinErrorLine(diff: TraceDiff): string | undefined {
+  const within = diff.metrics.filter((m) => m.verdict === 'within-error');
+  if (within.length === 0) return undefined;
+  return `within measurement error, not counted: ${within.map((m) => `${m.metric} ${signed(m.deltaMs ?? 0)} (beyond its threshold, within ±${formatMs(m.precisionMs ?? 0)})`).join(', ')}`;
 }
 
 /** One line per regression for stderr: `regression: pull +2.87s (95% CI +2.80s … +2.95s; threshold 10%)`; undefined when none. */
@@ -169,6 +178,9 @@ export function renderDiffTable(diff: TraceDiff, options: DiffTableOptions): str
   ];
   const summary = regressionSummary(diff);
   sections.push(summary ? paint('red', wrap(summary, width).join('\n')) : paint('green', 'no regression beyond the thresholds'));
+  const within = withinErrorLine(diff);
+  if (within) sections.push(paint('yellow', wrap(within, width).join('\n')));
+  if (diff.why?.length) sections.push(['why:', ...diff.why.flatMap((w) => wrap(w.text, width, '  '))].join('\n'));
   sections.push(contextLines(diff.context, width, paint).join('\n'));
   const notes = diff.notes ?? [];
   if (notes.length > 0) sections.push(notes.flatMap((n) => wrap(`note: ${n}`, width)).map((l) => paint('dim', l)).join('\n'));
@@ -236,6 +248,13 @@ export function renderDiffMarkdown(diff: TraceDiff, options: DiffMarkdownOptions
   ];
   const summary = regressionSummary(diff);
   out.push(summary ? `**${md(summary.replace(/^./, (c) => c.toUpperCase()))}**` : 'No regression beyond the thresholds.', '');
+  const within = withinErrorLine(diff);
+  if (within) out.push(md(within.replace(/^./, (c) => c.toUpperCase())), '');
+  if (diff.why?.length) {
+    out.push(`${h}# Why`, '');
+    for (const w of diff.why) out.push(`- ${md(w.text)}`);
+    out.push('');
+  }
   if (diff.context.length > 0) {
     out.push(`${h}# Also different`, '');
     for (const c of diff.context) {

@@ -12,7 +12,7 @@ import { METRICS } from '../analysis/metrics.js';
 import type { RunSet } from '../analysis/runset.js';
 import { quantile, type Summary } from '../analysis/stats.js';
 import type { Component, Trace } from '../trace/types.js';
-import { describeOutcomes, metricValues, type ReportAggregate } from './aggregate.js';
+import { describeCauses, describeExplain, describeOutcomes, metricValues, type ReportAggregate } from './aggregate.js';
 import { verdictText } from './diff.js';
 import { signedMs, signedPct } from './markdown.js';
 import { environmentFacts, failed, failingStep, gapSummary, milestoneIndex, observedLines, phaseLabel } from './run-facts.js';
@@ -103,7 +103,9 @@ function header(input: HtmlReportInput): string {
   const setItems = report.sets
     .map((s, i) => {
       const swatch = SET_COLORS[i % SET_COLORS.length]!;
-      return `<li data-testid="set" data-set="${esc(s.label)}"><span style="color:${swatch}">■</span> <b>${esc(s.label)}</b>: ${s.runs} run${s.runs === 1 ? '' : 's'} (${esc(describeOutcomes(s.outcomes))})</li>`;
+      const causes = describeCauses(s.causes);
+      const explain = describeExplain(s);
+      return `<li data-testid="set" data-set="${esc(s.label)}"><span style="color:${swatch}">■</span> <b>${esc(s.label)}</b>: ${s.runs} run${s.runs === 1 ? '' : 's'} (${esc(describeOutcomes(s.outcomes))})${causes ? `<div data-testid="causes">causes: ${esc(causes)}</div>` : ''}${explain ? `<div data-testid="explain">${esc(explain)}</div>` : ''}</li>`;
     })
     .join('\n');
   const facts = environmentFacts(sets)
@@ -234,7 +236,13 @@ function outcomeLine(trace: Trace): string {
   if (o.class === 'ready') return `<span class="outcome-ok">✔ Ready ${esc(formatMs(o.readyAfterMs ?? 0))} after ${trace.run.mode !== undefined ? 'the pod was created' : 'the POST'}</span>`;
   if (o.class === 'in-progress') return `<span class="outcome-wait">… in progress${o.phase ? `: waiting for ${esc(o.phase)}` : ''}</span>`;
   const head = `✘ ${o.class}${o.reason ? ` (${o.reason})` : ''}${o.phase ? ` at ${o.phase}` : ''}`;
-  return `<span class="outcome-bad">${esc(head)}</span>${o.message ? `<div class="mono">${esc(o.message)}</div>` : ''}${o.hint ? `<div>→ ${esc(o.hint)}</div>` : ''}`;
+  const cause = o.cause
+    ? `<div class="cause">cause <code>${esc(o.cause.code)}</code>: ${esc(o.cause.chain[0] ?? '')}${o.cause.chain
+        .slice(1)
+        .map((link) => `<div class="mono">← ${esc(link)}</div>`)
+        .join('')}</div>`
+    : '';
+  return `<span class="outcome-bad">${esc(head)}</span>${o.message ? `<div class="mono">${esc(o.message)}</div>` : ''}${cause}${o.hint ? `<div>→ ${esc(o.hint)}</div>` : ''}`;
 }
 
 function waterfallSvg(trace: Trace): string {

@@ -4,7 +4,7 @@
  */
 import { formatMs } from '../trace/format-ms.js';
 import { METRICS } from '../analysis/metrics.js';
-import { AFTER_READY_HEAD, afterReadyCells, describeOutcomes, type ReportAggregate } from './aggregate.js';
+import { AFTER_READY_HEAD, afterReadyCells, describeCauses, describeExplain, describeOutcomes, type ReportAggregate } from './aggregate.js';
 import { renderDiffMarkdown } from './diff.js';
 
 const LABELS = new Map(METRICS.map((m) => [m.name, m.label]));
@@ -36,6 +36,10 @@ export function renderMarkdown(report: ReportAggregate): string {
   for (const set of report.sets) {
     lines.push(`### ${mdCell(set.label)}`, '');
     lines.push(`${set.runs} run${set.runs === 1 ? '' : 's'}: ${mdCell(describeOutcomes(set.outcomes))}`, '');
+    const causes = describeCauses(set.causes);
+    if (causes) lines.push(`Causes: ${mdCell(causes)}`, '');
+    const explain = describeExplain(set);
+    if (explain) lines.push(mdCell(explain.replace(/^where/, 'Where')), '');
     const names = Object.keys(set.metrics);
     if (names.length === 0) {
       lines.push('_no metric could be measured_', '');

@@ -155,6 +155,9 @@ function podSpans(trace: Trace): OtlpSpan[] {
     attributes: [
       ...attr('podtrace.outcome', o.class),
       ...attr('podtrace.outcome.reason', o.reason),
+      ...attr('podtrace.cause', o.cause?.code),
+      ...attr('podtrace.cause.chain', o.cause?.chain.join(' ← ')),
+      ...attr('podtrace.explain', trace.explain?.summary),
       ...attr('podtrace.ready_ms', o.readyAfterMs),
       ...attr('podtrace.image', trace.run.options.image),
       ...attr('podtrace.t0_source', trace.run.t0Source),

@@ -5,8 +5,8 @@
 import Table from 'cli-table3';
 import { formatMs } from '../trace/format-ms.js';
 import { METRICS } from '../analysis/metrics.js';
-import { afterReadyCells, describeOutcomes, type ReportAggregate, type SetAggregate } from './aggregate.js';
-import { painter, truncate, type Painter } from './style.js';
+import { afterReadyCells, describeCauses, describeExplain, describeOutcomes, type ReportAggregate, type SetAggregate } from './aggregate.js';
+import { painter, truncate, wrap, type Painter } from './style.js';
 
 export interface ReportTableOptions {
   color: boolean;
@@ -20,7 +20,14 @@ function setTable(set: SetAggregate, paint: Painter, color: boolean, width: numb
   const outcomes = describeOutcomes(set.outcomes);
   const allReady = Object.keys(set.outcomes).every((c) => c === 'ready');
   const head = `${paint('bold', truncate(set.label, Math.max(10, width - runs.length - 3)))} · ${runs}`;
-  const lines = [head, paint(allReady ? 'green' : 'yellow', truncate(outcomes, width))];
+  const causes = describeCauses(set.causes);
+  const explain = describeExplain(set);
+  const lines = [
+    head,
+    paint(allReady ? 'green' : 'yellow', truncate(outcomes, width)),
+    ...(causes ? [paint('yellow', truncate(`causes: ${causes}`, width))] : []),
+    ...(explain ? wrap(explain, width) : []),
+  ];
   const names = Object.keys(set.metrics);
   if (names.length === 0) return [...lines, paint('dim', '(no metric could be measured)')].join('\n');
   const withLabel = width >= 96;

@@ -11,6 +11,7 @@ export const TRACE_KEY_ORDER: readonly (keyof Trace)[] = [
   'toolVersion',
   'run',
   'outcome',
+  'explain',
   'cluster',
   'identity',
   'accessReviews',

@@ -48,6 +48,7 @@ export const SOURCE_LABEL: Readonly<Record<TimeSource, string>> = {
   'condition-s': 'condition 1 s',
   'watch-observed': 'watch ms',
   'client-clock': 'client clock',
+  'probe-clock': 'probe pod',
   span: 'component span',
   'bounded-by': 'bounded',
 };
@@ -61,6 +62,7 @@ export const SOURCE_KIND: Readonly<Record<TimeSource, string>> = {
   'condition-s': 'condition',
   'watch-observed': 'watch',
   'client-clock': 'client',
+  'probe-clock': 'probe',
   span: 'span',
   'bounded-by': 'bounded',
 };

@@ -4,7 +4,7 @@
  */
 import Table from 'cli-table3';
 import { formatMs, formatOffset } from '../trace/format-ms.js';
-import type { Milestone, Outcome, Trace } from '../trace/types.js';
+import type { Cause, Milestone, Outcome, Trace } from '../trace/types.js';
 import { COMPONENT_STYLE, SOURCE_KIND, formatPrecision, painter, truncate, wrap, type Painter } from './style.js';
 import { metricLines } from './metric-lines.js';
 import { renderSpanTable } from './span-table.js';
@@ -58,9 +58,15 @@ function milestoneRows(trace: Trace, paint: Painter, withDetail: boolean): strin
   });
 }
 
-function outcomeLines(outcome: Outcome, paint: Painter, width: number, inspected: boolean): string[] {
+/** Where the time went: the summary, then each step's share with its facts. */
+function explainLines(explain: Trace['explain'], width: number): string[] {
+  if (!explain) return [];
+  return wrap(`where the time went: ${explain.summary.replace(/^[^:]+: /, '')}`, width, '  ');
+}
+
+function outcomeLines(outcome: Outcome, paint: Painter, width: number, inspected: boolean, explain?: Trace['explain']): string[] {
   if (outcome.class === 'ready') {
-    return [paint('green', `✔ Ready ${formatMs(outcome.readyAfterMs ?? 0)} after ${inspected ? 'the pod was created' : 'the POST'}`)];
+    return [paint('green', `✔ Ready ${formatMs(outcome.readyAfterMs ?? 0)} after ${inspected ? 'the pod was created' : 'the POST'}`), ...explainLines(explain, width)];
   }
   if (outcome.class === 'in-progress') {
     const lines = [paint('cyan', truncate(`… in progress${outcome.phase ? `: waiting for ${outcome.phase}` : ''}`, width))];
@@ -68,6 +74,7 @@ function outcomeLines(outcome: Outcome, paint: Painter, width: number, inspected
     if (s) {
       const what = `${s.terminal ? 'failing:' : 'looks like'} ${s.class}${s.reason ? ` (${s.reason})` : ''}${s.message ? `: ${s.message}` : ''}`;
       lines.push(...wrap(what, width, '  ').map((l) => paint('yellow', l)));
+      if (s.cause) lines.push(...causeLines(s.cause, width));
       lines.push(...wrap(`→ ${s.hint}`, width, '  '));
     }
     return lines;
@@ -75,8 +82,18 @@ function outcomeLines(outcome: Outcome, paint: Painter, width: number, inspected
   const head = `✘ ${outcome.class}${outcome.reason ? ` (${outcome.reason})` : ''}${outcome.phase ? ` at ${outcome.phase}` : ''}`;
   const lines = wrap(head, width).map((l) => paint('red', l));
   if (outcome.message) lines.push(...wrap(outcome.message, width, '  '));
+  if (outcome.cause) lines.push(...causeLines(outcome.cause, width));
   if (outcome.hint) lines.push(...wrap(`→ ${outcome.hint}`, width, '  '));
   return lines;
+}
+
+/** The cause chain, one link a line: what podtrace saw, then each cause of the line above. */
+export function causeLines(cause: Cause, width: number): string[] {
+  const [seen, ...why] = cause.chain;
+  return [
+    ...wrap(`cause [${cause.code}]: ${seen ?? ''}`, width, '  '),
+    ...why.flatMap((link) => wrap(`  ← ${link}`, width, '  ')),
+  ];
 }
 
 function notes(trace: Trace, paint: Painter, width: number): string[] {
@@ -222,11 +239,14 @@ export function serviceLine(s: NonNullable<Trace['service']>): string {
     const route = r.what === 'route';
     const what = route ? `cluster IP ${r.target}` : `name ${r.target}`;
     const verb = route ? 'reached' : 'resolved';
-    if (r.ok) return `${what} ${verb} from podtrace's machine (try ${r.attempts})`;
+    const from = r.vantage === 'pod' ? `from a pod on ${r.node ?? 'an unknown node'}` : "from podtrace's machine";
+    if (r.ok) return `${what} ${verb} ${from} (try ${r.attempts}${r.firstTry ? ', its first' : ''})`;
     const why = r.error ? `: ${r.error}` : '';
-    return `${what} not ${verb} from podtrace's machine in ${r.attempts} tries${why}${route ? ' (on kind or minikube the Service range rarely routes to the host)' : ''}`;
+    const hint = route && r.vantage === 'client' ? ' (on kind or minikube the Service range rarely routes to the host)' : '';
+    return `${what} not ${verb} ${from} in ${r.attempts} tries${why}${hint}`;
   });
-  return [`service ${s.dnsName} → ${at}${endpoint}${dns}`, ...reach].join('; ');
+  const probe = s.probe ? [`no answer from inside the cluster (probe pod ${s.probe.pod}${s.probe.node ? ` on ${s.probe.node}` : ''}: ${s.probe.error})`] : [];
+  return [`service ${s.dnsName} → ${at}${endpoint}${dns}`, ...reach, ...probe].join('; ');
 }
 
 /** cli-table3 rules every row or none: put one rule back under the heading only. */
@@ -256,7 +276,7 @@ export function renderTable(trace: Trace, options: TableOptions): string {
   sections.push(renderWaterfall(trace, { color: options.color, width }));
   const spanTable = renderSpanTable(trace, paint, width);
   if (spanTable) sections.push(spanTable);
-  sections.push(outcomeLines(trace.outcome, paint, width, trace.run.mode !== undefined).join('\n'));
+  sections.push(outcomeLines(trace.outcome, paint, width, trace.run.mode !== undefined, trace.explain).join('\n'));
   const n = notes(trace, paint, width);
   if (n.length) sections.push(n.join('\n'));
   return `${sections.join('\n\n')}\n`;

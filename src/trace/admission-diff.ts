@@ -4,7 +4,7 @@
  * volume, tolerations, pull policy, ...). Server bookkeeping is left out.
  */
 import type { FieldChange } from './types.js';
-import { isRecord } from './kube-objects.js';
+import { isRecord, parseQuantity } from './kube-objects.js';
 
 const IGNORED_PATHS = new Set([
   'metadata.uid',
@@ -86,8 +86,13 @@ const PROBE_DEFAULTS = new Set(['timeoutSeconds', 'periodSeconds', 'successThres
 
 /** Whether a change is what the API server does to every pod, or something a webhook or policy did. */
 function origin(change: FieldChange, stored: unknown): 'defaulting' | 'admission' {
+  // a resource quantity written back in its canonical form (1000 cpu stored as 1k, 0.5 as 500m): the same amount
+  if (change.op === 'changed' && /\.resources\.(requests|limits)\.[\w./-]+$/.test(change.path) && sameQuantity(change.before, change.after)) return 'defaulting';
   if (change.op !== 'added') return 'admission';
   if (change.path === 'metadata.namespace') return 'defaulting';
+  // the ServiceAccount token volume and its mount appended to ones the pod had
+  if (/^spec\.volumes\[\d+\]$/.test(change.path)) return tokenOnly([change.after], 'name') ? 'defaulting' : 'admission';
+  if (/^spec\.(?:initContainers|containers)\[\d+\]\.volumeMounts\[\d+\]$/.test(change.path)) return tokenOnly([change.after], 'mountPath') ? 'defaulting' : 'admission';
   const container = /^spec\.(?:initContainers|containers)\[\d+\]\.(.+)$/.exec(change.path);
   if (container) {
     const rest = container[1]!;
@@ -102,6 +107,12 @@ function origin(change: FieldChange, stored: unknown): 'defaulting' | 'admission
   const spec = /^spec\.(\w+)$/.exec(change.path);
   if (spec && SPEC_DEFAULTS.has(spec[1]!)) return spec[1] === 'volumes' ? (tokenOnly(change.after, 'name') ? 'defaulting' : 'admission') : 'defaulting';
   return 'admission';
+}
+
+function sameQuantity(a: unknown, b: unknown): boolean {
+  const x = parseQuantity(a as string | number | undefined);
+  const y = parseQuantity(b as string | number | undefined);
+  return x !== undefined && y !== undefined && Math.abs(x - y) <= Math.abs(x) * 1e-9;
 }
 
 /** The stored container's requests equal its limits: what the API server copies when only limits were given. */

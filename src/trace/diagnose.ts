@@ -82,7 +82,7 @@ export function classifyPostError(
   const status = typeof data.status === 'number' ? data.status : Number(data.status);
   const message = typeof data.message === 'string' ? data.message : '';
   const reason = typeof data.reason === 'string' ? data.reason : undefined;
-  const admission = /admission webhook|ValidatingAdmissionPolicy|denied the request|admission plugin|violates PodSecurity|exceeded quota/i;
+  const admission = /admission webhook|ValidatingAdmissionPolicy|denied the request|admission plugin|violates PodSecurity|exceeded quota|must specify (limits|requests)|usage per (Container|Pod) is/i;
   if (status === 409 || reason === 'AlreadyExists') {
     // Not a cluster failure: the name is taken (and the pod is not ours, so it is left alone).
     const details = data.details !== null && typeof data.details === 'object' ? (data.details as Record<string, unknown>) : {};
@@ -277,7 +277,14 @@ export function diagnose(fullCtx: Context, milestones: readonly Milestone[]): Su
     const message =
       pod.status?.message ??
       (terminated ? `container ${terminated.name} exited with code ${terminated.t!.exitCode}${terminated.t!.reason ? ` (${terminated.t!.reason})` : ''}` : `pod phase ${phase}`);
-    return failure('pod-failed', since, true, { reason: pod.status?.reason ?? phase, message, phase: 'pod.ready' });
+    // `podtrace watch` follows pods someone else runs: one that ran to completion (a Job's) did its job
+    const watchedSuccess = phase === 'Succeeded' && ctx.header.options.watch === true;
+    return failure(phase === 'Succeeded' ? 'succeeded' : 'pod-failed', since, true, {
+      reason: pod.status?.reason ?? phase,
+      message,
+      phase: 'pod.ready',
+      ...(watchedSuccess ? { exitCode: EXIT.ok } : {}),
+    });
   }
 
   for (const ref of containerRefs(ctx)) {

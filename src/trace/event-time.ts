@@ -13,6 +13,7 @@ export type TimeSource =
   | 'condition-s' // status.conditions[].lastTransitionTime
   | 'watch-observed' // the client saw the change on its watch (an upper bound, ms)
   | 'client-clock' // podtrace measured it itself
+  | 'probe-clock' // podtrace's probe pod measured it, on its node's clock (create --expose)
   | 'span' // a component's own span (OpenTelemetry), on its clock, ns or µs as the trace backend kept it
   | 'bounded-by'; // a coarse time capped by a precise milestone that must come after it (see Milestone.boundedBy)
 
@@ -25,6 +26,8 @@ export const PRECISION_MS: Readonly<Record<TimeSource, number>> = {
   'condition-s': 1000,
   'watch-observed': 1,
   'client-clock': 0.001,
+  // Nominal: a probe's time carries its own precision (half the interval between two tries).
+  'probe-clock': 0.001,
   // Nominal: a span's precision is the resolution its backend kept, read from the data (otlp-spans.ts).
   span: 0.001,
   // Nominal only: a bounded milestone carries its own precision (the width of its remaining interval).
@@ -37,6 +40,7 @@ export const SOURCE_RANK: readonly TimeSource[] = [
   'span',
   'event-time-us',
   'client-clock',
+  'probe-clock',
   'watch-observed',
   'event-timestamp-s',
   'status-field-s',

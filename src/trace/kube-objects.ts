@@ -296,3 +296,30 @@ export function clusterIPOf(service: unknown): string | undefined {
 export function serviceDnsName(name: string, namespace: string): string {
   return `${name}.${namespace}.svc.cluster.local`;
 }
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+
+/** Whether one of the tolerations lets a pod onto a node with this taint. */
+export function tolerates(tolerations: readonly Toleration[], taint: Taint): boolean {
+  return tolerations.some((t) => {
+    if (t.effect !== undefined && t.effect !== '' && t.effect !== taint.effect) return false;
+    if (t.operator === 'Exists') return t.key === undefined || t.key === '' || t.key === taint.key;
+    return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
+  });
+}
+
+/** "key=value:NoSchedule", as kubectl writes a taint. */
+export function describeTaint(taint: Taint): string {
+  return `${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect}`;
+}

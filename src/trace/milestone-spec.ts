@@ -80,7 +80,7 @@ export function fromSpan(ctx: Context, span: ComponentSpan | undefined, edge: 's
  * that interval, the precision half its width.
  */
 export function reachStep(ctx: Context, what: 'route' | 'dns'): Candidate[] {
-  const o = (ctx.client.get('service-reach') ?? []).find((x) => x.data?.what === what && x.data?.ok === true);
+  const o = (ctx.client.get('service-reach') ?? []).find((x) => x.data?.what === what && x.data?.ok === true && (x.data?.vantage ?? 'client') === 'client');
   const d = o?.data;
   if (!d || typeof d.attemptAt !== 'number') return [];
   const created = ctx.client.get('service-created')?.[0]?.observedAt;
@@ -95,6 +95,33 @@ export function reachStep(ctx: Context, what: 'route' | 'dns'): Candidate[] {
       clientMs: (d.attemptAt + lower) / 2,
       evidence: `client service-reach: ${via}, try ${tries} from podtrace's machine worked${typeof d.previousAttemptAt === 'number' ? ', the one before failed' : ' (the first)'}`,
       detail: `from podtrace's machine: ${String(d.target)}`,
+    },
+  ];
+}
+
+/**
+ * --expose from inside the cluster: the probe pod's first try that worked, on its node's clock
+ * (taken as the API server's: `clockOffsetMs` moves the Service's creation onto it). The change
+ * happened between its last failed try, or the Service's creation when the first try worked, and
+ * that try: the middle of the interval, half its width.
+ */
+export function podReachStep(ctx: Context, what: 'route' | 'dns', clockOffsetMs: number): Candidate[] {
+  const d = (ctx.client.get('service-reach') ?? []).find((x) => x.data?.what === what && x.data?.ok === true && x.data?.vantage === 'pod')?.data;
+  if (!d || typeof d.attemptAt !== 'number') return [];
+  const created = ctx.client.get('service-created')?.[0]?.observedAt;
+  const previous = typeof d.previousAttemptAt === 'number' ? d.previousAttemptAt : undefined;
+  const lower = previous ?? Math.min(created === undefined ? d.attemptAt : created + clockOffsetMs, d.attemptAt);
+  const node = typeof d.node === 'string' ? d.node : 'its node';
+  const via = what === 'route' ? `a connection to ${String(d.target)}` : `a DNS query for ${String(d.target)}`;
+  const before = previous !== undefined ? 'the one before failed' : 'its first: the change came between the Service\'s creation and it';
+  return [
+    {
+      kind: 'client',
+      source: 'probe-clock',
+      precisionMs: (d.attemptAt - lower) / 2,
+      serverMs: (d.attemptAt + lower) / 2,
+      evidence: `probe pod ${String(d.pod)} on ${node}: ${via}, try ${String(d.attempts)} worked, ${before} (${node}'s clock)`,
+      detail: `from a pod on ${node}: ${String(d.target)}`,
     },
   ];
 }

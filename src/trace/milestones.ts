@@ -11,11 +11,11 @@ import { containerRefs, kubeletEvents, schedulerEvents, type Context, type Conta
 import { clusterIPOf, describeHandler, type Pod } from './kube-objects.js';
 import { nodeFromScheduledMessage } from './messages.js';
 import { creatingSync, criCall, requestSpan, terminatingCalls } from './component-spans.js';
-import { reachStep, sliceSighting, clientStep, fromEvent, fromSpan, firstEvent, firstSnapshot, watched, field, condition, conditionTrue, reviewCandidates, type MilestoneSpec } from './milestone-spec.js';
+import { podReachStep, reachStep, sliceSighting, clientStep, fromEvent, fromSpan, firstEvent, firstSnapshot, watched, field, condition, conditionTrue, reviewCandidates, type MilestoneSpec } from './milestone-spec.js';
 import { containerRows, containerReadyRows } from './container-milestones.js';
 
 /** `--expose PORT`: the Service, then the pod's address in its EndpointSlice, then ready there. */
-function serviceRows(podName: string): MilestoneSpec[] {
+function serviceRows(podName: string, clockOffsetMs: number): MilestoneSpec[] {
   return [
     {
       id: 'service.created',
@@ -63,6 +63,22 @@ function serviceRows(podName: string): MilestoneSpec[] {
       component: 'dns',
       after: ['service.created'],
       candidates: (c) => reachStep(c, 'dns'),
+    },
+    {
+      id: 'service.pod-routed',
+      label: 'Service routes to the pod (from a probe pod)',
+      stepLabel: "kube-proxy on the probe's node programs the Service's rules: a connection from a pod to the cluster IP reaches the pod",
+      component: 'kube-proxy',
+      after: ['service.created', 'pod.ready'],
+      candidates: (c) => podReachStep(c, 'route', clockOffsetMs),
+    },
+    {
+      id: 'service.pod-dns',
+      label: "Service name resolves (cluster DNS, from a probe pod)",
+      stepLabel: "the cluster DNS answers the Service's name to a pod, through the pod's resolver",
+      component: 'dns',
+      after: ['service.created'],
+      candidates: (c) => podReachStep(c, 'dns', clockOffsetMs),
     },
   ];
 }
@@ -279,7 +295,7 @@ export function milestoneTable(ctx: Context, clockOffsetMs = 0): MilestoneSpec[]
       after: ['pod.containers-ready'],
       candidates: (c) => conditionTrue(c, 'Ready'),
     },
-    ...(ctx.header.options.expose !== undefined ? serviceRows(ctx.header.podName) : []),
+    ...(ctx.header.options.expose !== undefined ? serviceRows(ctx.header.podName, clockOffsetMs) : []),
     {
       id: 'teardown.delete-sent',
       label: 'DELETE pod sent',

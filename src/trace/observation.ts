@@ -34,9 +34,16 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  * - pod-gone: {} (the watch saw DELETED, or a GET returned 404)
  * - service-created: { service } (--expose: the stored Service) / service-error: { status, reason, message }
  * - cluster-dns: { service?: 'kube-system/kube-dns', found: boolean, clusterIP? } | { error }
- * - service-reach: { vantage: 'client', what: 'route' | 'dns', target, ok, attempts, attemptAt?, previousAttemptAt?, error? }
- *   (--expose: the first try from podtrace's machine that reached the pod through the cluster IP, or
- *   resolved the Service's name through the cluster DNS; attemptAt: when that try started)
+ * - service-reach: { vantage: 'client' | 'pod', what: 'route' | 'dns', target, ok, attempts, attemptAt?, previousAttemptAt?, error? }
+ *   (--expose: the first try that reached the pod through the cluster IP, or resolved the Service's
+ *   name through the cluster DNS; attemptAt: when that try started. vantage 'client': from podtrace's
+ *   machine, on its clock; 'pod': from the probe pod, with { pod, node, firstAttemptAt }, times on
+ *   its node's clock, Unix ms; pending: true when it had not settled yet, with its tries so far)
+ * - kubelet-config: { node, serializeImagePulls?, maxParallelImagePulls?, registryPullQPS?, registryBurst? } | { node, error, forbidden }
+ *   (its /configz, read when a pull waited for others or hit the registry QPS)
+ * - nodes-at-failure: { nodes: [{ name, taints?, unschedulable?, allocatable? }] } | { error }   (once, when the run stops on unschedulable)
+ * - reach-pod: { pod, image, created: true, status } | { pod, image, created: false, error }   (the probe pod's create)
+ * - reach-pod-result: { pod, node?, phase?, results, error }   (the probe gave fewer results than targets, and why)
  * - service-deleted: { status } | { error }
  * - observe-started: { durationMs } / observe-ended: {}   (--observe: the window after Ready)
  * - delayed-events-wait: { milestones, maxMs } / delayed-events-ended: { arrived, missing }   (after an event-watch gap)
@@ -73,6 +80,10 @@ export type ClientObservationType =
   | 'service-error'
   | 'cluster-dns'
   | 'service-reach'
+  | 'reach-pod'
+  | 'nodes-at-failure'
+  | 'kubelet-config'
+  | 'reach-pod-result'
   | 'service-deleted'
   | 'delayed-events-wait'
   | 'delayed-events-ended'
@@ -128,6 +139,8 @@ export interface RecordingHeader {
     /** `podtrace watch`: a pod someone else created, seen from its first ADDED on a label-selector watch. */
     watch?: boolean;
     expose?: number;
+    /** With --expose: where the Service was tried from (recordings before it: the client only). */
+    reachFrom?: Array<'client' | 'pod'>;
     observeMs?: number;
     logLines?: number;
     /** `create --node`: the node the pod was pinned to. */

@@ -22,6 +22,7 @@ export const OUTCOME_EXIT: Readonly<Record<OutcomeClass, ExitCode | null>> = {
   'validation-rejected': EXIT.validationRejected,
   forbidden: EXIT.forbidden,
   'pod-failed': EXIT.podFailed,
+  succeeded: EXIT.succeeded,
   'api-error': EXIT.internal, // 409 AlreadyExists: EXIT.usage
   timeout: EXIT.timeout,
   interrupted: EXIT.interrupted,
@@ -42,6 +43,7 @@ export const OUTCOME_HINT: Readonly<Record<OutcomeClass, string>> = {
   'validation-rejected': 'The API server rejected the manifest as invalid: fix the fields named in the message.',
   forbidden: 'You may not create pods here: ask for RBAC permission (`kubectl auth can-i create pods -n <namespace>`).',
   'pod-failed': 'The pod ended before it was Ready: check the containers\' exit codes and logs.',
+  succeeded: 'The pod ran to completion and ended: it is never Ready (a Job\'s pod); trace a long-running process to time a start to Ready.',
   'api-error': 'The API server answered the create request with an error: see its message.',
   timeout: 'Nothing failed, but the pod was not Ready in time: raise --timeout or look at the slowest phase.',
   interrupted: 'Interrupted before the pod was Ready.',

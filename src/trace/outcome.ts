@@ -13,9 +13,10 @@
  */
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { containerRefs, type Context } from './context.js';
-import type { Milestone, Outcome, OutcomeClass, SuspectedFailure, Trace } from './types.js';
+import type { Cause, Milestone, Outcome, OutcomeClass, SuspectedFailure, Trace } from './types.js';
 import { failure, withoutUndefined, diagnose, type FailureClass } from './diagnose.js';
 import { OUTCOME_EXIT, OUTCOME_HINT } from './outcome-classes.js';
+import { causeOf } from './cause.js';
 
 function firstMissing(ctx: Context, milestones: readonly Milestone[]): string | undefined {
   // what happened during teardown does not count: the run stopped waiting at the DELETE
@@ -35,7 +36,21 @@ function firstMissing(ctx: Context, milestones: readonly Milestone[]): string | 
 
 /** The outcome of the run so far. */
 export function classifyOutcome(ctx: Context, milestones: readonly Milestone[]): Outcome {
-  return withoutUndefined(outcomeOf(ctx, milestones));
+  const outcome = withoutUndefined(outcomeOf(ctx, milestones));
+  if (outcome.suspected) {
+    const cause = specific(causeOf(ctx, outcome.suspected), outcome.suspected);
+    if (cause) outcome.suspected = { ...outcome.suspected, cause, hint: cause.hint };
+    if (outcome.class === 'in-progress' && cause) outcome.hint = cause.hint;
+  }
+  if (outcome.class === 'in-progress' || outcome.class === 'ready') return outcome;
+  const cause = outcome.class === 'interrupted' ? undefined : specific(causeOf(ctx, outcome), outcome);
+  return cause ? { ...outcome, cause, hint: cause.hint } : outcome;
+}
+
+/** A hint more specific than the class's (the POST's own answer made it) stays the cause's. */
+function specific(cause: Cause | undefined, outcome: { class: OutcomeClass; hint?: string }): Cause | undefined {
+  if (!cause || outcome.hint === undefined || outcome.hint === OUTCOME_HINT[outcome.class]) return cause;
+  return { ...cause, hint: outcome.hint };
 }
 
 function outcomeOf(ctx: Context, milestones: readonly Milestone[]): Outcome {

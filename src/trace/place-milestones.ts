@@ -204,6 +204,7 @@ const SAID_BY: Partial<Record<TimeSource, string>> = {
   'event-time-us': 'its event',
   'watch-observed': 'the watch',
   'client-clock': 'the response',
+  'probe-clock': 'the probe pod',
   'status-field-s': 'the 1-s status field',
   'condition-s': 'the 1-s condition time',
   'event-timestamp-s': 'the 1-s event timestamp',

@@ -4,7 +4,8 @@
  * at the end. Nothing here reads a clock; "now" is the last observation.
  */
 import { addObservedServerTime, estimateClockOffset, newOffsetBounds } from './clock.js';
-import { beforeTeardown, buildContext, type Context } from './context.js';
+import { beforeTeardown, buildContext, containerRefs, type Context } from './context.js';
+import { explainReady, type PullSettings } from './explain.js';
 import { parseSecondsTime } from './event-time.js';
 import { num, str } from './kube-objects.js';
 import { formatMs, formatOffset, roundMs } from './format-ms.js';
@@ -16,7 +17,7 @@ import { spanSection } from './span-steps.js';
 import { metricsSection } from './metric-deltas.js';
 import { classifyOutcome } from './outcome.js';
 import type { Observed } from './section-types.js';
-import { TOOL_NAME, TRACE_SCHEMA_VERSION, type Anomaly, type ClockOffset, type ContainerInfo, type Gap, type Milestone, type RunTraceContext, type Trace } from './types.js';
+import { TOOL_NAME, TRACE_SCHEMA_VERSION, type Anomaly, type ClockOffset, type ContainerInfo, type Explanation, type Gap, type Milestone, type Outcome, type RunTraceContext, type Trace } from './types.js';
 import { buildMilestones, buildPhases, reportedPhases } from './place-milestones.js';
 import { clusterInfo, identity, accessReviews, admission, podInfo, schedulingAttempts, containersInfo, serviceSection } from './sections.js';
 import { nodeInfo, withNodeEvents } from './node-section.js';
@@ -180,11 +181,26 @@ export function reconstruct(header: RecordingHeader, observations: readonly Obse
     gaps: traceGaps,
     anomalies,
     outcome,
+    ...explainSection(outcome, milestones, containers, underTest, t0),
     ...serviceSection(ctx),
     ...observedIfAny(ctx, clock.estimateMs, t0, containers),
     ...spanSection(ctx, milestones, clock.estimateMs, t0),
     ...metricsSection(underTest),
   };
+}
+
+function explainSection(outcome: Outcome, milestones: readonly Milestone[], containers: readonly ContainerInfo[], ctx: Context, t0: number): { explain?: Explanation } {
+  if (outcome.class !== 'ready') return {};
+  const read = ctx.client.get('kubelet-config')?.[0]?.data;
+  const settings: PullSettings | undefined = read
+    ? {
+        ...(typeof read.serializeImagePulls === 'boolean' ? { serializeImagePulls: read.serializeImagePulls } : {}),
+        ...(typeof read.maxParallelImagePulls === 'number' ? { maxParallelImagePulls: read.maxParallelImagePulls } : {}),
+        ...(typeof read.error === 'string' ? { error: read.error } : {}),
+      }
+    : undefined;
+  const explain = explainReady(milestones, containers, containerRefs(ctx), t0, settings);
+  return explain ? { explain } : {};
 }
 
 function observedIfAny(ctx: Context, offsetMs: number, t0: number, containers: ContainerInfo[]): { observed?: Observed } {

@@ -109,8 +109,26 @@ export interface ServiceInfo {
    * and a query of the cluster DNS for its name ('dns'); `ok` false when none worked (on kind or
    * minikube the Service range rarely routes to the machine podtrace runs on).
    */
-  reach?: Array<{ vantage: 'client'; what: 'route' | 'dns'; target: string; ok: boolean; attempts: number; error?: string }>;
+  reach?: ServiceReach[];
+  /** The in-cluster probe pod gave fewer answers than it had targets (or was not created): why. */
+  probe?: { pod: string; image?: string; node?: string; error: string };
   /** The Service could not be created. */
+  error?: string;
+}
+
+/**
+ * One vantage point's tries at the Service: 'client' is podtrace's machine, 'pod' a probe pod in
+ * the cluster (on `node`). `firstTry`: the probe's first try already worked, so the change came
+ * between the Service's creation and that try (a wide interval: the probe pod was still starting).
+ */
+export interface ServiceReach {
+  vantage: 'client' | 'pod';
+  node?: string;
+  what: 'route' | 'dns';
+  target: string;
+  ok: boolean;
+  attempts: number;
+  firstTry?: true;
   error?: string;
 }
 

@@ -5,11 +5,12 @@
  */
 import { diffAdmission } from './admission-diff.js';
 import { containerRefs, containerStatus, kubeletEvents, podEndpoint, schedulerEvents, watchPrecision, type Context } from './context.js';
-import { clusterIPOf, num, serviceDnsName, str, type NormalizedEvent } from './kube-objects.js';
+import { clusterIPOf, describeHandler, num, serviceDnsName, str, type NormalizedEvent } from './kube-objects.js';
+import { describeProbe } from './cause.js';
 import { parsePulledMessage, probeKind } from './messages.js';
 import { roundMs } from './format-ms.js';
 import { pullFailureFor } from './diagnose.js';
-import type { ServiceInfo } from './section-types.js';
+import type { ServiceInfo, ServiceReach } from './section-types.js';
 import type { AccessReview, Admission, ClusterInfo, ContainerInfo, Identity, PodInfo, ProbeFailure, SchedulingAttempt } from './types.js';
 import { present } from './place-milestones.js';
 
@@ -144,6 +145,9 @@ export function containersInfo(ctx: Context, offsetMs: number, t0: number): Cont
       ready: st?.ready === true,
     };
     if (ref.spec.imagePullPolicy) info.imagePullPolicy = ref.spec.imagePullPolicy;
+    const readiness = describeProbe(ref.spec.readinessProbe);
+    if (readiness) info.readinessProbe = readiness;
+    if (ref.spec.lifecycle?.postStart) info.postStart = describeHandler(ref.spec.lifecycle.postStart);
     if (st?.imageID) info.imageID = st.imageID;
 
     const pulled = kubeletEvents(ctx, 'Pulled', ref.fieldPath)[0];
@@ -211,22 +215,35 @@ export function serviceSection(ctx: Context): { service?: ServiceInfo } {
     const e = podEndpoint(s.slice, podName);
     if (e?.addresses?.[0]) service.endpoint = { address: e.addresses[0], ready: e.conditions?.ready === true };
   }
-  const reach = (ctx.client.get('service-reach') ?? []).flatMap((o) => {
+  const reach = (ctx.client.get('service-reach') ?? []).flatMap((o): ServiceReach[] => {
     const d = o.data ?? {};
     if ((d.what !== 'route' && d.what !== 'dns') || typeof d.target !== 'string') return [];
     const error = str(d.error);
+    const node = str(d.node);
+    const ok = d.ok === true;
     return [
       {
-        vantage: 'client' as const,
-        what: d.what as 'route' | 'dns',
+        vantage: d.vantage === 'pod' ? 'pod' : 'client',
+        ...(node !== undefined ? { node } : {}),
+        what: d.what,
         target: d.target,
-        ok: d.ok === true,
+        ok,
         attempts: num(d.attempts) ?? 0,
-        ...(error !== undefined ? { error } : {}),
+        ...(ok && d.vantage === 'pod' && d.previousAttemptAt === undefined ? { firstTry: true as const } : {}),
+        ...(error !== undefined && !ok ? { error } : {}),
       },
     ];
   });
   if (reach.length > 0) service.reach = reach;
+  const probeCreate = ctx.client.get('reach-pod')?.[0]?.data;
+  const probeResult = ctx.client.get('reach-pod-result')?.[0]?.data;
+  const probeError = probeCreate?.created === false ? str(probeCreate.error) : str(probeResult?.error);
+  // a probe that said where it stood has its lines in `reach`; one without a line is said here
+  if (probeCreate !== undefined && probeError !== undefined && !reach.some((r) => r.vantage === 'pod')) {
+    const node = str(probeResult?.node);
+    const image = str(probeCreate.image);
+    service.probe = { pod: str(probeCreate.pod) ?? '', ...(image !== undefined ? { image } : {}), ...(node !== undefined ? { node } : {}), error: probeError };
+  }
   if (failed) service.error = [num(failed.status), str(failed.reason)].filter((x) => x !== undefined).join(' ') + `: ${str(failed.message) ?? 'no message'}`;
   return { service };
 }

@@ -7,6 +7,8 @@
 import type { ExitCode } from '../exit-codes.js';
 import type { TimeSource } from './event-time.js';
 import type { MetricsSection, NodeInfo, Observed, ServiceInfo, SpanSection } from './section-types.js';
+import type { Cause, Explanation } from './cause-types.js';
+export type { Cause, CauseCode, ExplainPart, Explanation } from './cause-types.js';
 
 export const TRACE_SCHEMA_VERSION = 1;
 export const TOOL_NAME = 'podtrace';
@@ -199,6 +201,10 @@ export interface ContainerInfo {
   lastTermination?: { reason?: string; exitCode?: number; message?: string };
   /** Failing probes (kubelet Unhealthy events), first occurrence first. */
   probeFailures?: ProbeFailure[];
+  /** Its readiness probe as set: "TCP port 80, every 10 s, after 5 s". */
+  readinessProbe?: string;
+  /** Its postStart hook: "exec sh -c sleep 2". */
+  postStart?: string;
 }
 
 /** One kubelet Unhealthy event: a probe that failed `count` times, from offsetMs to lastOffsetMs. */
@@ -243,6 +249,7 @@ export type OutcomeClass =
   | 'validation-rejected'
   | 'forbidden'
   | 'pod-failed'
+  | 'succeeded'
   | 'api-error'
   | 'timeout'
   | 'interrupted';
@@ -261,6 +268,8 @@ export interface Outcome {
   exitCode: ExitCode | null;
   /** In progress: the failure the pod is in right now, if any (see isTerminalFailure / settledFailure). */
   suspected?: SuspectedFailure;
+  /** A failure's specific cause, when the evidence names one (its hint is then the outcome's). */
+  cause?: Cause;
   /** Ready: offset of pod.ready from t0. */
   readyAfterMs?: number;
 }
@@ -279,6 +288,7 @@ export interface SuspectedFailure {
   exitCode: ExitCode;
   terminal: boolean;
   since: number;
+  cause?: Cause;
 }
 
 export interface RunInfo {
@@ -340,6 +350,8 @@ export interface Trace {
   gaps: Gap[];
   anomalies: Anomaly[];
   outcome: Outcome;
+  /** A Ready pod: where the time went (explain.ts). */
+  explain?: Explanation;
   service?: ServiceInfo;
   observed?: Observed;
   /** --spans: the components' own spans of the run. */

@@ -83,6 +83,7 @@ describe('admission, made visible', () => {
     keepRecording(recording, trace, 'vap');
     expect(trace.outcome.class).toBe('admission-rejected');
     expect(trace.outcome.phase).toBe('api.accepted');
+    expect(trace.outcome.cause).toMatchObject({ code: 'admission-policy', chain: ['Invalid: the create was refused', `ValidatingAdmissionPolicy "${POLICY}" denied it`, trace.outcome.message] });
     expect(trace.outcome.message).toContain(`ValidatingAdmissionPolicy '${POLICY}'`);
     expect(trace.outcome.message).toContain(MESSAGE);
     expect(trace.outcome.hint).toMatch(new RegExp(`^denied by ValidatingAdmissionPolicy "${POLICY}" \\(binding "${POLICY}"\\)`));

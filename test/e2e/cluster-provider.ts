@@ -62,13 +62,13 @@ export async function fromK3s(): Promise<Attempt> {
   if (!socket || !(await canConnect(socket))) {
     return { unavailable: `no Docker engine answers on ${process.env.DOCKER_HOST ?? socket}` };
   }
-  // testcontainers is optional: only contributors with Docker install it.
+  // a devDependency (npm ci installs it); loaded only when a Docker engine answers
   const moduleName = '@testcontainers/k3s';
   let k3s: { K3sContainer: new (image: string) => { start(): Promise<{ getKubeConfig(): string; stop(): Promise<unknown> }> } };
   try {
     k3s = await import(moduleName);
   } catch {
-    return { unavailable: `a Docker engine answers, but ${moduleName} is not installed (npm install --no-save ${moduleName})` };
+    return { unavailable: `a Docker engine answers, but ${moduleName} is not installed (run npm ci: it is a devDependency)` };
   }
   try {
     const container = await new k3s.K3sContainer(process.env.PODTRACE_K3S_IMAGE ?? 'rancher/k3s:v1.34.1-k3s1').start();

@@ -12,6 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import { CSV_COLUMNS } from '../../src/report/csv.js';
 import type { TraceDiff } from '../../src/analysis/diff-types.js';
+import { traceMetricPrecisions, traceMetrics } from '../../src/analysis/metrics.js';
+import { quantile } from '../../src/analysis/stats.js';
 import type { RunSet } from '../../src/analysis/runset.js';
 import { runSetSchemaErrors } from '../unit/compare/schema.js';
 import { parseCsv, reportSchemaErrors } from '../unit/report/report-checks.js';
@@ -111,7 +113,10 @@ describe('compare and export on real runs', () => {
     for (const run of set.runs) {
       expect(run.containers[0]?.pull).toBe('pulled');
       expect(run.containers[0]?.pullMs).toBeGreaterThan(1000); // 58 MB unpacked, not a manifest check
+      // where the time went: the pull, first, with its share and throughput
+      expect(run.explain!.summary).toMatch(/^\S+ to Ready: image pull \S+ \(\d+ %, \d+ MB at \d+ MB\/s, cold\)/);
     }
+    for (const run of read('warm.json').runs) expect(run.explain!.parts.find((p) => p.step === 'image')?.notes).toEqual(['image present on the node (warm)']);
   });
 
   it('diff warm cold: the pull is the regression, and nothing else is significant', async () => {
@@ -128,6 +133,9 @@ describe('compare and export on real runs', () => {
     // the whole start is slower only because of the pull
     expect(d.metrics.find((m) => m.metric === 'ready')?.explainedBy).toEqual(['pull']);
     expect(d.context.some((c) => c.what === 'pull')).toBe(true);
+    // and says why: the image pulled on one side, present on the other
+    expect(d.why).toEqual([expect.objectContaining({ metric: 'pull', verdict: 'regression', facts: expect.arrayContaining(['pull']) })]);
+    expect(d.why![0]!.text).toMatch(/^image pull \+\S+, likely because pull: A nginx: present, B nginx: pulled/);
 
     const table = await podtrace(['diff', 'warm.json', 'cold.json'], cwd);
     expect(table.code).toBe(EXIT.ok); // without --fail-on-regression a regression is reported, not an error
@@ -155,6 +163,8 @@ describe('compare and export on real runs', () => {
     const markdown = await podtrace(['report', ...files, '-o', 'markdown'], cwd);
     expect(markdown.stdout).toMatch(/\| *metric *\|/);
     expect(markdown.stdout).toMatch(/pull/);
+    expect(markdown.stdout).toMatch(/Where the time went \(run \d+, the median time to Ready\): \S+ to Ready: image pull/);
+    expect((await podtrace(['report', ...files], cwd)).stdout.replace(/\s+/g, ' ')).toMatch(/where the time went \(run \d+, the median time to Ready\): \S+ to Ready: image pull/);
 
     const chrome = JSON.parse((await podtrace(['report', ...files, '-o', 'chrome-trace'], cwd)).stdout) as {
       traceEvents: { ph: string; pid: number; ts: number; dur?: number; name: string }[];
@@ -191,6 +201,7 @@ describe('compare and export on real runs', () => {
       expect(await pullRow.getAttribute('data-verdict')).toBe('regression');
       expect(await page.locator('[data-testid="metric-row"][data-metric="pull"]').count()).toBe(1);
       expect(await page.getByTestId('report-header').textContent()).toMatch(/podtrace/);
+      expect(await page.getByTestId('explain').nth(1).textContent()).toMatch(/where the time went .*image pull/);
       await page.screenshot({ path: path.join(artifacts, 'report.png'), fullPage: true });
       expect(requests).toEqual([]); // self-contained: nothing fetched
     } finally {
@@ -208,6 +219,17 @@ describe('compare and export on real runs', () => {
     const failing = await podtrace(['report', 'cold.json', '--fail-on', 'pull>500ms'], cwd);
     expect(failing.code).toBe(EXIT.thresholdExceeded);
     expect(failing.stderr.trim().split('\n')).toHaveLength(1);
+
+    // a limit the median crosses by less than the metric's precision: one warning line, exit 0
+    const warm = read('warm.json');
+    const median = quantile(warm.runs.map((t) => traceMetrics(t)['ready']!), 0.5);
+    const precision = Math.max(...warm.runs.map((t) => traceMetricPrecisions(t)['ready']!));
+    const limit = Math.floor(median - precision / 2);
+    expect(median - limit).toBeGreaterThan(0);
+    expect(median - limit).toBeLessThanOrEqual(precision);
+    const within = await podtrace(['report', 'warm.json', '--fail-on', `ready>${limit}ms`], cwd);
+    expect(within.code).toBe(EXIT.ok);
+    expect(within.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^podtrace: warning: within measurement error, not counted as a failure: ready \S+ > \d+ms by \S+, within its precision ±/)]);
   });
 
   it('diff and report give one line, exit 7, for each kind of bad file', async () => {

@@ -5,7 +5,6 @@
  * fixture for the unit tests of reconstruct().
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import {
   clients,
   clusterHook,
   ensureNamespace,
+  freePort,
   ensureRuntimeClass,
   keepRecording,
   kubeconfigPath,
@@ -204,11 +204,12 @@ describe('podtrace create: a pod that becomes Ready', () => {
 });
 
 describe('podtrace create: failures are classified results', () => {
-  const cases: { label: string; args: string[]; cls: string; exit: number; check?: (trace: Trace) => void }[] = [
+  const cases: { label: string; args: string[]; cls: string; exit: number; cause?: string; check?: (trace: Trace) => void }[] = [
     {
       label: 'missing-image',
       args: ['podtrace/missing'],
       cls: 'image-pull-not-found',
+      cause: 'image-not-found',
       exit: EXIT.imagePullNotFound,
       check: (trace) => expect(trace.outcome.message).toMatch(/not found/),
     },
@@ -217,6 +218,7 @@ describe('podtrace create: failures are classified results', () => {
       label: 'unauthorized',
       args: ['127.0.0.1:5001/podtrace/private'],
       cls: 'image-pull-unauthorized',
+      cause: 'registry-unauthorized',
       exit: EXIT.imagePullUnauthorized,
       check: (trace) => expect(trace.outcome.message).toMatch(/401|unauthorized/i),
     },
@@ -224,6 +226,7 @@ describe('podtrace create: failures are classified results', () => {
       label: 'unreachable-registry',
       args: ['127.0.0.1:1/podtrace/nothing-listens', '--timeout', '20s'],
       cls: 'image-pull-backoff',
+      cause: 'registry-unreachable',
       exit: EXIT.imagePullBackoff,
     },
     {
@@ -231,6 +234,7 @@ describe('podtrace create: failures are classified results', () => {
       // without a readiness probe a container that exits at once can look Ready for an instant
       args: ['podtrace/crash', '--readiness', 'tcp:8080'],
       cls: 'crash-loop',
+      cause: 'exited-error',
       exit: EXIT.crashLoop,
       check: (trace) => expect(trace.containers[0]?.lastTermination?.exitCode).toBe(1),
     },
@@ -238,6 +242,7 @@ describe('podtrace create: failures are classified results', () => {
       label: 'unschedulable',
       args: ['nginx', '--requests', 'cpu=1000', '--timeout', '20s'],
       cls: 'unschedulable',
+      cause: 'insufficient-resources',
       exit: EXIT.unschedulable,
       check: (trace) => expect(trace.scheduling.attempts[0]?.message).toMatch(/Insufficient cpu/),
     },
@@ -245,6 +250,7 @@ describe('podtrace create: failures are classified results', () => {
       label: 'never-ready',
       args: ['podtrace/slow-ready', '--env', 'READY_AFTER=3600', '--readiness', 'http:8080/ready', '--timeout', '15s'],
       cls: 'readiness-never-succeeded',
+      cause: 'readiness-probe-failing',
       exit: EXIT.readinessNeverSucceeded,
     },
     {
@@ -263,6 +269,9 @@ describe('podtrace create: failures are classified results', () => {
       expect(result.code).toBe(c.exit);
       expect(trace.outcome.hint).toBeTruthy();
       expect(trace.outcome.phase).toBeTruthy();
+      // the specific cause, and its hint is the outcome's
+      if (c.cause !== undefined) expect(trace.outcome.cause).toMatchObject({ code: c.cause, hint: trace.outcome.hint });
+      else expect(trace.outcome.cause).toBeUndefined();
       c.check?.(trace);
     });
   }
@@ -275,6 +284,7 @@ describe('podtrace create: failures are classified results', () => {
     );
     const { result, trace } = await traced('config-error', ['-f', manifest, '--timeout', '20s'], cwd);
     expect(trace.outcome.class).toBe('container-config-error');
+    expect(trace.outcome.cause?.code).toBe('configmap-not-found');
     expect(trace.outcome.reason).toBe('CreateContainerConfigError');
     expect(result.code).toBe(EXIT.containerConfigError);
   });
@@ -289,6 +299,7 @@ describe('podtrace create: failures are classified results', () => {
     );
     const { result, trace } = await traced('once', ['-f', manifest], cwd);
     expect(trace.outcome.class).toBe('pod-failed');
+    expect(trace.outcome.cause?.code).toBe('exited-error');
     expect(result.code).toBe(EXIT.podFailed);
   });
 
@@ -301,6 +312,7 @@ describe('podtrace create: failures are classified results', () => {
     );
     const { result, trace } = await traced('sandbox', ['-f', manifest, '--timeout', '20s'], cwd);
     expect(trace.outcome.class).toBe('sandbox-failure');
+    expect(trace.outcome.cause?.code).toBe('sandbox-failed');
     expect(trace.outcome.message).toMatch(/no-such-handler/);
     expect(result.code).toBe(EXIT.sandboxFailure);
   });
@@ -309,6 +321,7 @@ describe('podtrace create: failures are classified results', () => {
     const ns = await ensureNamespace('podtrace-e2e-restricted', { 'pod-security.kubernetes.io/enforce': 'restricted' });
     const { result, trace } = await traced('admission', ['nginx', '-n', ns], cwd);
     expect(trace.outcome.class).toBe('admission-rejected');
+    expect(trace.outcome.cause?.code).toBe('pod-security');
     expect(trace.outcome.message).toMatch(/violates PodSecurity "restricted/);
     expect(result.code).toBe(EXIT.admissionRejected);
     expect(await podtracePods(ns)).toEqual([]);
@@ -323,6 +336,7 @@ describe('podtrace create: failures are classified results', () => {
     );
     const { result, trace } = await traced('invalid', ['-f', manifest], cwd);
     expect(trace.outcome.class).toBe('validation-rejected');
+    expect(trace.outcome.cause?.code).toBe('invalid-spec');
     expect(trace.outcome.message).toMatch(/must be less than or equal to cpu limit/);
     expect(result.code).toBe(EXIT.validationRejected);
   });
@@ -334,6 +348,7 @@ describe('podtrace create: failures are classified results', () => {
     const trace = JSON.parse(result.stdout) as Trace;
     keepRecording(recording, trace, 'nobody');
     expect(trace.outcome.class).toBe('forbidden');
+    expect(trace.outcome.cause?.code).toBe('rbac-forbidden');
     expect(result.code).toBe(EXIT.forbidden);
     expect(milestone(trace, 'api.post-sent')).toBeUndefined(); // nothing was sent
     expect(trace.outcome.message).toMatch(/podtrace-e2e-nobody/);
@@ -341,15 +356,6 @@ describe('podtrace create: failures are classified results', () => {
 });
 
 describe('podtrace create: bad input is one clear line, before anything is created', () => {
-  async function freePort(): Promise<number> {
-    return new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as { port: number };
-        probe.close(() => resolve(port));
-      });
-    });
-  }
-
   const rows: { label: string; args: () => Promise<string[]>; exit: number; line: RegExp; env?: Record<string, string> }[] = [
     { label: 'malformed image reference', args: async () => ['NGINX:', '--kubeconfig', kubeconfigPath()], exit: EXIT.usage, line: /image/i },
     { label: 'invalid pod name', args: async () => ['nginx', '--name', 'Bad_Name', '--kubeconfig', kubeconfigPath()], exit: EXIT.usage, line: /name/i },

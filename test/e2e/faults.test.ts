@@ -112,10 +112,13 @@ describe('faults during a trace', () => {
       await clusterHook('restart', 'kubelet', node);
     }
     const trace = JSON.parse(readFileSync(path.join(cwd, `${name}.json`), 'utf8')) as Trace;
-    // its readiness probe had not passed when --timeout came (why: the node was lost, which the
-    // cause chain of issue 16 is to say; today the class is the probe's)
+    // its readiness probe had not passed when --timeout came: the class is the probe's, the cause
+    // the node that was lost
     expect(code).toBe(EXIT.readinessNeverSucceeded);
     expect(trace.outcome.class).toBe('readiness-never-succeeded');
+    expect(trace.outcome.cause).toMatchObject({ code: 'node-not-ready' });
+    expect(trace.outcome.cause!.chain[1]).toMatch(new RegExp(`^node ${node} is Ready=Unknown`));
+    expect(trace.outcome.hint).toMatch(/a bare pod is not moved to another node/);
     expect(trace.node?.name).toBe(node);
     expect(trace.node?.conditionChanges).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'Unknown', previousStatus: 'True' }));
     // a bare pod is not moved to another node

@@ -353,3 +353,21 @@ export async function deleteRbacAs(serviceAccount: string): Promise<void> {
   await rbac.deleteClusterRoleBinding({ name: serviceAccount }).catch(quiet);
   await clients().core.deleteNamespacedServiceAccount({ name: serviceAccount, namespace: NAMESPACE }).catch(quiet);
 }
+
+/** Builds podtrace's own image from the current bundle and pushes it to the local registry; its reference. */
+export async function pushPodtraceImage(): Promise<string> {
+  if (!inject('clusterHooks')) throw new Error(`this test needs the local cluster's registry, and the tests run on the ${inject('clusterProvider')} cluster`);
+  const { stdout } = await run('bash', [path.join(REPO_DIR, 'hack', 'build-images.sh'), 'push-podtrace', '127.0.0.1:5000'], { timeout: 300_000 });
+  return stdout.trim().split('\n').at(-1)!;
+}
+
+/** A loopback port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -17,18 +17,21 @@ import { clients, NAMESPACE, runPodtrace, serviceAccountKubeconfig } from './har
 
 type Manifest = { kind: string; metadata: { name: string; namespace?: string }; rules?: { verbs: string[] }[]; subjects?: { name: string }[]; roleRef?: { name: string } };
 
-const manifests = parseAllDocuments(readFileSync(path.join(REPO_DIR, 'deploy', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as Manifest);
+const read = (file: string) => parseAllDocuments(readFileSync(path.join(REPO_DIR, 'deploy', file), 'utf8')).map((d) => d.toJS() as Manifest);
+const manifests = read('rbac.yaml');
 
-/** Applies deploy/rbac.yaml under another name, with `drop` removed from the pod verbs. */
-async function applyAs(name: string, drop?: string): Promise<void> {
+/** Applies deploy/rbac.yaml under another name, with `drop` removed from the pod verbs (`extra`: more manifests, under that name too). */
+async function applyAs(name: string, drop?: string, extra: Manifest[] = []): Promise<void> {
   const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
   const ignore409 = (e: unknown) => {
     if ((e as { code?: number }).code !== 409) throw e;
   };
-  for (const m of manifests) {
-    const body = structuredClone(m);
-    body.metadata.name = name;
-    if (body.roleRef) body.roleRef.name = name;
+  for (const m of [...manifests, ...extra.map((e) => ({ ...e, extra: true }))]) {
+    const body = structuredClone(m) as Manifest & { extra?: boolean };
+    const own = body.extra ? `${name}-extra` : name;
+    delete body.extra;
+    body.metadata.name = own;
+    if (body.roleRef) body.roleRef.name = own;
     if (body.subjects) for (const s of body.subjects) s.name = name;
     if (body.kind === 'Role' && drop) body.rules![0]!.verbs = body.rules![0]!.verbs.filter((v) => v !== drop);
     if (body.kind === 'ServiceAccount') continue; // serviceAccountKubeconfig makes it
@@ -43,6 +46,8 @@ async function removeAs(name: string): Promise<void> {
   const rbac = clients().kc.makeApiClient(RbacAuthorizationV1Api);
   const quiet = () => undefined;
   await rbac.deleteNamespacedRole({ name, namespace: NAMESPACE }).catch(quiet);
+  await rbac.deleteNamespacedRole({ name: `${name}-extra`, namespace: NAMESPACE }).catch(quiet);
+  await rbac.deleteNamespacedRoleBinding({ name: `${name}-extra`, namespace: NAMESPACE }).catch(quiet);
   await rbac.deleteNamespacedRoleBinding({ name, namespace: NAMESPACE }).catch(quiet);
   await rbac.deleteClusterRole({ name }).catch(quiet);
   await rbac.deleteClusterRoleBinding({ name }).catch(quiet);
@@ -52,7 +57,7 @@ async function removeAs(name: string): Promise<void> {
 const podtrace = runPodtrace;
 
 let cwd: string;
-const names = ['podtrace-e2e-rbac', 'podtrace-e2e-rbac-nodelete', 'podtrace-e2e-rbac-nocreate'];
+const names = ['podtrace-e2e-rbac', 'podtrace-e2e-rbac-nodelete', 'podtrace-e2e-rbac-nocreate', 'podtrace-e2e-rbac-expose'];
 beforeAll(() => {
   cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-rbac-'));
 });
@@ -72,6 +77,20 @@ describe('least privilege (deploy/rbac.yaml)', () => {
     expect(trace.node?.kubeletVersion).toBeTruthy(); // the ClusterRole's node read
     expect(trace.milestones.map((m) => m.id)).toContain('teardown.pod-gone');
     expect(trace.gaps).toEqual([]); // no watch was refused
+  });
+
+  it('with deploy/rbac-expose.yaml, --expose is traced from both vantage points (the probe pod and its log too)', async () => {
+    await applyAs(names[3]!, undefined, read('rbac-expose.yaml'));
+    const kubeconfig = await serviceAccountKubeconfig(path.join(cwd, 'expose.kubeconfig'), names[3]!);
+    const result = await podtrace(['create', 'nginx', '--expose', '80', '--kubeconfig', kubeconfig, '-o', 'json', '--out', 'expose.json'], cwd);
+    expect(result.stderr).not.toMatch(/warning/);
+    expect(result.code).toBe(EXIT.ok);
+    const trace = JSON.parse(result.stdout) as Trace;
+    expect(trace.service!.probe).toBeUndefined();
+    expect(trace.service!.reach!.filter((r) => r.vantage === 'pod' && r.ok).map((r) => r.what).sort()).toEqual(['dns', 'route']);
+    expect(trace.milestones.map((m) => m.id)).toEqual(expect.arrayContaining(['service.endpoint-ready', 'service.pod-routed', 'service.pod-dns']));
+    const left = await clients().core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'podtrace.dev/role=reach' });
+    expect(left.items.map((p) => p.metadata!.name)).toEqual([]);
   });
 
   it('warns before creating anything when it may not delete', async () => {

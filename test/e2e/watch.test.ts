@@ -10,6 +10,7 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { RunSet } from '../../src/analysis/runset.js';
+import type { Trace } from '../../src/trace/types.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
 import { serverOf } from './tcp-proxy.js';
 import { clients, createPod, deletePod, kubeconfigPath, NAMESPACE, runPodtrace, simplePod, startPodtrace, uniqueName, waitFor, waitForPodGone } from './harness.js';
@@ -97,6 +98,24 @@ describe('podtrace watch', () => {
       const pods = await clients().core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${app},role=web` });
       return sets.items.length === 0 && pods.items.length === 0 ? true : undefined;
     });
+  });
+
+  it("a Job's pod that runs to completion is a success: class succeeded, exit 0", async () => {
+    const job = uniqueName('wjob');
+    const run = startPodtrace(['watch', '-l', `app=${job}`, '--count', '1', '--for', '2m', '--kubeconfig', kubeconfigPath(), '-o', 'json', '--out', 'job.json'], cwd);
+    await waitFor('the watch to start', 30_000, async () => (run.stderr().includes('watching pods') ? true : undefined));
+    const pod = simplePod(job, 'nginx', { restartPolicy: 'Never' });
+    pod.metadata!.labels = { ...pod.metadata!.labels, app: job };
+    pod.spec!.containers[0]!.command = ['sh', '-c', 'exit 0'];
+    await createPod(pod);
+    try {
+      const result = await run.done;
+      expect(result.code).toBe(EXIT.ok);
+      const set = JSON.parse(result.stdout) as { runs: Trace[] };
+      expect(set.runs.map((t) => [t.outcome.class, t.outcome.exitCode, t.outcome.cause?.code])).toEqual([['succeeded', EXIT.ok, 'completed']]);
+    } finally {
+      await deletePod(job);
+    }
   });
 
   it('nothing appears within --for: one line, exit 21, nothing saved', async () => {

@@ -10,6 +10,8 @@ import { LiveTrace } from '../live-trace.js';
 import { MetricsReader } from '../metrics.js';
 import { ObservationLog, type Clock } from '../observation-log.js';
 import { PodWatchSet } from '../pod-watch-set.js';
+import { recordNodesAtFailure } from '../schedulable-nodes.js';
+import { recordPullSettings } from './pull-settings.js';
 import type { Progress, TextSink } from '../progress-sink.js';
 import { recordingHeader, recordTarget } from '../run-header.js';
 import type { StopController, StopSignal } from '../stop.js';
@@ -17,8 +19,8 @@ import { newTraceIds, runTracer, type RandomHex } from '../trace-context.js';
 import { openRequiredWatches } from '../watch-access.js';
 import { observe, readLogs } from './after-ready.js';
 import { postPod, preflight } from './preflight.js';
-import { deleteService, exposePod, settleReach } from './service.js';
-import { cleanupCommand, interrupted, type CreateRequest, type RunState } from './state.js';
+import { deleteService, exposePod, removeReachPod, settleReach } from './service.js';
+import { cleanupCommand, interrupted, outcomeAtStop, type CreateRequest, type RunState } from './state.js';
 import { readRunSpans } from './read-spans.js';
 import { bestEffortDelete, teardown } from './teardown.js';
 import { awaitDelayedEvents, waitForOutcome } from './wait.js';
@@ -58,6 +60,7 @@ export async function collectCreate(api: ClusterApi, request: CreateRequest, io:
       timeoutMs: request.timeoutMs,
       ...(request.image !== undefined ? { image: request.image } : {}),
       ...(request.expose !== undefined ? { expose: request.expose } : {}),
+      ...(request.reach !== undefined ? { reachFrom: [...(request.reach.client ? (['client'] as const) : []), ...(request.reach.podImage !== undefined ? (['pod'] as const) : [])] } : {}),
       ...(request.observeMs > 0 ? { observeMs: request.observeMs } : {}),
       ...(request.logLines !== undefined ? { logLines: request.logLines } : {}),
       ...(request.node !== undefined ? { node: request.node } : {}),
@@ -115,7 +118,8 @@ async function run(state: RunState): Promise<boolean> {
     else doneReason = await createAndFollow(state);
     await state.metrics?.settle();
     // The class seen when waiting stopped: teardown changes the pod (a deleted pod turns Failed) after it.
-    log.client('done', { reason: doneReason, ...(state.outcomeAtStop !== undefined ? { outcome: state.outcomeAtStop } : {}) });
+    const outcome = outcomeAtStop(state);
+    log.client('done', { reason: doneReason, ...(outcome !== undefined ? { outcome } : {}) });
     // The components' spans of the run, last: the teardown's too, and the exports are batched.
     if (request.spans && doneReason !== 'forbidden' && !interrupted(state)) await readRunSpans(state, request.spans);
   } catch (error) {
@@ -125,6 +129,7 @@ async function run(state: RunState): Promise<boolean> {
     if (state.podMayExist && !request.keep) await bestEffortDelete(state);
     state.reachStop?.abort();
     if (state.serviceMayExist && !request.keep) await deleteService(state).catch(() => {});
+    await removeReachPod(state).catch(() => {});
     throw error;
   } finally {
     stopListening();
@@ -153,6 +158,10 @@ async function createAndFollow(state: RunState): Promise<string> {
   }
   if (request.expose !== undefined) state.service = exposePod(state, request.expose);
   const result = await waitForOutcome(state);
+  // the scheduler refused it: what every node offers, so the cause can name a taint and compare requests with allocatable
+  if (outcomeAtStop(state) === 'unschedulable') await recordNodesAtFailure(state.api, state.log);
+  // a pull that waited for others, or a registry QPS refusal: the kubelet's pull settings say why
+  await recordPullSettings(state);
   if (state.service !== undefined) await settleReach(state, result === 'ready');
   // after Ready (or the failure): what the components counted for the start, before the teardown adds to it
   if (state.metrics) {
@@ -170,6 +179,7 @@ async function createAndFollow(state: RunState): Promise<string> {
       if (!watchers.podGone) await teardown(state);
     }
   }
+  await removeReachPod(state);
   return result;
 }
 

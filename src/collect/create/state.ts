@@ -12,6 +12,8 @@ import type { ObservationLog } from '../observation-log.js';
 import type { PodWatchSet } from '../pod-watch-set.js';
 import type { Progress, TextSink } from '../progress-sink.js';
 import type { StopController } from '../stop.js';
+import type { Trace } from '../../trace/types.js';
+import type { ReachPod } from './reach-pod.js';
 
 export type PodManifest = Record<string, unknown> & {
   metadata: Record<string, unknown> & { labels?: Record<string, string> };
@@ -28,6 +30,8 @@ export interface CreateRequest {
   timeoutMs: number;
   /** `--expose PORT`. */
   expose?: number;
+  /** With --expose: try the Service from podtrace's machine (client), and from a probe pod of this image. */
+  reach?: { client: boolean; podImage?: string };
   /** `--observe`, ms (0: none). */
   observeMs: number;
   /** `--logs N`. */
@@ -65,16 +69,25 @@ export interface RunState {
   /** --expose: the tries to reach the Service from the client (route, DNS), and what ends them. */
   reach?: Promise<void>;
   reachStop?: AbortController;
-  /** The outcome class the wait stopped on (teardown changes the pod after it). */
-  outcomeAtStop?: string;
+  /** --expose: the in-cluster probe pod, once its create was sent. */
+  reachPod?: ReachPod;
+  /** The trace as the wait last saw it, when it stopped (teardown changes the pod after it). */
+  traceAtStop?: Trace;
   /** The components' /metrics, when read (unless --no-metrics). */
   metrics?: MetricsReader;
+}
+
+/** The outcome class the wait stopped on: the failure the pod was in, else the outcome. */
+export function outcomeAtStop(state: RunState): string | undefined {
+  const outcome = state.traceAtStop?.outcome;
+  return outcome === undefined ? undefined : (outcome.suspected?.class ?? outcome.class);
 }
 
 /** `kubectl delete ...` for what may be left. */
 export function cleanupCommand(state: RunState): string {
   const service = state.serviceMayExist ? `; kubectl delete service -n ${state.namespace} ${state.podName}` : '';
-  return `kubectl delete pod -n ${state.namespace} ${state.podName}${service}`;
+  const probe = state.reachPod?.mayExist ? ` ${state.reachPod.name}` : '';
+  return `kubectl delete pod -n ${state.namespace} ${state.podName}${probe}${service}`;
 }
 
 /** When the POST went out (now, before it did): --timeout counts from it. */

@@ -44,7 +44,7 @@ export function waitForOutcome(state: RunState): Promise<WaitResult> {
       resolve(result);
     };
     const stopListening = live.onUpdate((trace) => {
-      state.outcomeAtStop = trace.outcome.suspected?.class ?? trace.outcome.class;
+      state.traceAtStop = trace;
       const reason = doneReason(trace, {
         podGone: watchers.podGone,
         now: clock.now(),

@@ -32,6 +32,18 @@ export function parsePort(text: string, flag: string): number {
 export type Readiness = { kind: 'http'; port: number; path: string } | { kind: 'tcp'; port: number };
 
 /** `http:PORT/PATH` (path defaults to `/`) or `tcp:PORT`. */
+export type ReachVantage = 'client' | 'pod';
+
+/** `--reach-from client,pod`: where --expose tries the Service from (at least one, each once). */
+export function parseReachFrom(text: string): ReachVantage[] {
+  const words = text.split(',').map((w) => w.trim());
+  const bad = words.find((w) => w !== 'client' && w !== 'pod');
+  if (bad !== undefined || new Set(words).size !== words.length) {
+    throw new UsageError(`--reach-from "${text}": give client, pod or client,pod (podtrace's machine, a probe pod in the cluster)`);
+  }
+  return words as ReachVantage[];
+}
+
 export function parseReadiness(text: string): Readiness {
   const usage = `--readiness ${text}: write http:PORT/PATH (e.g. http:80/healthz) or tcp:PORT (e.g. tcp:5432)`;
   const http = /^http:([0-9]+)(\/.*)?$/i.exec(text);

@@ -33,12 +33,20 @@ describe('project skeleton', () => {
     expect(kubeletOn).toMatchObject({ eventRecordQPS: 1000, eventBurst: 1000, tracing: { samplingRatePerMillion: 1000000 } });
   });
 
-  it('package.json: Node >= 22.22, the podtrace and kubectl-podtrace bins, the runtime dependencies the CLI uses', () => {
-    const pkg = JSON.parse(read('package.json')) as { engines: Record<string, string>; bin: Record<string, string>; dependencies: Record<string, string> };
+  it('package.json: Node >= 22.22, the podtrace and kubectl-podtrace bins, prepack builds, the libraries bundled (none needed at install)', () => {
+    const pkg = JSON.parse(read('package.json')) as {
+      engines: Record<string, string>;
+      bin: Record<string, string>;
+      scripts: Record<string, string>;
+      dependencies?: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.engines.node).toBe('>=22.22');
     expect(pkg.bin).toEqual({ podtrace: 'bin/podtrace.js', 'kubectl-podtrace': 'bin/podtrace.js' });
-    expect(pkg.dependencies['@kubernetes/client-node']).toMatch(/^\^?2\./);
-    for (const dep of ['commander', 'cli-table3', 'ora']) expect(Object.keys(pkg.dependencies)).toContain(dep);
+    expect(pkg.scripts['prepack']).toMatch(/npm run --silent build/);
+    expect(pkg.dependencies).toBeUndefined();
+    expect(pkg.devDependencies['@kubernetes/client-node']).toMatch(/^\^?2\./);
+    for (const dep of ['commander', 'cli-table3', 'ora']) expect(Object.keys(pkg.devDependencies)).toContain(dep);
     expect(JSON.parse(read('tsconfig.json')).compilerOptions.strict).toBe(true);
   });
 });

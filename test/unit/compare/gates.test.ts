@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RuleSyntaxError } from '../../../src/analysis/rule-error.js';
 import { parseDuration } from '../../../src/analysis/duration.js';
-import { describeViolations, evaluateGates, parseFailOn } from '../../../src/analysis/gates.js';
-import { METRIC_NAMES, traceMetrics } from '../../../src/analysis/metrics.js';
+import { describeViolations, describeWithinError, evaluateGates, failingGates, parseFailOn } from '../../../src/analysis/gates.js';
+import { METRIC_NAMES, traceMetricPrecisions, traceMetrics } from '../../../src/analysis/metrics.js';
 import { setOf, traceOf } from './fixtures.js';
 
 describe('the one duration grammar (parseDuration)', () => {
@@ -88,5 +88,35 @@ describe('evaluateGates on real traces', () => {
     const violations = evaluateGates([failed], parseFailOn('ready>5s,api>1s'));
     expect(violations).toEqual([{ gate: expect.objectContaining({ metric: 'ready' }), runs: 0 }]);
     expect(describeViolations(violations)).toBe('threshold exceeded: ready not measured (limit 5s)');
+  });
+});
+
+describe('gates respect the measurement precision', () => {
+  const trace = traceOf('ready-nginx-cold.ndjson');
+  const ready = traceMetrics(trace)['ready']!;
+  const precision = traceMetricPrecisions(trace)['ready']!;
+
+  it("a metric's precision is the sum of its two ends'", () => {
+    const at = (id: string) => trace.milestones.find((m) => m.id === id)!;
+    expect(precision).toBeCloseTo(at('api.post-sent').precisionMs + at('pod.ready').precisionMs, 9);
+    expect(precision).toBeGreaterThan(0);
+  });
+
+  it('a crossing within that precision is a warning, not a failure; beyond it, a failure', () => {
+    const limit = (ms: number) => `ready>${Math.floor(ms)}ms`;
+    const [within] = evaluateGates([trace], parseFailOn(limit(ready - precision / 2)));
+    expect(within).toMatchObject({ withinError: true, precisionMs: precision });
+    expect(failingGates([within!])).toEqual([]);
+    expect(describeWithinError([within!])).toMatch(/^warning: within measurement error, not counted as a failure: ready 3\.93s > \d+ms by \S+, within its precision ±/);
+    const [beyond] = evaluateGates([trace], parseFailOn(limit(ready - precision - 5)));
+    expect(beyond!.withinError).toBeUndefined();
+    expect(failingGates([beyond!])).toHaveLength(1);
+  });
+
+  it('over runs, the largest precision among them', () => {
+    const set = setOf([traceOf('ready-nginx-cold.ndjson'), traceOf('ready-nginx-warm.ndjson')], 'nginx');
+    const largest = Math.max(...set.runs.map((t) => traceMetricPrecisions(t)['ready']!));
+    const [v] = evaluateGates(set, parseFailOn('ready>1ms'));
+    expect(v!.precisionMs).toBe(largest);
   });
 });

@@ -74,10 +74,15 @@ describe('csv', () => {
   const [head, ...body] = rows;
   const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
 
-  it('has the documented header and one row per run and metric, per run and phase, and per observed restart or probe failure', () => {
+  it('has the documented header and one row per run and metric, per run and phase, per explained step or cause, and per observed restart or probe failure', () => {
     expect(head).toEqual(['set', 'run', 'pod', 'metric', 'kind', 'from', 'to', 'start_ms', 'duration_ms', 'source', 'precision_ms', 'outcome']);
     const observed = (t: Trace) => (t.observed?.restarts.length ?? 0) + (t.observed?.probeFailures.length ?? 0);
-    const expected = runsOf(sets).reduce((n, t) => n + Object.keys(traceMetrics(t)).length + t.phases.length + observed(t), 0);
+    const why = (t: Trace) => (t.explain?.parts.length ?? 0) + (t.outcome.cause ? 1 : 0);
+    const expected = runsOf(sets).reduce((n, t) => n + Object.keys(traceMetrics(t)).length + t.phases.length + observed(t) + why(t), 0);
+    const explained = runsOf(sets).find((t) => t.explain)!;
+    expect(explained).toBeDefined();
+    const rows = body.filter((r) => r[col('kind')] === 'explain' && r[col('pod')] === explained.pod.name);
+    expect(rows.map((r) => [r[col('metric')], Number(r[col('duration_ms')])])).toEqual(explained.explain!.parts.map((p) => [`explain:${p.step}`, p.ms]));
     expect(body).toHaveLength(expected);
     for (const row of body) expect(row).toHaveLength(CSV_COLUMNS.length);
   });

@@ -58,7 +58,7 @@ describe.each(traces)('renderers on %s', (_name, trace) => {
   it('json: stable key order, 2-space indent, parses back', () => {
     const out = renderJson(trace);
     // every key in its place; the optional ones (service: --expose only) when present
-    expect(Object.keys(JSON.parse(out))).toEqual(TRACE_KEY_ORDER.filter((k) => (k !== 'service' && k !== 'observed' && k !== 'spans' && k !== 'metrics') || trace[k] !== undefined));
+    expect(Object.keys(JSON.parse(out))).toEqual(TRACE_KEY_ORDER.filter((k) => (k !== 'service' && k !== 'observed' && k !== 'spans' && k !== 'metrics' && k !== 'explain') || trace[k] !== undefined));
     expect(out.split('\n')[1]).toBe('  "schemaVersion": 1,');
     expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(trace)));
     const shuffled = Object.fromEntries(Object.entries(trace).reverse()) as unknown as Trace;

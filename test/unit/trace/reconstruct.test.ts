@@ -598,6 +598,71 @@ describe('ready-expose-reach (real recording: create --expose 80 on the two-node
   });
 });
 
+describe('ready-expose-pod-reach (real recording: create --expose 80 with the probe pod, from podtrace\'s machine and from a pod on the other node)', () => {
+  const { header, observations } = loadFixture('ready-expose-pod-reach.ndjson');
+  const trace = reconstruct(header, observations);
+  const at = (id: string) => trace.milestones.find((m) => m.id === id)!;
+  const fromPod = (what: string) => observations.find((o) => o.type === 'service-reach' && o.data?.vantage === 'pod' && o.data?.what === what)!.data!;
+
+  it("times the route from the probe's tries on its node's clock: between its last failed try and its first good one", () => {
+    const route = fromPod('route');
+    const routed = at('service.pod-routed');
+    expect(routed).toMatchObject({ component: 'kube-proxy', source: 'probe-clock' });
+    const from = route.previousAttemptAt as number;
+    const to = route.attemptAt as number;
+    expect(routed.precisionMs).toBeCloseTo((to - from) / 2, 6);
+    // one host: the offset is 0 and the node's time is the client's
+    expect(trace.clock.estimateMs).toBe(0);
+    expect(routed.at).toBeCloseTo((to + from) / 2, 6);
+    expect(routed.detail).toBe(`from a pod on ${String(route.node)}: ${String(route.target)}`);
+    expect(routed.evidence).toContain(`(${String(route.node)}'s clock)`);
+  });
+
+  it("a name that already resolved at the probe's first try: between the Service's creation and that try, not a made-up precision", () => {
+    const dns = fromPod('dns');
+    expect(dns.previousAttemptAt).toBeUndefined();
+    const resolved = at('service.pod-dns');
+    const created = at('service.created').at;
+    expect(resolved.precisionMs).toBeCloseTo(((dns.attemptAt as number) - created) / 2, 3);
+    expect(resolved.at - resolved.precisionMs).toBeCloseTo(created, 3);
+    expect(trace.service!.reach!.find((r) => r.vantage === 'pod' && r.what === 'dns')).toMatchObject({ ok: true, firstTry: true });
+  });
+
+  it('names each vantage in the section, the probe\'s with its node, and no probe error', () => {
+    const node = String(fromPod('route').node);
+    expect(trace.service!.reach!.map((r) => [r.vantage, r.what, r.node])).toEqual([
+      ['client', 'dns', undefined],
+      ['client', 'route', undefined],
+      ['pod', 'dns', node],
+      ['pod', 'route', node],
+    ]);
+    expect(trace.service!.probe).toBeUndefined();
+  });
+
+  it("the probe's own POST and DELETE are not the traced pod's", () => {
+    const calls = observations.filter((o) => o.type === 'request-traced').map((o) => o.data!.call);
+    expect(calls.filter((c) => c === 'createPod')).toHaveLength(1);
+    expect(calls).toContain('createReachPod');
+  });
+
+  it('an older recording (no reachFrom, client tries only) has no probe rows', () => {
+    const old = reconstruct(...parts(loadFixture('ready-expose-reach.ndjson')));
+    expect(old.milestones.map((m) => m.id).filter((id) => id.startsWith('service.pod-'))).toEqual([]);
+  });
+});
+
+describe('ready-expose-noprobe (real recording: --expose with a probe image the nodes cannot pull)', () => {
+  const trace = reconstruct(...parts(loadFixture('ready-expose-noprobe.ndjson')));
+
+  it('the pod is ready, the client tried as usual, and the section says why the cluster gave no answer', () => {
+    expect(trace.outcome.class).toBe('ready');
+    expect(trace.service!.reach!.every((r) => r.vantage === 'client')).toBe(true);
+    expect(trace.service!.probe).toMatchObject({ image: 'podtrace/no-such-reach:1', node: expect.stringMatching(/^podtrace-/) });
+    expect(trace.service!.probe!.error).toMatch(/^ErrImagePull: /);
+    expect(trace.milestones.map((m) => m.id).filter((id) => id.startsWith('service.pod-'))).toEqual([]);
+  });
+});
+
 describe('ready-expose-nodns (real recording: create --expose 80 with CoreDNS scaled to 0)', () => {
   const trace = reconstruct(...parts(loadFixture('ready-expose-nodns.ndjson')));
 

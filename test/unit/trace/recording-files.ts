@@ -26,6 +26,7 @@ const CLASSES: readonly OutcomeClass[] = [
   'validation-rejected',
   'forbidden',
   'pod-failed',
+  'succeeded',
   'api-error',
   'timeout',
   'interrupted',
