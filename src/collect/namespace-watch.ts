@@ -6,6 +6,11 @@
  * is built from its share of the observations (pod-demux.ts) once it is done
  * and quiet, and handed to the sink while the others still start. Nothing is
  * created or deleted.
+ *
+ * Memory follows the pods in flight, not the pods traced: the observation log
+ * keeps nothing, a pod's observations go once its trace is written, and of a
+ * written trace nothing is kept but its place in the sink, unless an event
+ * held back by a watch gap may still change it (a bounded few).
  */
 import type { ClusterApi } from '../kube/types.js';
 import { eventsHeldBack } from '../trace/held-back.js';
@@ -43,8 +48,8 @@ export interface NamespaceWatchOptions {
 const SPAN_READS_AT_ONCE = 4;
 
 export interface WatchResult {
-  /** In the sink's order: pods in the order their traces were final. */
-  traces: Trace[];
+  /** How many traces the sink was given. */
+  count: number;
   stoppedBy?: StopSignal;
 }
 
@@ -56,7 +61,7 @@ interface PodBuild {
   built?: { trace: Trace; own: number; shared: number };
   /** Builds the trace once a done pod has been quiet for BUILD_WHEN_QUIET_MS. */
   timer?: NodeJS.Timeout;
-  /** The trace as handed to the sink, when it was. */
+  /** The trace as handed to the sink, when it was (kept only while the pod is not frozen). */
   written?: { trace: Trace; index: number };
 }
 
@@ -64,9 +69,9 @@ export class NamespaceWatch {
   readonly log: ObservationLog;
   readonly startedAt: number;
   readonly #demux: PodDemux;
+  /** The pods being built, and those written whose trace may yet change; a frozen pod's is dropped. */
   readonly #builds = new Map<TrackedPod, PodBuild>();
-  /** Pods whose trace is in the sink, in its order. */
-  readonly #written: TrackedPod[] = [];
+  #appended = 0;
   #finished = 0;
   #wake: (() => void) | undefined;
   #sink: TraceSink | undefined;
@@ -82,7 +87,7 @@ export class NamespaceWatch {
     private readonly options: NamespaceWatchOptions,
     private readonly io: { clock: Clock; stderr: TextSink; stop: StopController; toolVersion: string },
   ) {
-    this.log = new ObservationLog(io.clock);
+    this.log = new ObservationLog(io.clock, { retain: false });
     this.startedAt = io.clock.now();
     this.#demux = new PodDemux(this.startedAt, {
       podChanged: (pod, o) => this.#check(pod, o),
@@ -132,21 +137,19 @@ export class NamespaceWatch {
     }
     // pods done just before the end (--count reached) have their spans read too
     if (options.spans !== undefined && io.stop.stoppedBy === undefined) {
-      for (const pod of this.#demux.pods.values()) if (pod.done && !this.#build(pod).written) this.#startSpanRead(pod, options.spans);
+      for (const pod of this.#demux.pods.values()) if (pod.done && !pod.frozen && !this.#build(pod).written) this.#startSpanRead(pod, options.spans);
     }
     // the span reads of pods already done end within their bound (a signal cuts them short)
     while (this.#spanReads.size > 0) await Promise.all([...this.#spanReads]);
     const stoppedBy = io.stop.stoppedBy;
-    const rest = [...this.#demux.pods.values()].filter((p) => !this.#build(p).written);
-    const traces = [...this.#written, ...rest].map((pod) => {
+    // frozen pods are in the sink for good; the others are written, or replaced when a late event changed them
+    for (const pod of [...this.#demux.pods.values()].filter((p) => !p.frozen)) {
       const trace = this.#final(pod, stoppedBy);
       const written = this.#build(pod).written;
-      // a late event about a written pod: its new trace replaces the old one in the sink
       if (!written) this.#write(sink, pod, trace);
       else if (written.trace !== trace) sink.replace(written.index, trace);
-      return trace;
-    });
-    return { traces, ...(stoppedBy ? { stoppedBy } : {}) };
+    }
+    return { count: this.#appended, ...(stoppedBy ? { stoppedBy } : {}) };
   }
 
   #build(pod: TrackedPod): PodBuild {
@@ -160,12 +163,13 @@ export class NamespaceWatch {
     const build = this.#build(pod);
     pod.sharedUntil = build.built?.trace === trace ? build.built.shared : this.#demux.shared.length;
     build.written = { trace, index: sink.append(trace) };
-    this.#written.push(pod);
+    this.#appended += 1;
     // An event held back by an API server outage may yet come: only then keep listening.
     if (eventsHeldBack(trace).length === 0) {
       pod.frozen = true;
       pod.observations = [];
-      build.built = undefined;
+      this.#builds.delete(pod);
+      this.#spansRead.delete(pod);
     }
   }
 
@@ -195,7 +199,6 @@ export class NamespaceWatch {
 
   #final(pod: TrackedPod, stoppedBy: StopSignal | undefined): Trace {
     const build = this.#build(pod);
-    if (pod.frozen) return build.written!.trace;
     if (!pod.done) {
       pod.done = true;
       if (stoppedBy) pod.observations.push(this.log.client('interrupted', { signal: stoppedBy }));

@@ -15,21 +15,30 @@ export type ObservationListener = (observation: Observation) => void;
 /**
  * The single sink every watcher and client step writes to: it numbers the
  * observations in arrival order and stamps them with the client clock.
+ * `podtrace watch` hands each observation to its listeners and keeps none
+ * (`retain: false`): each pod keeps its own share, and only while it starts.
  */
 export class ObservationLog {
   readonly observations: Observation[] = [];
   readonly #listeners = new Set<ObservationListener>();
+  readonly #retain: boolean;
+  #seq = 0;
 
-  constructor(readonly clock: Clock = systemClock) {}
+  constructor(
+    readonly clock: Clock = systemClock,
+    options: { retain?: boolean } = {},
+  ) {
+    this.#retain = options.retain ?? true;
+  }
 
   /** An API object seen on a watch (or a LIST item). */
   object(source: Exclude<ObservationSource, 'client'>, type: string, object: unknown): Observation {
-    return this.#append({ seq: this.observations.length, source, type, observedAt: this.clock.now(), object });
+    return this.#append({ seq: this.#seq++, source, type, observedAt: this.clock.now(), object });
   }
 
   /** Something podtrace itself did or measured. */
   client(type: ClientObservationType, data: Record<string, unknown> = {}, observedAt = this.clock.now()): Observation {
-    return this.#append({ seq: this.observations.length, source: 'client', type, observedAt, data });
+    return this.#append({ seq: this.#seq++, source: 'client', type, observedAt, data });
   }
 
   subscribe(listener: ObservationListener): () => void {
@@ -38,7 +47,7 @@ export class ObservationLog {
   }
 
   #append(observation: Observation): Observation {
-    this.observations.push(observation);
+    if (this.#retain) this.observations.push(observation);
     for (const listener of this.#listeners) {
       try {
         listener(observation);

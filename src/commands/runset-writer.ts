@@ -10,14 +10,18 @@
  * so the fsync at the end has only the last of them to wait for (on the disk
  * etcd writes to, a single fsync of 100 MB took seconds).
  * The bytes are those of renderRunSetJson() for the same runs in the same
- * order.
+ * order. Only where each run is in the file is kept, not its text: memory
+ * follows the runs in flight, not the runs written; the text is read back
+ * from the file for stdout.
  */
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { renderRunSetYamlHead, renderRunYamlItem } from '../report/runset-summary.js';
 import { orderedTrace } from '../report/serialize.js';
 import type { RunSet } from '../analysis/runset.js';
 import type { Trace } from '../trace/types.js';
-import { fileWriteError, tempPathFor, writeFileAtomic } from './atomic-write.js';
+import { fileWriteError, tempPathFor } from './atomic-write.js';
 
 type RunSetHead = Omit<RunSet, 'runs'>;
 
@@ -33,25 +37,37 @@ function renderHead(head: RunSetHead): string {
 }
 
 const TAIL = '\n  ]\n}\n';
+const SEPARATOR = ',\n';
 
 /** How much is appended between two background flushes to disk. */
 export const SYNC_EVERY_BYTES = 8 * 2 ** 20;
+
+/** Where a text goes: stdout, in the commands. */
+export interface TextOut {
+  write(text: string): unknown;
+}
 
 export class RunSetWriter {
   readonly #target: string;
   readonly #temp: string;
   readonly #head: RunSetHead;
-  /** Every element written (or to write), in file order: stdout may want the whole text. */
-  readonly #elements: string[] = [];
+  /**
+   * Where each element is in the file (its first byte, and its length in bytes): what is kept of
+   * a run once it is written. The text itself is read back from the file when it is wanted again.
+   */
+  #offsets: number[] = [];
+  #lengths: number[] = [];
+  /** Bytes appended so far (head and separators included). */
+  #bytes = 0;
+  /** Runs replaced after they were appended (a late event): rare, and only those are kept. */
+  readonly #replaced = new Map<number, string>();
   #handle: Promise<FileHandle> | undefined;
   /** Writes run one after another, in the order they were asked for. */
   #queue: Promise<void> = Promise.resolve();
   #error: unknown;
-  /** A run already written was replaced: finish() writes the whole file again. */
-  #replaced = false;
-  #text: string | undefined;
+  #finished = false;
   readonly #syncEvery: number;
-  /** Characters appended since the last flush (ASCII for the most part: close to bytes). */
+  /** Bytes appended since the last flush. */
   #unsynced = 0;
 
   constructor(target: string, head: RunSetHead, options: { syncEveryBytes?: number } = {}) {
@@ -61,62 +77,57 @@ export class RunSetWriter {
     this.#syncEvery = options.syncEveryBytes ?? SYNC_EVERY_BYTES;
   }
 
+  /** How many runs were appended. */
+  get count(): number {
+    return this.#offsets.length;
+  }
+
   /** Appends a rendered run (renderRunElement); the temp file is made at the first one. Returns its index. */
   append(element: string): number {
-    const first = this.#elements.length === 0;
-    this.#elements.push(element);
-    this.#text = undefined;
-    const text = first ? renderHead(this.#head) + element : `,\n${element}`;
-    this.#unsynced += text.length;
+    const prefix = this.#offsets.length === 0 ? renderHead(this.#head) : SEPARATOR;
+    const prefixBytes = Buffer.byteLength(prefix);
+    const elementBytes = Buffer.byteLength(element);
+    this.#offsets.push(this.#bytes + prefixBytes);
+    this.#lengths.push(elementBytes);
+    this.#bytes += prefixBytes + elementBytes;
+    this.#unsynced += prefixBytes + elementBytes;
     const flush = this.#unsynced >= this.#syncEvery;
     if (flush) this.#unsynced = 0;
+    const text = prefix + element;
     this.#enqueue(async (handle) => {
       await handle.write(text);
       if (flush) await handle.datasync();
     });
-    return this.#elements.length - 1;
+    return this.#offsets.length - 1;
   }
 
   /**
-   * A run changed after it was appended (a late event): its new rendering
-   * replaces the old, and finish() writes the file again from the elements,
-   * the others as they were rendered.
+   * A run changed after it was appended (a late event): its new rendering is kept, and finish()
+   * writes the file again, the other runs copied from the file as they were written.
    */
   replace(index: number, element: string): void {
-    if (this.#elements[index] === element) return;
-    this.#elements[index] = element;
-    this.#text = undefined;
-    this.#replaced = true;
-  }
-
-  /** The whole run set as text, as the file holds it once finished. */
-  text(): string {
-    this.#text ??= `${renderHead(this.#head)}${this.#elements.join(',\n')}${TAIL}`;
-    return this.#text;
+    if (index < 0 || index >= this.#offsets.length) throw new RangeError(`no run ${index} in the run set`);
+    this.#replaced.set(index, element);
   }
 
   /** Closes the array, syncs and renames the temp file over the target. */
   async finish(): Promise<void> {
-    if (this.#elements.length === 0) throw new Error('a run set with no runs is never written');
-    if (this.#replaced) {
-      await this.abort();
-      await writeFileAtomic(this.#target, this.text());
-      return;
-    }
+    if (this.#offsets.length === 0) throw new Error('a run set with no runs is never written');
     this.#enqueue(async (handle) => {
       await handle.write(TAIL);
       await handle.sync();
     });
     await this.#queue;
     await this.#close();
-    if (this.#error !== undefined) {
-      await rm(this.#temp, { force: true }).catch(() => {});
-      throw fileWriteError(this.#target, this.#error);
-    }
+    let from = this.#temp;
     try {
-      await rename(this.#temp, this.#target);
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#replaced.size > 0) from = await this.#rewrite();
+      await rename(from, this.#target);
+      this.#finished = true;
     } catch (error) {
       await rm(this.#temp, { force: true }).catch(() => {});
+      if (from !== this.#temp) await rm(from, { force: true }).catch(() => {});
       throw fileWriteError(this.#target, error);
     }
   }
@@ -126,6 +137,81 @@ export class RunSetWriter {
     await this.#queue;
     await this.#close();
     await rm(this.#temp, { force: true }).catch(() => {});
+  }
+
+  /** Once finished: the run set's text, as the file holds it, to `out`, a piece at a time. */
+  async copyTo(out: TextOut, pieceBytes = 1 << 20): Promise<void> {
+    this.#mustBeFinished();
+    const handle = await open(this.#target, 'r');
+    try {
+      const decoder = new StringDecoder('utf8');
+      const buffer = Buffer.alloc(pieceBytes);
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        out.write(decoder.write(buffer.subarray(0, bytesRead)));
+      }
+      const rest = decoder.end();
+      if (rest) out.write(rest);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Once finished: each run's element text, in order, read back from the file one at a time. */
+  async *elements(): AsyncGenerator<string> {
+    this.#mustBeFinished();
+    const handle = await open(this.#target, 'r');
+    try {
+      for (let i = 0; i < this.#offsets.length; i++) yield await readRange(handle, this.#offsets[i]!, this.#lengths[i]!);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  #mustBeFinished(): void {
+    if (!this.#finished) throw new Error('the run set is read back only once finish() has written it');
+  }
+
+  /** The file again, with the replaced runs: written beside the target; its path. */
+  async #rewrite(): Promise<string> {
+    const next = tempPathFor(this.#target);
+    const source = await open(this.#temp, 'r');
+    const offsets: number[] = [];
+    const lengths: number[] = [];
+    try {
+      const out = await open(next, 'wx', 0o644);
+      try {
+        let at = 0;
+        const put = async (bytes: Buffer | string): Promise<void> => {
+          const buffer = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+          await out.write(buffer);
+          at += buffer.length;
+        };
+        for (let i = 0; i < this.#offsets.length; i++) {
+          await put(i === 0 ? renderHead(this.#head) : SEPARATOR);
+          const replaced = this.#replaced.get(i);
+          const bytes = replaced !== undefined ? Buffer.from(replaced) : Buffer.from(await readRange(source, this.#offsets[i]!, this.#lengths[i]!));
+          offsets.push(at);
+          lengths.push(bytes.length);
+          await put(bytes);
+        }
+        await put(TAIL);
+        await out.sync();
+      } finally {
+        await out.close();
+      }
+    } catch (error) {
+      await rm(next, { force: true }).catch(() => {});
+      throw error;
+    } finally {
+      await source.close();
+    }
+    await rm(this.#temp, { force: true }).catch(() => {});
+    this.#offsets = offsets;
+    this.#lengths = lengths;
+    this.#replaced.clear();
+    return next;
   }
 
   #enqueue(write: (handle: FileHandle) => Promise<void>): void {
@@ -146,3 +232,21 @@ export class RunSetWriter {
     if (handle) await (await handle.catch(() => undefined))?.close().catch(() => {});
   }
 }
+
+async function readRange(handle: FileHandle, offset: number, length: number): Promise<string> {
+  const buffer = Buffer.alloc(length);
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
+    if (bytesRead === 0) throw new Error(`the run set file ended at byte ${offset + read}, inside a run`);
+    read += bytesRead;
+  }
+  return buffer.toString('utf8');
+}
+
+/** The run set as YAML to `out`, from its runs' JSON elements (RunSetWriter.elements()), one at a time. */
+export async function writeRunSetYaml(out: TextOut, head: RunSetHead, elements: AsyncIterable<string>): Promise<void> {
+  out.write(renderRunSetYamlHead(head));
+  for await (const element of elements) out.write(renderRunYamlItem(JSON.parse(element)));
+}
+

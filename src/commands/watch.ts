@@ -8,12 +8,13 @@ import { makeRunSet } from '../analysis/runset.js';
 import { NamespaceWatch } from '../collect/namespace-watch.js';
 import { exitCodeFor, StopController } from '../collect/stop.js';
 import { UsageError } from '../errors.js';
-import { EXIT, type ExitCode } from '../exit-codes.js';
-import { renderRunSetSummary, renderRunSetYaml } from '../report/runset-summary.js';
+import { EXIT } from '../exit-codes.js';
+import { digestRun, firstFailureExit, type RunDigest } from '../analysis/runset-digest.js';
+import { renderDigestSummary } from '../report/runset-summary.js';
 import { openKubeClient, signalsOf, type CommandContext } from './context.js';
 import { withSpansFromEnv, type WatchOptions } from './option-tables.js';
 import { defaultRunSetPath, displayPath, useColor } from './output.js';
-import { renderRunElement, RunSetWriter } from './runset-writer.js';
+import { renderRunElement, RunSetWriter, writeRunSetYaml } from './runset-writer.js';
 import { TOOL_VERSION } from './version.js';
 
 export async function run(options: WatchOptions, ctx: CommandContext): Promise<number> {
@@ -38,11 +39,22 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
     { clock: ctx.clock, stderr: ctx.stderr, stop, toolVersion: TOOL_VERSION },
   );
   const savedTo = options.out !== undefined ? path.resolve(cwd, options.out) : defaultRunSetPath(cwd, 'watch', watch.startedAt);
-  // Each pod's trace goes to the file once final, while the others still start.
+  // Each pod's trace goes to the file once final, while the others still start; of it, only what
+  // the summary needs stays in memory (its digest).
   const writer = new RunSetWriter(savedTo, { ...makeRunSet([], label, TOOL_VERSION), createdAt: watch.startedAt });
+  const digests: RunDigest[] = [];
   let result: Awaited<ReturnType<NamespaceWatch['run']>>;
   try {
-    result = await watch.run({ append: (trace) => writer.append(renderRunElement(trace)), replace: (index, trace) => writer.replace(index, renderRunElement(trace)) });
+    result = await watch.run({
+      append: (trace) => {
+        digests.push(digestRun(trace));
+        return writer.append(renderRunElement(trace));
+      },
+      replace: (index, trace) => {
+        digests[index] = digestRun(trace);
+        writer.replace(index, renderRunElement(trace));
+      },
+    });
   } catch (error) {
     await writer.abort();
     throw error;
@@ -50,24 +62,19 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
     stop.dispose();
     await api.close().catch(() => {});
   }
-  const { traces, stoppedBy } = result;
-  if (traces.length === 0) {
+  const { count, stoppedBy } = result;
+  if (count === 0) {
     await writer.abort();
     const within = stoppedBy ? ` before ${stoppedBy}` : ` within --for ${Math.round(options.forMs / 1000)}s`;
     ctx.stderr.write(`podtrace: no pod matching ${selector} appeared in ${namespace}${within}: nothing saved\n`);
     return stoppedBy ? exitCodeFor(stoppedBy) : EXIT.timeout;
   }
-  const set = { ...makeRunSet(traces, label, TOOL_VERSION), createdAt: watch.startedAt };
-  const text =
-    options.output === 'json'
-      ? writer.text()
-      : options.output === 'yaml'
-        ? renderRunSetYaml(set)
-        : renderRunSetSummary(set, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 });
-  ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   await writer.finish();
-  ctx.stderr.write(`run set of ${traces.length} pod${traces.length === 1 ? '' : 's'} saved to ${displayPath(savedTo, cwd)}\n`);
+  // JSON and YAML are read back from the file, one run at a time
+  if (options.output === 'json') await writer.copyTo(ctx.stdout);
+  else if (options.output === 'yaml') await writeRunSetYaml(ctx.stdout, { ...makeRunSet([], label, TOOL_VERSION), createdAt: watch.startedAt }, writer.elements());
+  else ctx.stdout.write(renderDigestSummary(label, digests, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 }));
+  ctx.stderr.write(`run set of ${count} pod${count === 1 ? '' : 's'} saved to ${displayPath(savedTo, cwd)}\n`);
   if (stoppedBy) return exitCodeFor(stoppedBy);
-  const firstFailure = traces.find((t) => t.outcome.exitCode !== EXIT.ok && t.outcome.exitCode !== null);
-  return (firstFailure?.outcome.exitCode as ExitCode | undefined) ?? EXIT.ok;
+  return firstFailureExit(digests) ?? EXIT.ok;
 }

@@ -6,7 +6,8 @@
 import Table from 'cli-table3';
 import { stringify } from 'yaml';
 import { formatMs } from '../trace/format-ms.js';
-import { METRICS, traceMetrics } from '../analysis/metrics.js';
+import { METRICS } from '../analysis/metrics.js';
+import { digestRun, type RunDigest } from '../analysis/runset-digest.js';
 import type { RunSet } from '../analysis/runset.js';
 import { summarize } from '../analysis/stats.js';
 import type { Trace } from '../trace/types.js';
@@ -45,9 +46,13 @@ function count<T extends string>(values: T[]): string {
 }
 
 export function renderRunSetSummary(set: RunSet, options: RunSetSummaryOptions): string {
+  return renderDigestSummary(set.label, set.runs.map(digestRun), options);
+}
+
+/** The summary from each run's digest (analysis/runset-digest.ts): what `podtrace watch` keeps of the pods it traced. */
+export function renderDigestSummary(label: string, runs: readonly RunDigest[], options: RunSetSummaryOptions): string {
   const paint = painter(options.color);
   const width = Math.max(50, options.width);
-  const perRun = set.runs.map(traceMetrics);
   const table = new Table({
     head: ['metric', 'n', 'median', 'p90', 'p99', 'min', 'max'],
     colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right'],
@@ -55,18 +60,14 @@ export function renderRunSetSummary(set: RunSet, options: RunSetSummaryOptions):
     style: { head: options.color ? ['bold'] : [], border: options.color ? ['gray'] : [], 'padding-left': 1, 'padding-right': 1 },
   });
   for (const m of METRICS) {
-    const s = summarize(perRun.map((r) => r[m.name]).filter((v): v is number => v !== undefined));
+    const s = summarize(runs.map((r) => r.metrics[m.name]).filter((v): v is number => v !== undefined));
     if (!s) continue;
     table.push([m.name, String(s.n), formatMs(s.median), formatMs(s.p90), formatMs(s.p99), formatMs(s.min), formatMs(s.max)]);
   }
   const rendered = table.toString().split('\n');
   const rule = rendered[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤');
-  const head = `${paint('bold', truncate(set.label, width - 20))} · ${set.runs.length} run${set.runs.length === 1 ? '' : 's'}`;
-  const lines = [
-    head,
-    `outcomes: ${count(set.runs.map((t) => t.outcome.class))}`,
-    `images: ${count(set.runs.flatMap((t) => t.containers.map((c) => `${c.pull}`)))}`,
-  ];
+  const head = `${paint('bold', truncate(label, width - 20))} · ${runs.length} run${runs.length === 1 ? '' : 's'}`;
+  const lines = [head, `outcomes: ${count(runs.map((r) => r.outcome))}`, `images: ${count(runs.flatMap((r) => r.pulls))}`];
   return `${lines.join('\n')}\n\n${[rendered[0], rendered[1], rule, ...rendered.slice(2)].join('\n')}\n${paint('dim', 'medians over the runs that reached each step; --fail-on gates the median (METRIC.p90>… for another statistic)')}\n`;
 }
 
@@ -87,3 +88,19 @@ export function renderRunSetJson(set: RunSet): string {
 export function renderRunSetYaml(set: RunSet): string {
   return stringify(ordered(set), { lineWidth: 0, aliasDuplicateObjects: false });
 }
+
+/**
+ * renderRunSetYaml() in pieces, for a run set read back one run at a time: the keys before the
+ * runs, then each run as an item of the list. Their concatenation is renderRunSetYaml()'s text.
+ */
+export function renderRunSetYamlHead(set: Omit<RunSet, 'runs' | 'groupBy'>): string {
+  const head = stringify(ordered({ ...set, runs: [] }), { lineWidth: 0, aliasDuplicateObjects: false });
+  return head.replace(/^runs: \[\]\n/m, 'runs:\n');
+}
+
+/** One run (a trace, its keys already in schema order) as an item of the runs list. */
+export function renderRunYamlItem(run: unknown): string {
+  const item = stringify([run], { lineWidth: 0, aliasDuplicateObjects: false });
+  return item.replace(/^(?=.)/gm, '  ');
+}
+
