@@ -8,9 +8,10 @@
 // opened and its requests per pod (audit log).
 //   node bench/scale.mjs            (BENCH_PODS=1000)
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RunSetSplitter } from '../src/analysis/runset-split.ts';
 import { CACHE, GOENV, auditedKubeconfig, countRequests, heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, sleep, table } from './lib.mjs';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
@@ -45,8 +46,8 @@ metadata:
 spec:
   taints: [{ key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule }]
 status:
-  allocatable: { cpu: "1000", memory: 1Ti, pods: "20000" }
-  capacity: { cpu: "1000", memory: 1Ti, pods: "20000" }
+  allocatable: { cpu: "1000", memory: 1Ti, pods: "${Math.max(20000, PODS + 1000)}" }
+  capacity: { cpu: "1000", memory: 1Ti, pods: "${Math.max(20000, PODS + 1000)}" }
 `,
 );
 writeFileSync(
@@ -82,7 +83,7 @@ try {
   let usage;
   let endedAt = 0;
   const requests = await countRequests(async () => {
-    const child = spawn(process.execPath, [PODTRACE, 'watch', '-n', 'podtrace-scale', '-l', 'app=podtrace-scale', '--count', String(PODS), '--for', '20m', '-q', '--out', out, '--kubeconfig', kubeconfig], {
+    const child = spawn(process.execPath, [PODTRACE, 'watch', '-n', 'podtrace-scale', '-l', 'app=podtrace-scale', '--count', String(PODS), '--for', `${Math.max(20, Math.ceil(PODS / 500))}m`, '-q', '--out', out, '--kubeconfig', kubeconfig], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     // Peak memory from the kernel's own high-water mark, read just before the process ends.
@@ -106,9 +107,22 @@ try {
     clearInterval(poll);
     usage = { peakKb, cpuSeconds: cpuTicks / 100 };
   });
-  const set = JSON.parse(readFileSync(out, 'utf8'));
-  const readyAt = set.runs.map((r) => r.milestones.find((m) => m.id === 'pod.ready')?.at).filter((x) => x !== undefined);
-  const lastReady = Math.max(...readyAt);
+  // The run set is read a run at a time (at 50,000 pods its text is too long for one string).
+  const splitter = new RunSetSplitter();
+  const set = { runs: [] };
+  const readyAt = [];
+  for await (const chunk of createReadStream(out, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    for (const text of splitter.push(chunk)) {
+      const run = JSON.parse(text);
+      set.runs.push(run.pod.name);
+      const at = run.milestones.find((m) => m.id === 'pod.ready')?.at;
+      if (at !== undefined) readyAt.push(at);
+    }
+  }
+  const lastReady = readyAt.reduce((a, b) => Math.max(a, b), 0);
+  // kept for bench/big-sets.mjs (report and diff of big run sets), outside the repository
+  mkdirSync(path.join(CACHE, 'bench'), { recursive: true });
+  copyFileSync(out, path.join(CACHE, 'bench', `watch-${PODS}.runset.json`));
   const watches = [...requests.entries()].filter(([k]) => k.startsWith('watch ')).reduce((a, [, n]) => a + n, 0);
   const total = [...requests.values()].reduce((a, b) => a + b, 0);
   console.log(

@@ -49,7 +49,7 @@ function leftPods() {
 const startedAt = performance.now();
 const probe = spawn(
   process.execPath,
-  [PODTRACE, 'probe', '--kubeconfig', KUBECONFIG, '-n', NAMESPACE, '--name', NAME, '--every', '1s', '--timeout', '2m', '--listen', `127.0.0.1:${PORT}`],
+  [PODTRACE, 'probe', 'nginx', '--kubeconfig', KUBECONFIG, '-n', NAMESPACE, '--name', NAME, '--every', '1s', '--timeout', '2m', '--listen', `127.0.0.1:${PORT}`],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
 let log = '';

@@ -65,6 +65,50 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A run set's fields other than its runs, checked: what parseRunSetOrTrace and the streaming reader share. */
+export type RunSetHead = Omit<RunSet, 'runs' | 'createdAt'> & { createdAt?: number };
+
+/** Whether a parsed value is a run set (else it is taken for a single trace). */
+export function isRunSetValue(value: unknown): value is Record<string, unknown> {
+  return isObject(value) && value.kind === RUNSET_KIND;
+}
+
+/** Checks a run set's own fields (not its runs); a TraceFileError says what is wrong. */
+export function runSetHead(value: Record<string, unknown>, fallbackLabel: string): RunSetHead {
+  if (value.tool !== TOOL_NAME) throw new TraceFileError(`a run set from "${String(value.tool)}", not from podtrace`);
+  if (value.schemaVersion !== RUNSET_SCHEMA_VERSION) {
+    throw new TraceFileError(`run set schemaVersion ${JSON.stringify(value.schemaVersion)} is not supported (this podtrace reads ${RUNSET_SCHEMA_VERSION})`);
+  }
+  if (value.groupBy !== undefined && value.groupBy !== 'node') throw new TraceFileError(`run set groupBy ${JSON.stringify(value.groupBy)} is not supported (only "node")`);
+  if (!Array.isArray(value.runs)) throw new TraceFileError('a run set with no runs');
+  const label = typeof value.label === 'string' && value.label ? value.label : fallbackLabel;
+  const createdAt = Number(value.createdAt) || undefined;
+  return {
+    kind: RUNSET_KIND,
+    schemaVersion: RUNSET_SCHEMA_VERSION,
+    tool: TOOL_NAME,
+    toolVersion: String(value.toolVersion ?? ''),
+    label,
+    ...(createdAt !== undefined ? { createdAt } : {}),
+    ...(value.groupBy === 'node' ? { groupBy: 'node' as const } : {}),
+  };
+}
+
+/** Run `index` (from 0) of a run set, from its JSON text; a TraceFileError names the run. */
+export function parseRun(text: string, index: number): Trace {
+  try {
+    return parseTraceFile(text);
+  } catch (error) {
+    throw new TraceFileError(`run ${index + 1} of the run set: ${(error as Error).message}`);
+  }
+}
+
+/** The run set of a checked head and its parsed runs. */
+export function assembleRunSet(head: RunSetHead, runs: Trace[]): RunSet {
+  if (runs.length === 0) throw new TraceFileError('a run set with no runs');
+  return { ...makeRunSet(runs, head.label, head.toolVersion, head.groupBy), createdAt: head.createdAt ?? runs[0]!.run.startedAt };
+}
+
 /**
  * Parses a run set or a single trace file (then a run set of one, labelled
  * `fallbackLabel`). Any other content is a one-line TraceFileError.
@@ -77,23 +121,12 @@ export function parseRunSetOrTrace(text: string, fallbackLabel: string): RunSet 
     // not JSON at all (or cut short): let the trace parser say precisely what is wrong
     return makeRunSet([parseTraceFile(text)], fallbackLabel, '');
   }
-  if (isObject(value) && value.kind === RUNSET_KIND) {
-    if (value.tool !== TOOL_NAME) throw new TraceFileError(`a run set from "${String(value.tool)}", not from podtrace`);
-    if (value.schemaVersion !== RUNSET_SCHEMA_VERSION) {
-      throw new TraceFileError(`run set schemaVersion ${JSON.stringify(value.schemaVersion)} is not supported (this podtrace reads ${RUNSET_SCHEMA_VERSION})`);
-    }
-    if (value.groupBy !== undefined && value.groupBy !== 'node') throw new TraceFileError(`run set groupBy ${JSON.stringify(value.groupBy)} is not supported (only "node")`);
-    if (!Array.isArray(value.runs) || value.runs.length === 0) throw new TraceFileError('a run set with no runs');
-    const runs = value.runs.map((run, i) => {
-      try {
-        return parseTraceFile(JSON.stringify(run));
-      } catch (error) {
-        throw new TraceFileError(`run ${i + 1} of the run set: ${(error as Error).message}`);
-      }
-    });
-    const label = typeof value.label === 'string' && value.label ? value.label : fallbackLabel;
-    const groupBy = value.groupBy === 'node' ? 'node' : undefined;
-    return { ...makeRunSet(runs, label, String(value.toolVersion ?? ''), groupBy), createdAt: Number(value.createdAt) || runs[0]!.run.startedAt };
+  if (isRunSetValue(value)) {
+    const head = runSetHead(value, fallbackLabel);
+    return assembleRunSet(
+      head,
+      (value.runs as unknown[]).map((run, i) => parseRun(JSON.stringify(run), i)),
+    );
   }
   const trace = parseTraceFile(text);
   return makeRunSet([trace], fallbackLabel, trace.toolVersion);

@@ -1,8 +1,18 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RECORDING_KIND } from '../trace/observation.js';
-import { parseRunSetOrTrace, RUNSET_KIND, type RunSet } from '../analysis/runset.js';
+import { assembleRunSet, isRunSetValue, parseRun, parseRunSetOrTrace, runSetHead, RUNSET_KIND, type RunSet } from '../analysis/runset.js';
+import { RunSetSplitter } from '../analysis/runset-split.js';
+import type { Trace } from '../trace/types.js';
 import { TraceFileError } from '../trace/trace-file-error.js';
+
+/**
+ * Above this size a run set is read a piece at a time and each run parsed alone (analysis/
+ * runset-split.ts), never the whole text and its whole JSON tree at once: a watch of 10,000 pods
+ * is hundreds of megabytes of text.
+ */
+export const STREAM_ABOVE_BYTES = 16 * 2 ** 20;
 
 function firstLineKind(text: string): unknown {
   const first = (text.startsWith('\uFEFF') ? text.slice(1) : text).split('\n', 1)[0] ?? '';
@@ -20,10 +30,22 @@ function firstLineKind(text: string): unknown {
  * missing, unreadable, not JSON, cut short, another tool's JSON, another
  * schema version, or a recording given where a trace is wanted.
  */
-export async function loadRunSet(file: string, cwd: string, label = file): Promise<RunSet> {
+export async function loadRunSet(file: string, cwd: string, label = file, options: { streamAboveBytes?: number } = {}): Promise<RunSet> {
+  const full = path.resolve(cwd, file);
+  const size = await stat(full).then(
+    (s) => (s.isFile() ? s.size : 0),
+    () => 0,
+  );
+  if (size > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
+    const streamed = await streamRunSet(full, label).catch((error: unknown) => {
+      if (error instanceof TraceFileError) throw new TraceFileError(`${file}: ${error.message}`, error.line);
+      return undefined; // unreadable as it went: the whole-file path below says what is wrong
+    });
+    if (streamed) return streamed;
+  }
   let text: string;
   try {
-    text = await readFile(path.resolve(cwd, file), 'utf8');
+    text = await readFile(full, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
@@ -52,3 +74,41 @@ export async function loadRunSet(file: string, cwd: string, label = file): Promi
     throw error;
   }
 }
+
+/**
+ * A run set read a piece at a time; undefined when the file is not a run set (a single trace, a
+ * recording, not JSON), which the whole-file path then reads and names.
+ */
+async function streamRunSet(file: string, label: string): Promise<RunSet | undefined> {
+  const splitter = new RunSetSplitter();
+  const runs: Trace[] = [];
+  let runError: unknown;
+  let first = true;
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    let text = chunk as string;
+    if (first) {
+      first = false;
+      if (text.startsWith('\uFEFF')) text = text.slice(1);
+      if (firstLineKind(text) === RECORDING_KIND) return undefined;
+    }
+    for (const run of splitter.push(text)) {
+      if (runError !== undefined) continue;
+      try {
+        runs.push(parseRun(run, runs.length));
+      } catch (error) {
+        runError = error;
+      }
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(splitter.skeleton());
+  } catch {
+    return undefined;
+  }
+  if (!isRunSetValue(value)) return undefined;
+  const head = runSetHead(value, label);
+  if (runError !== undefined) throw runError;
+  return assembleRunSet(head, runs);
+}
+

@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeRunSet, parseRunSetOrTrace } from '../../../src/analysis/runset.js';
+import { RunSetSplitter } from '../../../src/analysis/runset-split.js';
+import { loadRunSet } from '../../../src/commands/load-runset.js';
+import { renderRunSetJson } from '../../../src/report/runset-summary.js';
+import { reconstruct } from '../../../src/trace/reconstruct.js';
+import { TraceFileError } from '../../../src/trace/trace-file-error.js';
+import { loadFixture } from '../trace/recording-files.js';
+
+const traces = ['ready-nginx.ndjson', 'crash-loop-crash.ndjson', 'ready-multi.ndjson', 'unschedulable-node-selector.ndjson'].map((f) => {
+  const { header, observations } = loadFixture(f);
+  return reconstruct(header, observations);
+});
+const set = { ...makeRunSet(traces, 'nginx · "quoted" [brackets] {braces} \\ back', '0.1.0'), createdAt: 1_700_000_000_000 };
+
+function split(text: string, pieceSize: number): { runs: string[]; skeleton: string } {
+  const splitter = new RunSetSplitter();
+  const runs: string[] = [];
+  for (let i = 0; i < text.length; i += pieceSize) runs.push(...splitter.push(text.slice(i, i + pieceSize)));
+  return { runs, skeleton: splitter.skeleton() };
+}
+
+describe('RunSetSplitter', () => {
+  const pretty = renderRunSetJson(set);
+  const compact = JSON.stringify({ runs: JSON.parse(pretty).runs, kind: 'podtrace-runset', nested: { runs: [1, 2] }, label: 'x"]}' });
+
+  it.each([1, 7, 4096, pretty.length])('cuts a run set into its runs, whatever the pieces it is fed in (%i characters)', (size) => {
+    const { runs, skeleton } = split(pretty, size);
+    expect(runs.map((r) => JSON.parse(r))).toEqual(JSON.parse(pretty).runs);
+    expect(JSON.parse(skeleton)).toEqual({ ...JSON.parse(pretty), runs: [] });
+  });
+
+  it('finds "runs" anywhere at the top level, in compact JSON, and not in nested objects', () => {
+    const { runs, skeleton } = split(compact, 13);
+    expect(runs).toHaveLength(traces.length);
+    expect(JSON.parse(skeleton)).toEqual({ runs: [], kind: 'podtrace-runset', nested: { runs: [1, 2] }, label: 'x"]}' });
+  });
+
+  it('says when a run is not an object', () => {
+    expect(() => split('{"runs": [{"a": 1}, 2]}', 5)).toThrow(/not a JSON object/);
+  });
+});
+
+describe('loadRunSet, read a piece at a time', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'podtrace-stream-'));
+  const file = (name: string, text: string): string => {
+    writeFileSync(path.join(dir, name), text);
+    return name;
+  };
+
+  it('reads the same run set as the whole-file path', async () => {
+    const name = file('set.json', renderRunSetJson(set));
+    const streamed = await loadRunSet(name, dir, 'set', { streamAboveBytes: 0 });
+    expect(streamed).toEqual(parseRunSetOrTrace(renderRunSetJson(set), 'set'));
+    expect(streamed.runs).toHaveLength(traces.length);
+    expect(streamed.label).toBe(set.label);
+  });
+
+  it('names the run that is not a trace, as the whole-file path does', async () => {
+    const broken = JSON.parse(renderRunSetJson(set));
+    delete broken.runs[2].outcome;
+    const name = file('broken.json', JSON.stringify(broken));
+    const streamed = await loadRunSet(name, dir, 'broken', { streamAboveBytes: 0 }).catch((e: unknown) => e);
+    const whole = await loadRunSet(name, dir, 'broken').catch((e: unknown) => e);
+    expect(streamed).toBeInstanceOf(TraceFileError);
+    expect((streamed as Error).message).toMatch(/^broken\.json: run 3 of the run set: /);
+    expect((streamed as Error).message).toBe((whole as Error).message);
+  });
+
+  it('leaves a single trace, a recording and text that is not JSON to the whole-file path, with its messages', async () => {
+    const single = file('one.json', JSON.stringify(traces[0]));
+    expect((await loadRunSet(single, dir, 'one', { streamAboveBytes: 0 })).runs).toHaveLength(1);
+    for (const [name, text] of [
+      ['rec.ndjson', '{"kind":"podtrace-recording","schemaVersion":1}\n{"seq":0}\n'],
+      ['cut.json', renderRunSetJson(set).slice(0, 5000)],
+      ['empty-runs.json', JSON.stringify({ ...JSON.parse(renderRunSetJson(set)), runs: [] })],
+    ] as const) {
+      file(name, text);
+      const streamed = await loadRunSet(name, dir, 'x', { streamAboveBytes: 0 }).catch((e: unknown) => e);
+      const whole = await loadRunSet(name, dir, 'x').catch((e: unknown) => e);
+      expect(streamed).toBeInstanceOf(TraceFileError);
+      expect((streamed as Error).message).toBe((whole as Error).message);
+    }
+  });
+});
