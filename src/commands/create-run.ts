@@ -8,6 +8,7 @@ import { describeViolations, describeWithinError, failingGates, type GateViolati
 import { collectCreate } from '../collect/create/session.js';
 import { SPANS_WAIT_MS } from '../collect/spans.js';
 import type { CreateRequest } from '../collect/create/state.js';
+import { parseRegistryMirrors } from '../collect/create/image-lookup.js';
 import { exitCodeFor, type StopController, type StopSignal } from '../collect/stop.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Observation, RecordingHeader } from '../trace/observation.js';
@@ -35,11 +36,12 @@ export interface RunResult {
 
 /** One pod, from kubeconfig to teardown, on its own client. */
 export async function runOnce(plan: CreatePlan, ctx: CommandContext, startedAt: number, stop: StopController): Promise<RunResult> {
+  const registryMirrors = parseRegistryMirrors(ctx.env['PODTRACE_REGISTRY_MIRRORS']);
   const api = await openKubeClient({ ...plan.kube, ...(plan.namespace !== undefined ? { namespace: plan.namespace } : {}) }, ctx);
   try {
     const interactive = ctx.stderr.isTTY === true && ctx.env['TERM'] !== 'dumb' && plan.output === 'table' && !plan.quiet;
     const progress = await createProgress(ctx.stderr, interactive);
-    const run = await collectCreate(api, createRequest(plan, api.target.namespace), {
+    const run = await collectCreate(api, { ...createRequest(plan, api.target.namespace), registryMirrors }, {
       clock: ctx.clock,
       progress,
       stderr: ctx.stderr,

@@ -53,6 +53,8 @@ export type CauseCode =
   | 'create-container-error'
   | 'registry-unauthorized'
   | 'image-not-found'
+  | 'repository-not-found'
+  | 'tag-not-found'
   | 'registry-unreachable'
   | 'pull-failed'
   | 'quota-exceeded'

@@ -244,13 +244,54 @@ function pullCause(ctx: Context, failure: Failure): Cause | undefined {
   if (kind === 'unauthorized') {
     return cause('registry-unauthorized', [proximate, `the registry ${host} refused ${node}'s pull without credentials`, why], `The registry ${host} needs credentials: add an imagePullSecret for it to the pod (or its ServiceAccount), or check the image name (some registries answer "unauthorized" for images that do not exist).`, evidence);
   }
-  if (kind === 'not-found') {
-    return cause('image-not-found', [proximate, `the registry ${host} has no ${ref ?? 'such image'}`, why], `The registry ${host} has no ${ref ?? 'such image'}: check the repository name and the tag (the runtime does not say which of the two is missing).`, evidence);
-  }
+  if (kind === 'not-found') return notFoundCause(ctx, image, ref, host, proximate, why, evidence);
   if (/connection refused|no such host|i\/o timeout|network is unreachable|no route to host|dial tcp|TLS handshake|x509|server gave HTTP response to HTTPS/i.test(message)) {
     return cause('registry-unreachable', [proximate, `${node} cannot reach the registry ${host}`, why], `Node ${node} cannot reach ${host} (${why}): check the registry's address, the node's DNS, network and proxy, and its TLS settings.`, evidence);
   }
   return cause('pull-failed', [proximate, why], 'The pull failed: read the runtime\'s message.', evidence);
+}
+
+/** A pull "not found": the repository or its tag, when the registry's tags list was asked (an `image-lookup`). */
+function notFoundCause(ctx: Context, image: string | undefined, ref: string | undefined, host: string, proximate: string, why: string, evidence: string[]): Cause {
+  const lookup = (ctx.client.get('image-lookup') ?? []).map((o) => o.data as unknown as ImageLookup).find((d) => d.image === image);
+  const what = ref ?? 'such image';
+  if (lookup?.answer === 'repository-missing') {
+    return cause(
+      'repository-not-found',
+      [proximate, `the registry ${lookup.registry} has no repository ${lookup.repository}`],
+      `The registry ${lookup.registry} has no repository ${lookup.repository}: fix the image's name (its tags list answered NAME_UNKNOWN).`,
+      [...evidence, `registry tags list (${lookup.asked}): repository ${lookup.repository} unknown`],
+    );
+  }
+  if (lookup?.answer === 'tag-missing' && lookup.tag !== undefined) {
+    const tags = lookup.tags ?? [];
+    const listed = tags.length === 0 ? 'it has no tags' : `its tags: ${tags.join(', ')}${lookup.more ? ', …' : ''}`;
+    return cause(
+      'tag-not-found',
+      [proximate, `the repository ${lookup.repository} on ${lookup.registry} has no tag ${lookup.tag}`],
+      `The repository ${lookup.repository} exists on ${lookup.registry} but has no tag ${lookup.tag} (${listed}): fix the tag.`,
+      [...evidence, `registry tags list (${lookup.asked}): ${tags.length === 0 ? 'no tags' : tags.join(', ')}${lookup.more ? ' and more' : ''}`],
+    );
+  }
+  const unknown = lookup?.answer === 'unknown' ? ` (podtrace could not ask the registry: ${lookup.error})` : lookup?.answer === 'tag-present' ? ' (the registry lists the tag: the image may have no manifest for the node\'s platform)' : '';
+  return cause(
+    'image-not-found',
+    [proximate, `the registry ${host} has no ${what}`, why],
+    `The registry ${host} has no ${what}: check the repository name and the tag${unknown || ' (the runtime does not say which of the two is missing)'}.`,
+    lookup ? [...evidence, `registry tags list (${lookup.asked}): ${lookup.answer === 'unknown' ? lookup.error : `lists ${lookup.tag}`}`] : evidence,
+  );
+}
+
+interface ImageLookup {
+  image: string;
+  registry: string;
+  repository: string;
+  tag?: string;
+  asked: string;
+  answer: 'repository-missing' | 'tag-missing' | 'tag-present' | 'unknown';
+  tags?: string[];
+  more?: boolean;
+  error?: string;
 }
 
 function apiCause(failure: Failure): Cause | undefined {

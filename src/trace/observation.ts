@@ -41,6 +41,8 @@ export type WatchType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'LIST';
  *   its node's clock, Unix ms; pending: true when it had not settled yet, with its tries so far)
  * - kubelet-config: { node, serializeImagePulls?, maxParallelImagePulls?, registryPullQPS?, registryBurst? } | { node, error, forbidden }
  *   (its /configz, read when a pull waited for others or hit the registry QPS)
+ * - image-lookup: { image, registry, repository, tag?, asked, answer: 'repository-missing' | 'tag-missing' | 'tag-present', tags?, more? }
+ *   | { ..., answer: 'unknown', error }   (the registry's tags list, asked when a pull failed "not found")
  * - nodes-at-failure: { nodes: [{ name, taints?, unschedulable?, allocatable? }] } | { error }   (once, when the run stops on unschedulable)
  * - reach-pod: { pod, image, created: true, status } | { pod, image, created: false, error }   (the probe pod's create)
  * - reach-pod-result: { pod, node?, phase?, results, error }   (the probe gave fewer results than targets, and why)
@@ -83,6 +85,7 @@ export type ClientObservationType =
   | 'reach-pod'
   | 'nodes-at-failure'
   | 'kubelet-config'
+  | 'image-lookup'
   | 'reach-pod-result'
   | 'service-deleted'
   | 'delayed-events-wait'

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { CauseCode, Trace } from '../../src/trace/types.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
-import { clients, clusterHook, coreEvents, createPod, deletePod, ensureNamespace, keepRecording, simplePod, kubeconfigPath, NAMESPACE, runPodtrace, schedulableNodes, uniqueName, waitFor } from './harness.js';
+import { clients, clusterHook, LOCAL_REGISTRY, coreEvents, createPod, deletePod, ensureNamespace, keepRecording, simplePod, kubeconfigPath, NAMESPACE, runPodtrace, schedulableNodes, uniqueName, waitFor } from './harness.js';
 
 let cwd: string;
 let nodes: string[];
@@ -23,9 +23,9 @@ const SECRET = 'podtrace-e2e-causes-secret';
 const PORT_HOLDER = 'podtrace-e2e-causes-port-holder';
 const HOST_PORT = 18_080;
 
-async function traced(label: string, args: string[], namespace = NAMESPACE): Promise<{ code: number; stdout: string; trace: Trace }> {
+async function traced(label: string, args: string[], namespace = NAMESPACE, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; trace: Trace }> {
   const recording = path.join(cwd, `${label}.ndjson`);
-  const result = await runPodtrace(['create', ...args, '-n', namespace, '--kubeconfig', kubeconfigPath(), '--out', `${label}.json`, '--record', recording], cwd);
+  const result = await runPodtrace(['create', ...args, '-n', namespace, '--kubeconfig', kubeconfigPath(), '--out', `${label}.json`, '--record', recording], cwd, env);
   const trace = JSON.parse(readFileSync(path.join(cwd, `${label}.json`), 'utf8')) as Trace;
   expect(schemaErrors(trace), `${label}: the trace matches the schema`).toEqual([]);
   keepRecording(recording, trace, label);
@@ -221,14 +221,29 @@ describe.concurrent('the cause of a failure, with its own code and hint', () => 
     expect(cause.chain[1]).toBe(`the hostPort ${HOST_PORT} is already taken on the nodes it could use`);
   });
 
-  it('images: not in the registry, a registry nothing listens on, and imagePullPolicy Never without the image', async () => {
-    const [missing, unreachable, never] = await Promise.all([
+  it('images: no such repository, no such tag, a registry that cannot be asked, a registry nothing listens on, and imagePullPolicy Never without the image', async () => {
+    const [missing, noTag, direct, unasked, unreachable, never] = await Promise.all([
       traced('cause-noimage', ['podtrace/no-such-image:1', '--timeout', '30s']),
+      traced('cause-notag', ['nginx:no-such-tag', '--timeout', '30s']),
+      traced('cause-notag-direct', [`${LOCAL_REGISTRY}/podtrace/crash:no-such-tag`, '--timeout', '30s']),
+      // the mirror podtrace is told of does not answer: the cause stays "not found", and says why
+      traced('cause-noimage-unasked', ['podtrace/no-such-image:2', '--timeout', '30s'], NAMESPACE, { PODTRACE_REGISTRY_MIRRORS: 'docker.io=http://127.0.0.1:1' }),
       traced('cause-noregistry', ['127.0.0.1:1/podtrace/nothing-listens:1', '--timeout', '30s']),
       traced('cause-neverpull', ['podtrace/never-pulled:1', '--pull-policy', 'Never', '--timeout', '30s']),
     ]);
     expect(missing.trace.outcome.class).toBe('image-pull-not-found');
-    expect(expectCause(missing.trace, 'image-not-found').chain[1]).toBe('the registry docker.io has no docker.io/podtrace/no-such-image:1');
+    const repo = expectCause(missing.trace, 'repository-not-found');
+    expect(repo.chain[1]).toBe('the registry docker.io has no repository podtrace/no-such-image');
+    expect(repo.evidence.at(-1)).toBe(`registry tags list (http://${LOCAL_REGISTRY}): repository podtrace/no-such-image unknown`);
+    expect(noTag.trace.outcome.class).toBe('image-pull-not-found');
+    const tag = expectCause(noTag.trace, 'tag-not-found');
+    expect(tag.chain[1]).toBe('the repository library/nginx on docker.io has no tag no-such-tag');
+    expect(tag.hint).toMatch(/^The repository library\/nginx exists on docker\.io but has no tag no-such-tag \(its tags: (\S+, )*latest(, \S+)*\): fix the tag\.$/);
+    // a registry the image names itself, on loopback: asked over https, then http (as containerd does)
+    expect(expectCause(direct.trace, 'tag-not-found').chain[1]).toBe(`the repository podtrace/crash on ${LOCAL_REGISTRY} has no tag no-such-tag`);
+    const unknown = expectCause(unasked.trace, 'image-not-found');
+    expect(unknown.chain[1]).toBe('the registry docker.io has no docker.io/podtrace/no-such-image:2');
+    expect(unknown.hint).toMatch(/\(podtrace could not ask the registry: cannot reach docker\.io: .*refused.*\)\.$/);
     expect(unreachable.trace.outcome.class).toBe('image-pull-backoff');
     const down = expectCause(unreachable.trace, 'registry-unreachable');
     expect(down.chain[1]).toMatch(/^podtrace-\S+ cannot reach the registry 127\.0\.0\.1:1$/);

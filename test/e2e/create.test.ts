@@ -209,7 +209,7 @@ describe('podtrace create: failures are classified results', () => {
       label: 'missing-image',
       args: ['podtrace/missing'],
       cls: 'image-pull-not-found',
-      cause: 'image-not-found',
+      cause: 'repository-not-found',
       exit: EXIT.imagePullNotFound,
       check: (trace) => expect(trace.outcome.message).toMatch(/not found/),
     },

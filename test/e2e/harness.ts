@@ -26,6 +26,12 @@ import { CLUSTER_SCRIPT, REPO_DIR } from './cluster-provider.js';
 
 const run = promisify(execFile);
 export const NAMESPACE = 'default';
+/** The local cluster's registry: its nodes pull docker.io's images from it (hack/cluster.sh). */
+export const LOCAL_REGISTRY = '127.0.0.1:5000';
+
+// After a pull "not found", podtrace asks the registry which of repository and tag is missing: on
+// the local cluster, the registry its nodes really pull docker.io from (nothing leaves the machine).
+if (inject('clusterProvider') === 'local') process.env['PODTRACE_REGISTRY_MIRRORS'] ??= `docker.io=http://${LOCAL_REGISTRY}`;
 
 export function kubeconfigPath(): string {
   return inject('kubeconfig');

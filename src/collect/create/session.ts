@@ -12,6 +12,7 @@ import { ObservationLog, type Clock } from '../observation-log.js';
 import { PodWatchSet } from '../pod-watch-set.js';
 import { recordNodesAtFailure } from '../schedulable-nodes.js';
 import { recordPullSettings } from './pull-settings.js';
+import { recordImageLookups } from './image-lookup.js';
 import type { Progress, TextSink } from '../progress-sink.js';
 import { recordingHeader, recordTarget } from '../run-header.js';
 import type { StopController, StopSignal } from '../stop.js';
@@ -162,6 +163,8 @@ async function createAndFollow(state: RunState): Promise<string> {
   if (outcomeAtStop(state) === 'unschedulable') await recordNodesAtFailure(state.api, state.log);
   // a pull that waited for others, or a registry QPS refusal: the kubelet's pull settings say why
   await recordPullSettings(state);
+  // a pull "not found": the registry says whether the repository or only the tag is missing
+  if (outcomeAtStop(state) === 'image-pull-not-found') await recordImageLookups(state);
   if (state.service !== undefined) await settleReach(state, result === 'ready');
   // after Ready (or the failure): what the components counted for the start, before the teardown adds to it
   if (state.metrics) {

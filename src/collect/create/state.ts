@@ -46,6 +46,8 @@ export interface CreateRequest {
   metrics: boolean;
   /** `--node NAME`: the manifest is pinned to it; the preflight checks that it exists. */
   node?: string;
+  /** PODTRACE_REGISTRY_MIRRORS: where the nodes pull a registry's images from (asked after a "not found"). */
+  registryMirrors?: Record<string, string>;
 }
 
 export interface RunState {
