@@ -56,6 +56,7 @@ export type CauseCode =
   | 'repository-not-found'
   | 'tag-not-found'
   | 'registry-unreachable'
+  | 'registry-pull-qps'
   | 'pull-failed'
   | 'quota-exceeded'
   | 'limit-range'

@@ -245,6 +245,20 @@ function pullCause(ctx: Context, failure: Failure): Cause | undefined {
     return cause('registry-unauthorized', [proximate, `the registry ${host} refused ${node}'s pull without credentials`, why], `The registry ${host} needs credentials: add an imagePullSecret for it to the pod (or its ServiceAccount), or check the image name (some registries answer "unauthorized" for images that do not exist).`, evidence);
   }
   if (kind === 'not-found') return notFoundCause(ctx, image, ref, host, proximate, why, evidence);
+  if (/pull QPS exceeded/i.test(message)) {
+    const read = ctx.client.get('kubelet-config')?.find((o) => o.data?.['node'] === ctx.latestPod?.spec?.nodeName)?.data;
+    const qps = typeof read?.['registryPullQPS'] === 'number' ? read['registryPullQPS'] : undefined;
+    const burst = typeof read?.['registryBurst'] === 'number' ? read['registryBurst'] : undefined;
+    const limit = qps !== undefined ? `registryPullQPS ${qps}/s${burst !== undefined ? `, registryBurst ${burst}` : ''}` : 'registryPullQPS';
+    const readError = typeof read?.['error'] === 'string' ? read['error'] : undefined;
+    const settings = read === undefined ? '' : readError !== undefined ? ` (its settings could not be read: ${readError})` : ` (${limit}, from its /configz)`;
+    return cause(
+      'registry-pull-qps',
+      [proximate, `the kubelet on ${node} refused the pull itself: its own limit on pulls per second was used up${settings}`, why],
+      `The kubelet on ${node} limits image pulls to ${limit}${qps !== undefined ? '' : ' (default 5/s, burst 10)'}, and this pod's pulls (or others' at the same time) went over it: raise registryPullQPS and registryBurst in its configuration (0 removes the limit), or pull fewer images at once (imagePullPolicy IfNotPresent).`,
+      read === undefined ? evidence : [...evidence, readError !== undefined ? `kubelet /configz on ${node}: not read (${readError})` : `kubelet /configz on ${node}: ${limit}`],
+    );
+  }
   if (/connection refused|no such host|i\/o timeout|network is unreachable|no route to host|dial tcp|TLS handshake|x509|server gave HTTP response to HTTPS/i.test(message)) {
     return cause('registry-unreachable', [proximate, `${node} cannot reach the registry ${host}`, why], `Node ${node} cannot reach ${host} (${why}): check the registry's address, the node's DNS, network and proxy, and its TLS settings.`, evidence);
   }

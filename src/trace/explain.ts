@@ -10,6 +10,7 @@ import { formatMs, roundMs } from './format-ms.js';
 import type { ContainerRef } from './context.js';
 import { describeHandler } from './kube-objects.js';
 import { probeSummary } from './cause-build.js';
+import { pullFailureCause } from './messages.js';
 import type { Explanation, ExplainPart, ContainerInfo, Milestone } from './types.js';
 
 type Step = ExplainPart['step'];
@@ -41,6 +42,8 @@ function pct(share: number): string {
 export interface PullSettings {
   serializeImagePulls?: boolean;
   maxParallelImagePulls?: number;
+  registryPullQPS?: number;
+  registryBurst?: number;
   error?: string;
 }
 
@@ -67,11 +70,18 @@ export function explainReady(
     .filter((m) => m.at <= ready.at && stepOf(m.id, kinds) !== undefined)
     .sort((x, y) => x.at - y.at);
   const sums = new Map<Step, { ms: number; precisionMs: number }>();
+  // a container whose first pull failed waits out the kubelet's back-off before it pulls again:
+  // while it waits, the pod waits for its image, whatever else starts meanwhile
+  const backOffs = refs.flatMap((r) => {
+    const backOff = at(`container.${r.name}.pull-back-off`);
+    const started = at(`container.${r.name}.started`);
+    return backOff && started && started.at > backOff.at ? [{ from: backOff.at, to: started.at }] : [];
+  });
   let from = t0;
   let fromPrecision = 0;
   for (const m of path) {
     if (m.at < from) continue;
-    const step = stepOf(m.id, kinds)!;
+    const step = backOffs.some((b) => b.from <= from && m.at <= b.to) ? 'image' : stepOf(m.id, kinds)!;
     const sum = sums.get(step) ?? { ms: 0, precisionMs: 0 };
     sum.ms += m.at - from;
     sum.precisionMs += m.precisionMs + fromPrecision;
@@ -142,10 +152,26 @@ function waitReason(s: PullSettings | undefined): string {
   return '';
 }
 
+/** The kubelet's own pull rate limit, as its /configz gives it. */
+function qpsReason(s: PullSettings | undefined): string {
+  if (s?.registryPullQPS === undefined) return s?.error !== undefined ? `: the kubelet's own pull rate limit; its settings could not be read: ${s.error}` : ": the kubelet's own pull rate limit";
+  return `: the kubelet's own pull rate limit, registryPullQPS ${s.registryPullQPS}/s${s.registryBurst !== undefined ? ` with a burst of ${s.registryBurst}` : ''} (its /configz)`;
+}
+
 function notesFor(step: Step, c: NoteContext): string[] {
   switch (step) {
     case 'image': {
       const out: string[] = [];
+      // a pull that failed and was retried after the kubelet's back-off: the longest wait, said first
+      for (const r of c.refs) {
+        const backOff = c.at(`container.${r.name}.pull-back-off`);
+        const started = c.at(`container.${r.name}.started`);
+        const info = c.containers.find((x) => x.name === r.name);
+        if (!backOff || !started || started.at <= backOff.at || !info) continue;
+        const why = info.pullFailure ? pullFailureCause(info.pullFailure.message, 80) : 'its first pull failed';
+        const qps = /pull QPS exceeded/i.test(info.pullFailure?.message ?? '') ? qpsReason(c.pullSettings) : '';
+        out.push(`${r.name}: its first pull failed (${why}${qps}) and the kubelet backed off; it started ${formatMs(started.at - backOff.at)} later`);
+      }
       // the container whose image came last first: it is the one on the path
       const byImage = [...c.apps].sort((a, b) => (c.imageReady(b)?.at ?? -Infinity) - (c.imageReady(a)?.at ?? -Infinity));
       for (const r of byImage) {
@@ -161,7 +187,8 @@ function notesFor(step: Step, c: NoteContext): string[] {
           out.push(`${r.name}: ${c.apps.length > 1 ? `pulled in ${formatMs(info.pullMs)}, ` : ''}${rate.replace(/^, /, '')}${rate ? ', ' : ''}cold${waited}`);
         }
         const failed = c.milestones.some((m) => m.id === `container.${r.name}.pull-failed`) || (info.pull === 'pulled' && info.pullFailure !== undefined);
-        if (failed) out.push(`${r.name}: a pull failed first and the kubelet backed off before retrying`);
+        const said = c.at(`container.${r.name}.pull-back-off`) !== undefined && c.at(`container.${r.name}.started`) !== undefined;
+        if (failed && !said) out.push(`${r.name}: a pull failed first and the kubelet backed off before retrying`);
       }
       if (out.length === 1 && c.apps.length === 1) return [out[0]!.replace(/^[^:]+: /, '')];
       return out;

@@ -196,6 +196,8 @@ function explainSection(outcome: Outcome, milestones: readonly Milestone[], cont
     ? {
         ...(typeof read.serializeImagePulls === 'boolean' ? { serializeImagePulls: read.serializeImagePulls } : {}),
         ...(typeof read.maxParallelImagePulls === 'number' ? { maxParallelImagePulls: read.maxParallelImagePulls } : {}),
+        ...(typeof read.registryPullQPS === 'number' ? { registryPullQPS: read.registryPullQPS } : {}),
+        ...(typeof read.registryBurst === 'number' ? { registryBurst: read.registryBurst } : {}),
         ...(typeof read.error === 'string' ? { error: read.error } : {}),
       }
     : undefined;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { CauseCode, Trace } from '../../src/trace/types.js';
 import { schemaErrors } from '../unit/trace/schema-validator.js';
-import { clients, clusterHook, LOCAL_REGISTRY, coreEvents, createPod, deletePod, ensureNamespace, keepRecording, simplePod, kubeconfigPath, NAMESPACE, runPodtrace, schedulableNodes, uniqueName, waitFor } from './harness.js';
+import { clients, clusterHook, freePort, LOCAL_REGISTRY, coreEvents, createPod, deletePod, ensureNamespace, keepRecording, simplePod, kubeconfigPath, NAMESPACE, runPodtrace, schedulableNodes, uniqueName, waitFor } from './harness.js';
 
 let cwd: string;
 let nodes: string[];
@@ -222,12 +222,13 @@ describe.concurrent('the cause of a failure, with its own code and hint', () => 
   });
 
   it('images: no such repository, no such tag, a registry that cannot be asked, a registry nothing listens on, and imagePullPolicy Never without the image', async () => {
+    const silent = await freePort();
     const [missing, noTag, direct, unasked, unreachable, never] = await Promise.all([
       traced('cause-noimage', ['podtrace/no-such-image:1', '--timeout', '30s']),
       traced('cause-notag', ['nginx:no-such-tag', '--timeout', '30s']),
       traced('cause-notag-direct', [`${LOCAL_REGISTRY}/podtrace/crash:no-such-tag`, '--timeout', '30s']),
       // the mirror podtrace is told of does not answer: the cause stays "not found", and says why
-      traced('cause-noimage-unasked', ['podtrace/no-such-image:2', '--timeout', '30s'], NAMESPACE, { PODTRACE_REGISTRY_MIRRORS: 'docker.io=http://127.0.0.1:1' }),
+      traced('cause-noimage-unasked', ['podtrace/no-such-image:2', '--timeout', '30s'], NAMESPACE, { PODTRACE_REGISTRY_MIRRORS: `docker.io=http://127.0.0.1:${silent}` }),
       traced('cause-noregistry', ['127.0.0.1:1/podtrace/nothing-listens:1', '--timeout', '30s']),
       traced('cause-neverpull', ['podtrace/never-pulled:1', '--pull-policy', 'Never', '--timeout', '30s']),
     ]);
@@ -243,7 +244,7 @@ describe.concurrent('the cause of a failure, with its own code and hint', () => 
     expect(expectCause(direct.trace, 'tag-not-found').chain[1]).toBe(`the repository podtrace/crash on ${LOCAL_REGISTRY} has no tag no-such-tag`);
     const unknown = expectCause(unasked.trace, 'image-not-found');
     expect(unknown.chain[1]).toBe('the registry docker.io has no docker.io/podtrace/no-such-image:2');
-    expect(unknown.hint).toMatch(/\(podtrace could not ask the registry: cannot reach docker\.io: .*refused.*\)\.$/);
+    expect(unknown.hint).toMatch(new RegExp(`\\(podtrace could not ask the registry: cannot reach http://127\\.0\\.0\\.1:${silent}: .*ECONNREFUSED.*\\)\\.$`));
     expect(unreachable.trace.outcome.class).toBe('image-pull-backoff');
     const down = expectCause(unreachable.trace, 'registry-unreachable');
     expect(down.chain[1]).toMatch(/^podtrace-\S+ cannot reach the registry 127\.0\.0\.1:1$/);
@@ -328,5 +329,33 @@ describe('where the time went, when a pull waited for another', () => {
       stall.close();
       await deletePod(blocker.metadata!.name!);
     }
+  });
+
+  it("many pulls at once on a node that pulls in parallel: the kubelet's own pull rate limit refuses some, named with its /configz, in a failure and in a Ready pod's explanation", async () => {
+    // imagePullPolicy Always: every container asks for a pull, one after another in the pod's sync,
+    // faster than the kubelet's default registryPullQPS 5/s after its burst of 10
+    const pod = (label: string, containers: number): string =>
+      manifest(
+        label,
+        `spec:\n  containers:\n${Array.from({ length: containers }, (_, i) => `    - { name: c${i}, image: nginx, imagePullPolicy: Always, command: [sleep, infinity] }`).join('\n')}\n`,
+      );
+    const node = nodes.find((n) => n.endsWith('-control-plane')) ?? nodes[0]!;
+    // at the same time: the first pod's 30 pulls use the limit up, the second's are refused too, and
+    // it pulls again after the back-off, once the first pod has given up (--timeout 8s) and gone
+    const [failing, ready] = await Promise.all([
+      traced('cause-pull-qps', ['-f', pod('pullqps', 30), '--node', node, '--timeout', '8s']),
+      traced('explain-pull-qps', ['-f', pod('pullqps-ready', 12), '--node', node, '--timeout', '120s']),
+    ]);
+    expect(failing.trace.outcome.class).toBe('image-pull-backoff');
+    const qps = expectCause(failing.trace, 'registry-pull-qps');
+    expect(qps.chain[1]).toBe(`the kubelet on ${node} refused the pull itself: its own limit on pulls per second was used up (registryPullQPS 5/s, registryBurst 10, from its /configz)`);
+    expect(qps.evidence).toContain(`kubelet /configz on ${node}: registryPullQPS 5/s, registryBurst 10`);
+    expect(ready.trace.outcome.class).toBe('ready');
+    const retried = ready.trace.containers.filter((c) => /pull QPS exceeded/.test(c.pullFailure?.message ?? ''));
+    expect(retried.length).toBeGreaterThan(0);
+    const image = ready.trace.explain!.parts.find((p) => p.step === 'image')!;
+    expect(image.notes![0]).toMatch(/^c\d+: its first pull failed \(pull QPS exceeded: the kubelet's own pull rate limit, registryPullQPS 5\/s with a burst of 10 \(its \/configz\)\) and the kubelet backed off; it started \S+ later$/);
+    // the back-off is the longest step on the way to Ready, and the summary says so first
+    expect(ready.trace.explain!.summary).toMatch(/^\S+ to Ready: image pull \S+ \(\d+ %, c\d+: its first pull failed \(pull QPS exceeded/);
   });
 });

@@ -107,7 +107,7 @@ export async function askRegistry(target: LookupTarget, signal: AbortSignal): Pr
       }
       return { answer: 'unknown', error: `${target.registry} answered ${res.status} to the tags list` };
     } catch (error) {
-      lastError = signal.aborted ? `no answer from ${target.registry} within ${LOOKUP_TIMEOUT_MS / 1000}s` : `cannot reach ${target.registry}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`;
+      lastError = signal.aborted ? `no answer from ${base} within ${LOOKUP_TIMEOUT_MS / 1000}s` : `cannot reach ${base}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`;
     }
   }
   return { answer: 'unknown', error: lastError };

@@ -84,6 +84,27 @@ describe('ready-explain-pull-waited (real recording: a second cold pod on a node
   });
 });
 
+describe("ready-explain-pull-qps (real recording: 12 pulls at once, some refused by the kubelet's own rate limit)", () => {
+  const trace = traceOf('ready-explain-pull-qps.ndjson');
+
+  it('the wait for the back-off is the image step, first in the summary, with the failure and the limit from /configz', () => {
+    const e = trace.explain!;
+    const image = e.parts.find((p) => p.step === 'image')!;
+    expect(e.parts.reduce((a, b) => (b.ms > a.ms ? b : a)).step).toBe('image');
+    expect(image.ms).toBeGreaterThan(5000); // the kubelet's first back-off is 10 s
+    expect(image.notes![0]).toMatch(/^c\d+: its first pull failed \(pull QPS exceeded: the kubelet's own pull rate limit, registryPullQPS 5\/s with a burst of 10 \(its \/configz\)\) and the kubelet backed off; it started \S+ later$/);
+    expect(e.summary.startsWith(`${e.summary.split(' to Ready')[0]} to Ready: image pull`)).toBe(true);
+    // the parts still add up to the time to Ready
+    expect(e.parts.reduce((n, p) => n + p.ms, 0)).toBeCloseTo(e.totalMs, 0);
+  });
+
+  it('without the /configz reading, the limit is named without its figures', () => {
+    const { header, observations } = loadFixture('ready-explain-pull-qps.ndjson');
+    const older = reconstruct(header, observations.filter((o) => o.type !== 'kubelet-config'));
+    expect(older.explain!.parts.find((p) => p.step === 'image')!.notes![0]).toMatch(/\(pull QPS exceeded: the kubelet's own pull rate limit\) and the kubelet backed off/);
+  });
+});
+
 describe('podtrace/big, warm and cold (test/fixtures/compare: four runs each)', () => {
   it('cold: the pull first, with its share of the time to Ready, the size and the throughput; warm: the image present', () => {
     for (const n of [1, 2, 3, 4]) {
