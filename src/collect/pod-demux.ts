@@ -119,7 +119,8 @@ export class PodDemux {
       this.shared.push(o);
       return;
     }
-    if (r.name === undefined) return;
+    // events about other objects (a ReplicaSet's SuccessfulCreate, one per pod it makes) are no pod's
+    if (r.name === undefined || (r.kind !== undefined && r.kind !== 'Pod')) return;
     const pod = this.pods.get(r.name);
     if (pod && (r.uid === undefined || pod.uid === undefined || r.uid === pod.uid)) {
       if (pod.frozen) return;
@@ -135,7 +136,9 @@ export class PodDemux {
       this.#early.clear();
       this.#earlyCount = 0;
     }
-    this.#early.set(name, [...(this.#early.get(name) ?? []), o]);
+    const early = this.#early.get(name);
+    if (early) early.push(o);
+    else this.#early.set(name, [o]);
     this.#earlyCount += 1;
   }
 }
