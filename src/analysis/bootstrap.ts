@@ -46,12 +46,43 @@ export function hashSeed(text: string, seed = DEFAULT_SEED): number {
   return h;
 }
 
-function medianOfResample(values: readonly number[], random: () => number, scratch: number[]): number {
-  const n = values.length;
-  for (let i = 0; i < n; i++) scratch[i] = values[Math.floor(random() * n)]!;
-  scratch.sort((x, y) => x - y);
-  const mid = (n - 1) / 2;
-  return (scratch[Math.floor(mid)]! + scratch[Math.ceil(mid)]!) / 2;
+/**
+ * Draws resamples of `values` and gives each one's median, without sorting any resample: the
+ * values are sorted once, a draw counts how many times each (by rank) was picked, and the median
+ * is read off the running count. O(n) a resample instead of O(n log n); the same draws from the
+ * same generator give the same medians as sorting each resample would.
+ */
+class Resampler {
+  readonly #sorted: Float64Array;
+  readonly #rankOf: Int32Array;
+  readonly #counts: Int32Array;
+
+  constructor(values: readonly number[]) {
+    const n = values.length;
+    const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => values[x]! - values[y]!);
+    this.#sorted = Float64Array.from(order, (i) => values[i]!);
+    this.#rankOf = new Int32Array(n);
+    order.forEach((index, rank) => (this.#rankOf[index] = rank));
+    this.#counts = new Int32Array(n);
+  }
+
+  median(random: () => number): number {
+    const n = this.#sorted.length;
+    const counts = this.#counts;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[this.#rankOf[Math.floor(random() * n)]!]! += 1;
+    const mid = (n - 1) / 2;
+    const lo = Math.floor(mid);
+    const hi = Math.ceil(mid);
+    let seen = 0;
+    let low = Number.NaN;
+    for (let rank = 0; rank < n; rank++) {
+      seen += counts[rank]!;
+      if (Number.isNaN(low) && seen > lo) low = this.#sorted[rank]!;
+      if (seen > hi) return (low + this.#sorted[rank]!) / 2;
+    }
+    return low;
+  }
 }
 
 /**
@@ -64,11 +95,13 @@ export function bootstrapMedianDifference(a: readonly number[], b: readonly numb
   const level = options.level ?? DEFAULT_LEVEL;
   if (!(level > 0 && level < 1)) throw new RangeError(`confidence level ${level} is not in (0, 1)`);
   const random = mulberry32(options.seed ?? DEFAULT_SEED);
-  const scratchA = new Array<number>(a.length);
-  const scratchB = new Array<number>(b.length);
+  const fromA = new Resampler(a);
+  const fromB = new Resampler(b);
   const differences = new Array<number>(resamples);
   for (let i = 0; i < resamples; i++) {
-    differences[i] = medianOfResample(b, random, scratchB) - medianOfResample(a, random, scratchA);
+    // b's draw first, then a's: the order the generator's numbers have always been used in
+    const mb = fromB.median(random);
+    differences[i] = mb - fromA.median(random);
   }
   const tail = (1 - level) / 2;
   return { low: quantile(differences, tail), high: quantile(differences, 1 - tail), level, resamples };

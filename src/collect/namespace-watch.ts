@@ -100,7 +100,7 @@ export class NamespaceWatch {
     const { api, log, options, io } = this;
     const namespace = api.target.namespace;
     this.#sink = sink;
-    log.subscribe((o) => this.#demux.route(o));
+    log.subscribe((o) => this.#demux.route(withoutManagedFields(o)));
     // every pod's trace says which cluster and context it came from
     recordTarget(log, api.target);
     const watches = [
@@ -272,4 +272,15 @@ export class NamespaceWatch {
     build.built = { trace, own: pod.observations.length, shared: this.#demux.sharedCount(pod) };
     return trace;
   }
+}
+
+/**
+ * A watched object without metadata.managedFields: which manager set which field is no part of a
+ * pod's start, and it is a third of a pod object's size; `watch` keeps each starting pod's
+ * objects until its trace is written. (create's recordings keep objects whole.)
+ */
+function withoutManagedFields(o: Observation): Observation {
+  const metadata = (o.object as { metadata?: { managedFields?: unknown } } | undefined)?.metadata;
+  if (metadata?.managedFields !== undefined) delete metadata.managedFields;
+  return o;
 }
