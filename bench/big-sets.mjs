@@ -43,7 +43,7 @@ function measure(args) {
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(poll);
-      if (code !== 0 && code !== 1) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`));
+      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`));
       else resolve({ ms: performance.now() - started, peakMiB: peakKb / 1024 });
     });
   });
