@@ -21,8 +21,9 @@
  */
 import { bootstrapMedianDifference, DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, hashSeed, type Interval } from './bootstrap.js';
 import type { ContextDifference, DiffReason, MetricDiff, TraceDiff } from './diff-types.js';
-import { METRIC_NAMES, METRICS, traceMetricPrecisions, traceMetrics } from './metrics.js';
+import { METRIC_NAMES, METRICS } from './metrics.js';
 import type { RunSet } from './runset.js';
+import { FACTS, factSetOf, runContext, type FactSet, type RunContext } from './run-facts.js';
 import { parseDuration } from './duration.js';
 import { RuleSyntaxError } from './rule-error.js';
 import { quantile, summarize, type Summary } from './stats.js';
@@ -157,11 +158,6 @@ function verdictOf(a: readonly number[], b: readonly number[], rule: ThresholdRu
   return { verdict: deltaMs > 0 ? 'regression' : 'improvement', deltaMs, allowedMs };
 }
 
-/** Each run's METRICS values, in run order (undefined where a run lacks one). */
-function perRunMetrics(runs: readonly Trace[]): Array<Record<string, number>> {
-  return runs.map(traceMetrics);
-}
-
 function column(rows: ReadonlyArray<Record<string, number>>, metric: string): number[] {
   return rows.map((row) => row[metric]).filter((v): v is number => v !== undefined);
 }
@@ -184,58 +180,27 @@ function distinct(values: Iterable<string | undefined>): string[] {
   return seen;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}
-
-function isScalar(v: unknown): boolean {
-  return v === null || ['string', 'number', 'boolean'].includes(typeof v);
-}
-
-/** What admission/defaulting did, without the values that are random per run (generated names live in objects). */
-function admissionKeys(trace: Trace): string[] {
-  return trace.admission.changes.map((c) => {
-    if (c.op === 'changed' && isScalar(c.before) && isScalar(c.after)) return `${c.path} changed ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`;
-    const value = c.op === 'added' ? c.after : c.before;
-    return `${c.path} ${c.op}${isScalar(value) ? ` ${JSON.stringify(value)}` : ''}`;
-  });
-}
-
-type Fact = (trace: Trace) => Array<string | undefined>;
-
-const FACTS: ReadonlyArray<[string, Fact]> = [
-  ['outcome', (t) => [t.outcome.class]],
-  ['server version', (t) => [t.cluster?.serverVersion]],
-  ['node', (t) => [t.node?.name ?? t.pod.nodeName]],
-  ['kubeletVersion', (t) => [t.node?.kubeletVersion]],
-  ['containerRuntimeVersion', (t) => [t.node?.containerRuntimeVersion]],
-  ['image', (t) => t.containers.map((c) => `${c.name}: ${c.image}`)],
-  ['image digest', (t) => t.containers.map((c) => (c.imageID ? `${c.name}: ${c.imageID.replace(/^.*@/, '')}` : undefined))],
-  ['image size', (t) => t.containers.map((c) => (c.imageSizeBytes !== undefined ? `${c.name}: ${megabytes(c.imageSizeBytes)}` : undefined))],
-  ['pull', (t) => t.containers.map((c) => `${c.name}: ${c.pull}`)],
-  ['qosClass', (t) => [t.pod.qosClass]],
-  ['init containers', (t) => [String(t.containers.filter((c) => c.kind === 'init').length)]],
-  ['readiness probe', (t) => t.containers.filter((c) => c.kind !== 'init').map((c) => `${c.name}: ${c.readinessProbe ?? 'none'}`)],
-  ['postStart hooks', (t) => t.containers.map((c) => (c.postStart ? `${c.name}: ${c.postStart}` : undefined))],
-];
-
 /**
  * Facts that differ: for each, the distinct values of each side, when both
  * sides know it and the two lists are not the same. An unknown (an image
  * size is only reported on a pull) is not a difference.
  */
 export function contextDifferences(a: readonly Trace[], b: readonly Trace[]): ContextDifference[] {
+  return contextDifferencesOf(a.map(runContext), b.map(runContext));
+}
+
+function contextDifferencesOf(a: readonly RunContext[], b: readonly RunContext[]): ContextDifference[] {
   const out: ContextDifference[] = [];
-  for (const [what, fact] of FACTS) {
-    const va = distinct(a.flatMap(fact));
-    const vb = distinct(b.flatMap(fact));
+  for (const [i, [what]] of FACTS.entries()) {
+    const va = distinct(a.flatMap((r) => r.facts[i]!));
+    const vb = distinct(b.flatMap((r) => r.facts[i]!));
     if (va.length === 0 || vb.length === 0) continue;
     const same = va.length === vb.length && va.every((v) => vb.includes(v));
     if (!same) out.push({ what, a: va, b: vb });
   }
   // Admission: only the changes one side saw and the other did not.
-  const ka = new Set(a.flatMap(admissionKeys));
-  const kb = new Set(b.flatMap(admissionKeys));
+  const ka = new Set(a.flatMap((r) => r.admission));
+  const kb = new Set(b.flatMap((r) => r.admission));
   const onlyA = [...ka].filter((k) => !kb.has(k));
   const onlyB = [...kb].filter((k) => !ka.has(k));
   if (onlyA.length > 0 || onlyB.length > 0) out.push({ what: 'admission changes', a: onlyA, b: onlyB });
@@ -245,17 +210,21 @@ export function contextDifferences(a: readonly Trace[], b: readonly Trace[]): Co
 // ---------- the diff ----------
 
 /** B against A: A is the baseline, a positive delta is B slower. */
-export function diff(a: RunSet, b: RunSet, options: DiffOptions = {}): TraceDiff {
+export function diff(a: RunSet | FactSet, b: RunSet | FactSet, options: DiffOptions = {}): TraceDiff {
+  return diffFacts(factSetOf(a), factSetOf(b), options);
+}
+
+function diffFacts(a: FactSet, b: FactSet, options: DiffOptions): TraceDiff {
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
   const boot = {
     resamples: options.resamples ?? DEFAULT_RESAMPLES,
     level: options.level ?? DEFAULT_LEVEL,
   };
   const seed = options.seed ?? DEFAULT_SEED;
-  const rowsA = perRunMetrics(a.runs);
-  const rowsB = perRunMetrics(b.runs);
-  const precisionA = a.runs.map(traceMetricPrecisions);
-  const precisionB = b.runs.map(traceMetricPrecisions);
+  const rowsA = a.runs.map((r) => r.metrics);
+  const rowsB = b.runs.map((r) => r.metrics);
+  const precisionA = a.runs.map((r) => r.precisions);
+  const precisionB = b.runs.map((r) => r.precisions);
 
   const metrics: MetricDiff[] = METRICS.map((spec) => {
     const va = column(rowsA, spec.name);
@@ -313,7 +282,7 @@ export function diff(a: RunSet, b: RunSet, options: DiffOptions = {}): TraceDiff
     );
   }
   const pick = (verdict: Verdict) => metrics.filter((m) => m.verdict === verdict && !m.explainedBy).map((m) => m.metric);
-  const context = contextDifferences(a.runs, b.runs);
+  const context = contextDifferencesOf(a.runs, b.runs);
   const why = reasons(metrics, context);
   return {
     a: { label: a.label, runs: a.runs.length },

@@ -14,6 +14,7 @@ import { formatMs } from '../trace/format-ms.js';
 import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 import { METRIC_NAMES, traceMetricPrecisions, traceMetrics } from './metrics.js';
 import type { RunSet } from './runset.js';
+import { isFactSet, type FactSet } from './run-facts.js';
 import { RuleSyntaxError } from './rule-error.js';
 import { quantile } from './stats.js';
 import type { Trace } from '../trace/types.js';
@@ -112,10 +113,11 @@ function tracesOf(input: RunSet | Trace | readonly Trace[]): readonly Trace[] {
  * (the pod never became Ready, --keep has no teardown) fails its gate: the
  * limit cannot be shown to hold.
  */
-export function evaluateGates(input: RunSet | Trace | readonly Trace[], gates: readonly Gate[]): GateViolation[] {
-  const traces = tracesOf(input);
-  const perRun = traces.map(traceMetrics);
-  const precisions = traces.map(traceMetricPrecisions);
+export function evaluateGates(input: RunSet | FactSet | Trace | readonly Trace[], gates: readonly Gate[]): GateViolation[] {
+  const facts = !Array.isArray(input) && isFactSet(input as RunSet | FactSet) ? (input as FactSet).runs : undefined;
+  const traces = facts ? [] : tracesOf(input as RunSet | Trace | readonly Trace[]);
+  const perRun = facts ? facts.map((r) => r.metrics) : traces.map(traceMetrics);
+  const precisions = facts ? facts.map((r) => r.precisions) : traces.map(traceMetricPrecisions);
   const violations: GateViolation[] = [];
   for (const gate of gates) {
     const values = perRun.map((m) => m[gate.metric]).filter((v): v is number => v !== undefined);

@@ -6,6 +6,7 @@
 import { parseTraceFile } from '../trace/trace-file.js';
 import { TraceFileError } from '../trace/trace-file-error.js';
 import { TOOL_NAME, type Trace } from '../trace/types.js';
+import { isFactSet, type FactSet, type RunFacts } from './run-facts.js';
 
 export const RUNSET_KIND = 'podtrace-runset';
 export const RUNSET_SCHEMA_VERSION = 1;
@@ -46,7 +47,20 @@ function nodeOfRun(trace: Trace): string {
  * A run set grouped by node: one set per node, in the order the nodes first appear, labelled
  * "LABEL · node NAME". Any other set is returned as it is.
  */
-export function splitByNode(set: RunSet): RunSet[] {
+export function splitByNode(set: RunSet): RunSet[];
+export function splitByNode(set: FactSet): FactSet[];
+export function splitByNode(set: RunSet | FactSet): Array<RunSet | FactSet>;
+export function splitByNode(set: RunSet | FactSet): Array<RunSet | FactSet> {
+  if (isFactSet(set)) {
+    if (set.groupBy !== 'node') return [set];
+    const byNode = new Map<string, RunFacts[]>();
+    for (const run of set.runs) {
+      const runs = byNode.get(run.node);
+      if (runs) runs.push(run);
+      else byNode.set(run.node, [run]);
+    }
+    return [...byNode].map(([node, runs]) => ({ factsOnly: true as const, label: `${set.label} · node ${node}`, runs }));
+  }
   if (set.groupBy !== 'node') return [set];
   const byNode = new Map<string, Trace[]>();
   for (const run of set.runs) {

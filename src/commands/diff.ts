@@ -3,7 +3,7 @@ import { renderDiffJson, renderDiffMarkdown, renderDiffTable, regressionSummary,
 import { diff } from '../analysis/diff.js';
 import type { DiffOptions } from './option-tables.js';
 import type { CommandContext } from './context.js';
-import { loadRunSet } from './load-runset.js';
+import { loadFactSet } from './load-runset.js';
 import { useColor } from './output.js';
 
 /**
@@ -14,8 +14,8 @@ export async function run(files: { a: string; b: string }, options: DiffOptions,
   const format = options.output;
   const thresholds = options.thresholds;
   const cwd = ctx.cwd ?? process.cwd();
-  const a = await loadRunSet(files.a, cwd);
-  const b = await loadRunSet(files.b, cwd);
+  const a = await loadFactSet(files.a, cwd);
+  const b = await loadFactSet(files.b, cwd);
   // The file names are what the person typed: clearer headings than two equal run-set labels.
   const result = diff({ ...a, label: describe(files.a, a.label) }, { ...b, label: describe(files.b, b.label) }, { thresholds });
   const text =

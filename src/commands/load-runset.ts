@@ -2,7 +2,9 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RECORDING_KIND } from '../trace/observation.js';
-import { assembleRunSet, isRunSetValue, parseRun, parseRunSetOrTrace, runSetHead, RUNSET_KIND, type RunSet } from '../analysis/runset.js';
+import { assembleRunSet, isRunSetValue, parseRun, parseRunSetOrTrace, runSetHead, RUNSET_KIND, type RunSet, type RunSetHead } from '../analysis/runset.js';
+import type { FactSet } from '../analysis/run-facts.js';
+import { reportFacts } from '../report/aggregate.js';
 import { RunSetSplitter } from '../analysis/runset-split.js';
 import type { Trace } from '../trace/types.js';
 import { TraceFileError } from '../trace/trace-file-error.js';
@@ -80,8 +82,14 @@ export async function loadRunSet(file: string, cwd: string, label = file, option
  * recording, not JSON), which the whole-file path then reads and names.
  */
 async function streamRunSet(file: string, label: string): Promise<RunSet | undefined> {
+  const read = await streamRuns(file, label, (trace) => trace);
+  return read && assembleRunSet(read.head, read.runs);
+}
+
+/** A run set's runs read a piece at a time, each kept as `keep` makes it; undefined when not a run set. */
+async function streamRuns<T>(file: string, label: string, keep: (trace: Trace) => T): Promise<{ head: RunSetHead; runs: T[] } | undefined> {
   const splitter = new RunSetSplitter();
-  const runs: Trace[] = [];
+  const runs: T[] = [];
   let runError: unknown;
   let first = true;
   for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
@@ -94,7 +102,7 @@ async function streamRunSet(file: string, label: string): Promise<RunSet | undef
     for (const run of splitter.push(text)) {
       if (runError !== undefined) continue;
       try {
-        runs.push(parseRun(run, runs.length));
+        runs.push(keep(parseRun(run, runs.length)));
       } catch (error) {
         runError = error;
       }
@@ -109,6 +117,29 @@ async function streamRunSet(file: string, label: string): Promise<RunSet | undef
   if (!isRunSetValue(value)) return undefined;
   const head = runSetHead(value, label);
   if (runError !== undefined) throw runError;
-  return assembleRunSet(head, runs);
+  if (runs.length === 0) throw new TraceFileError('a run set with no runs');
+  return { head, runs };
+}
+
+/**
+ * A trace file or run set as the facts of its runs (analysis/run-facts.ts): what report's
+ * aggregates (table, json, markdown), diff and the gates need. A big run set is read a run at a
+ * time and no trace is kept, so memory follows the number of runs by a few hundred bytes each.
+ */
+export async function loadFactSet(file: string, cwd: string, label = file, options: { streamAboveBytes?: number } = {}): Promise<FactSet> {
+  const full = path.resolve(cwd, file);
+  const size = await stat(full).then(
+    (s) => (s.isFile() ? s.size : 0),
+    () => 0,
+  );
+  if (size > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
+    const streamed = await streamRuns(full, label, reportFacts).catch((error: unknown) => {
+      if (error instanceof TraceFileError) throw new TraceFileError(`${file}: ${error.message}`, error.line);
+      return undefined;
+    });
+    if (streamed) return { factsOnly: true, label: streamed.head.label, ...(streamed.head.groupBy ? { groupBy: streamed.head.groupBy } : {}), runs: streamed.runs };
+  }
+  const set = await loadRunSet(file, cwd, label, { streamAboveBytes: Number.POSITIVE_INFINITY });
+  return { factsOnly: true, label: set.label, ...(set.groupBy ? { groupBy: set.groupBy } : {}), runs: set.runs.map(reportFacts) };
 }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { FileWriteError, UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { renderDiffTable } from '../report/diff.js';
-import { renderReport, type ReportFormat } from '../report/render-report.js';
+import { renderAggregates, renderReport, type ReportFormat } from '../report/render-report.js';
 import { diff } from '../analysis/diff.js';
 import type { TraceDiff } from '../analysis/diff-types.js';
 import { describeViolations, describeWithinError, evaluateGates, failingGates } from '../analysis/gates.js';
@@ -11,7 +11,8 @@ import { formatFromPath } from './parse/formats.js';
 import { splitByNode, type RunSet } from '../analysis/runset.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext } from './context.js';
-import { loadRunSet } from './load-runset.js';
+import { loadFactSet, loadRunSet } from './load-runset.js';
+import type { FactSet } from '../analysis/run-facts.js';
 import { useColor } from './output.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -21,7 +22,7 @@ function fileLabel(file: string): string {
 }
 
 /** Two inputs with the same label are told apart by the path as typed. */
-function distinctLabels(sets: RunSet[], files: readonly string[]): RunSet[] {
+function distinctLabels<S extends { label: string }>(sets: S[], files: readonly string[]): S[] {
   const counts = new Map<string, number>();
   for (const s of sets) counts.set(s.label, (counts.get(s.label) ?? 0) + 1);
   return sets.map((s, i) => {
@@ -30,6 +31,9 @@ function distinctLabels(sets: RunSet[], files: readonly string[]): RunSet[] {
     return { ...s, label: s.label === fileLabel(file) ? file : `${file} (${s.label})` };
   });
 }
+
+/** Formats made of the sets' aggregates (and the diff) alone. */
+const AGGREGATES_ONLY: ReadonlySet<ReportFormat> = new Set(['table', 'json', 'markdown']);
 
 /** Formats that show the diff when two sets are given. */
 const WITH_DIFF: ReadonlySet<ReportFormat> = new Set(['table', 'json', 'markdown', 'html']);
@@ -45,10 +49,12 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   if (files.length === 0) throw new UsageError('give at least one trace or run set file (see podtrace report --help)');
 
   const cwd = ctx.cwd ?? process.cwd();
-  const loaded: RunSet[] = [];
-  for (const file of files) loaded.push(await loadRunSet(file, cwd, fileLabel(file)));
+  // the formats that show aggregates only read each run's facts, not its whole trace
+  const factsOnly = AGGREGATES_ONLY.has(format);
+  const loaded: Array<RunSet | FactSet> = [];
+  for (const file of files) loaded.push(factsOnly ? await loadFactSet(file, cwd, fileLabel(file)) : await loadRunSet(file, cwd, fileLabel(file)));
   // a --per-node run set is one set per node: with two nodes, the report compares them as diff does
-  const sets = distinctLabels(loaded, files).flatMap(splitByNode);
+  const sets = distinctLabels(loaded, files).flatMap((set) => splitByNode(set));
 
   let traceDiff: TraceDiff | undefined;
   if (sets.length === 2 && WITH_DIFF.has(format)) traceDiff = diff(sets[0]!, sets[1]!, { thresholds });
@@ -56,13 +62,14 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   const toStdout = options.out === undefined;
   const color = toStdout && useColor(ctx.stdout, ctx.env);
   const width = toStdout ? (ctx.stdout.columns ?? 100) : 100;
-  const text = renderReport(sets, format, {
+  const renderOptions = {
     toolVersion: TOOL_VERSION,
     color,
     width,
     ...(traceDiff ? { diff: traceDiff } : {}),
     ...(traceDiff && format === 'table' ? { diffText: renderDiffTable(traceDiff, { color, width }) } : {}),
-  });
+  };
+  const text = factsOnly ? renderAggregates(sets, format, renderOptions) : renderReport(sets as RunSet[], format, renderOptions);
   const content = text.endsWith('\n') ? text : `${text}\n`;
   if (options.out !== undefined) {
     const target = path.resolve(cwd, options.out);

@@ -6,6 +6,8 @@
 import type { TraceDiff } from '../analysis/diff-types.js';
 import { METRICS, traceMetrics } from '../analysis/metrics.js';
 import type { RunSet } from '../analysis/runset.js';
+import { isFactSet, runFacts, type AfterReady, type FactSet, type RunFacts } from '../analysis/run-facts.js';
+export type { AfterReady };
 import { summarize, type Summary } from '../analysis/stats.js';
 import type { CauseCode, OutcomeClass, Trace } from '../trace/types.js';
 
@@ -27,18 +29,6 @@ export interface SetAggregate {
   explain?: { run: number; summary: string };
 }
 
-export interface AfterReady {
-  run: number;
-  pod: string;
-  observedMs: number;
-  restarts: number;
-  /** Why containers restarted, e.g. ["OOMKilled"], in order. */
-  restartReasons: string[];
-  probeFailures: number;
-  /** Highest sample over the pod's containers (summed per sample). */
-  peakCpuMillicores?: number;
-  peakMemoryBytes?: number;
-}
 
 export interface ReportAggregate {
   kind: typeof REPORT_KIND;
@@ -65,17 +55,26 @@ export function metricValues(runs: readonly Trace[]): Map<string, number[]> {
   return values;
 }
 
-export function aggregateSet(set: RunSet): SetAggregate {
+/** A run's facts as the report takes them (with what --observe saw, summed up). */
+export function reportFacts(trace: Trace): RunFacts {
+  return runFacts(trace, (t) => {
+    const { run: _run, ...rest } = afterReadyOf(t, 0);
+    return rest;
+  });
+}
+
+export function aggregateSet(input: RunSet | FactSet): SetAggregate {
+  const set: FactSet = isFactSet(input) ? input : { factsOnly: true, label: input.label, runs: input.runs.map(reportFacts) };
   const outcomes: Partial<Record<OutcomeClass, number>> = {};
-  for (const run of set.runs) outcomes[run.outcome.class] = (outcomes[run.outcome.class] ?? 0) + 1;
+  for (const run of set.runs) outcomes[run.outcome] = (outcomes[run.outcome] ?? 0) + 1;
   const metrics: Record<string, Summary> = {};
-  for (const [name, values] of metricValues(set.runs)) {
-    const summary = summarize(values);
-    if (summary) metrics[name] = roundSummary(summary);
+  for (const m of METRICS) {
+    const summary = summarize(set.runs.map((r) => r.metrics[m.name]).filter((v): v is number => v !== undefined));
+    if (summary) metrics[m.name] = roundSummary(summary);
   }
-  const afterReady = set.runs.flatMap((run, i) => (run.observed ? [afterReadyOf(run, i)] : []));
+  const afterReady = set.runs.flatMap((run, i) => (run.afterReady ? [{ run: i + 1, ...run.afterReady }] : []));
   const causes: Partial<Record<CauseCode, number>> = {};
-  for (const run of set.runs) if (run.outcome.cause) causes[run.outcome.cause.code] = (causes[run.outcome.cause.code] ?? 0) + 1;
+  for (const run of set.runs) if (run.cause) causes[run.cause] = (causes[run.cause] ?? 0) + 1;
   const explain = medianExplanation(set.runs);
   return {
     label: set.label,
@@ -89,8 +88,8 @@ export function aggregateSet(set: RunSet): SetAggregate {
 }
 
 /** The explanation of the run whose time to Ready is the median (the lower middle of an even count). */
-function medianExplanation(runs: readonly Trace[]): SetAggregate['explain'] {
-  const explained = runs.map((t, i) => ({ i, e: t.explain })).filter((x): x is { i: number; e: NonNullable<Trace['explain']> } => x.e !== undefined);
+function medianExplanation(runs: readonly RunFacts[]): SetAggregate['explain'] {
+  const explained = runs.map((t, i) => ({ i, e: t.explain })).filter((x): x is { i: number; e: NonNullable<RunFacts['explain']> } => x.e !== undefined);
   if (explained.length === 0) return undefined;
   const sorted = [...explained].sort((a, b) => a.e.totalMs - b.e.totalMs);
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
@@ -151,7 +150,7 @@ export function afterReadyCells(a: AfterReady): string[] {
 
 export const AFTER_READY_HEAD = ['run', 'pod', 'observed', 'restarts', 'probe failures', 'peak CPU', 'peak memory'];
 
-export function aggregate(sets: readonly RunSet[], diff?: TraceDiff): ReportAggregate {
+export function aggregate(sets: ReadonlyArray<RunSet | FactSet>, diff?: TraceDiff): ReportAggregate {
   return {
     kind: REPORT_KIND,
     schemaVersion: REPORT_SCHEMA_VERSION,

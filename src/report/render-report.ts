@@ -5,6 +5,7 @@
  */
 import type { TraceDiff } from '../analysis/diff-types.js';
 import type { RunSet } from '../analysis/runset.js';
+import type { FactSet } from '../analysis/run-facts.js';
 import { aggregate, renderReportJson } from './aggregate.js';
 import { renderChromeTrace } from './chrome-trace.js';
 import { renderCsv } from './csv.js';
@@ -26,6 +27,15 @@ export interface ReportOptions {
   diff?: TraceDiff;
   /** table only: the diff as text, as the diff command prints it. */
   diffText?: string;
+}
+
+/** table, json and markdown: aggregates only, from whole run sets or from their runs' facts. */
+export function renderAggregates(sets: ReadonlyArray<RunSet | FactSet>, format: 'table' | 'json' | 'markdown' | ReportFormat, options: ReportOptions): string {
+  const report = aggregate(sets, options.diff);
+  if (format === 'json') return renderReportJson(report);
+  if (format === 'markdown') return renderMarkdown(report);
+  if (format === 'table') return renderReportTable(report, { color: options.color ?? false, width: options.width ?? 100 }, options.diffText);
+  throw new Error(`${format} needs the runs' traces, not their facts`);
 }
 
 export function renderReport(sets: readonly RunSet[], format: ReportFormat, options: ReportOptions): string {

@@ -340,19 +340,23 @@ describe('where the time went, when a pull waited for another', () => {
         `spec:\n  containers:\n${Array.from({ length: containers }, (_, i) => `    - { name: c${i}, image: nginx, imagePullPolicy: Always, command: [sleep, infinity] }`).join('\n')}\n`,
       );
     const node = nodes.find((n) => n.endsWith('-control-plane')) ?? nodes[0]!;
-    // at the same time: the first pod's 30 pulls use the limit up, the second's are refused too, and
-    // it pulls again after the back-off, once the first pod has given up (--timeout 8s) and gone
-    const [failing, ready] = await Promise.all([
-      traced('cause-pull-qps', ['-f', pod('pullqps', 30), '--node', node, '--timeout', '8s']),
-      traced('explain-pull-qps', ['-f', pod('pullqps-ready', 12), '--node', node, '--timeout', '120s']),
-    ]);
-    expect(failing.trace.outcome.class).toBe('image-pull-backoff');
+    // the first pod's 30 pulls use the limit up; once the kubelet has refused one of them, the
+    // second pod asks for its 12 and is refused too, and pulls again after the back-off
+    const busy = pod('pullqps', 30);
+    const busyName = /metadata: \{ name: (\S+) \}/.exec(readFileSync(busy, 'utf8'))![1]!;
+    const failingRun = traced('cause-pull-qps', ['-f', busy, '--node', node, '--timeout', '8s']);
+    const refusedAt = await waitFor('the kubelet to refuse a pull for its QPS', 60_000, async () =>
+      (await coreEvents(busyName)).some((e) => e.reason === 'Failed' && /pull QPS exceeded/.test(e.message ?? '')) ? Date.now() : undefined,
+    );
+    expect(refusedAt).toBeGreaterThan(0);
+    const [failing, ready] = await Promise.all([failingRun, traced('explain-pull-qps', ['-f', pod('pullqps-ready', 12), '--node', node, '--timeout', '120s'])]);
+    expect(failing.trace.outcome.class, JSON.stringify(failing.trace.outcome)).toBe('image-pull-backoff');
     const qps = expectCause(failing.trace, 'registry-pull-qps');
     expect(qps.chain[1]).toBe(`the kubelet on ${node} refused the pull itself: its own limit on pulls per second was used up (registryPullQPS 5/s, registryBurst 10, from its /configz)`);
     expect(qps.evidence).toContain(`kubelet /configz on ${node}: registryPullQPS 5/s, registryBurst 10`);
-    expect(ready.trace.outcome.class).toBe('ready');
+    expect(ready.trace.outcome.class, JSON.stringify(ready.trace.outcome)).toBe('ready');
     const retried = ready.trace.containers.filter((c) => /pull QPS exceeded/.test(c.pullFailure?.message ?? ''));
-    expect(retried.length).toBeGreaterThan(0);
+    expect(retried.length, JSON.stringify(ready.trace.containers.map((c) => [c.name, c.pull, c.pullFailure]))).toBeGreaterThan(0);
     const image = ready.trace.explain!.parts.find((p) => p.step === 'image')!;
     expect(image.notes![0]).toMatch(/^c\d+: its first pull failed \(pull QPS exceeded: the kubelet's own pull rate limit, registryPullQPS 5\/s with a burst of 10 \(its \/configz\)\) and the kubelet backed off; it started \S+ later$/);
     // the back-off is the longest step on the way to Ready, and the summary says so first

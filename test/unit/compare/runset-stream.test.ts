@@ -4,7 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeRunSet, parseRunSetOrTrace } from '../../../src/analysis/runset.js';
 import { RunSetSplitter } from '../../../src/analysis/runset-split.js';
-import { loadRunSet } from '../../../src/commands/load-runset.js';
+import { loadFactSet, loadRunSet } from '../../../src/commands/load-runset.js';
+import { aggregate } from '../../../src/report/aggregate.js';
+import { diff } from '../../../src/analysis/diff.js';
 import { renderRunSetJson } from '../../../src/report/runset-summary.js';
 import { reconstruct } from '../../../src/trace/reconstruct.js';
 import { TraceFileError } from '../../../src/trace/trace-file-error.js';
@@ -86,3 +88,22 @@ describe('loadRunSet, read a piece at a time', () => {
     }
   });
 });
+
+describe('report and diff from the runs\' facts', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'podtrace-facts-'));
+  writeFileSync(path.join(dir, 'a.json'), renderRunSetJson(set));
+  const later = { ...set, label: 'later', runs: [...set.runs].reverse() };
+  writeFileSync(path.join(dir, 'b.json'), renderRunSetJson(later));
+
+  it('aggregates and diffs the same, read whole or a run at a time, as from the whole traces', async () => {
+    const whole = [parseRunSetOrTrace(renderRunSetJson(set), 'a'), parseRunSetOrTrace(renderRunSetJson(later), 'b')] as const;
+    for (const streamAboveBytes of [0, Number.POSITIVE_INFINITY]) {
+      const a = await loadFactSet('a.json', dir, 'a', { streamAboveBytes });
+      const b = await loadFactSet('b.json', dir, 'b', { streamAboveBytes });
+      expect(a.runs).toHaveLength(traces.length);
+      const fromFacts = diff(a, b, { resamples: 200 });
+      expect(aggregate([a, b], fromFacts)).toEqual(aggregate([...whole], diff(whole[0], whole[1], { resamples: 200 })));
+    }
+  });
+});
+
