@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FileWriteError } from '../errors.js';
@@ -26,6 +27,62 @@ export async function writeFileAtomic(file: string, content: string): Promise<vo
   } catch (error) {
     await rm(temp, { force: true }).catch(() => {});
     throw fileWriteError(file, error);
+  }
+}
+
+/**
+ * writeFileAtomic a piece at a time, for a file too big to hold as one string (the html report of
+ * 10,000 runs): the pieces go to the temp file as they come; commit() syncs and renames it over
+ * the target, abort() removes it. Errors are FileWriteErrors naming `file` as typed.
+ */
+export class AtomicFileWriter {
+  readonly #file: string;
+  readonly #target: string;
+  readonly #temp: string;
+  #fd: number | undefined;
+
+  constructor(file: string) {
+    this.#file = file;
+    this.#target = path.resolve(file);
+    this.#temp = tempPathFor(this.#target);
+  }
+
+  write(text: string): void {
+    try {
+      if (this.#fd === undefined) {
+        mkdirSync(path.dirname(this.#target), { recursive: true });
+        this.#fd = openSync(this.#temp, 'wx', 0o644);
+      }
+      writeSync(this.#fd, text);
+    } catch (error) {
+      this.abort();
+      throw fileWriteError(this.#file, error);
+    }
+  }
+
+  commit(): void {
+    try {
+      if (this.#fd === undefined) this.write('');
+      fsyncSync(this.#fd!);
+      closeSync(this.#fd!);
+      this.#fd = undefined;
+      renameSync(this.#temp, this.#target);
+    } catch (error) {
+      this.abort();
+      throw fileWriteError(this.#file, error);
+    }
+  }
+
+  abort(): void {
+    if (this.#fd !== undefined) {
+      try {
+        closeSync(this.#fd);
+      } catch {
+        // closed already
+      }
+      this.#fd = undefined;
+    }
+    rmSync(this.#temp, { force: true });
   }
 }
 

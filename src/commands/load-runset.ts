@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RECORDING_KIND } from '../trace/observation.js';
 import { assembleRunSet, isRunSetValue, parseRun, parseRunSetOrTrace, runSetHead, RUNSET_KIND, type RunSet, type RunSetHead } from '../analysis/runset.js';
-import type { FactSet } from '../analysis/run-facts.js';
+import type { FactSet, RunFacts } from '../analysis/run-facts.js';
 import { reportFacts } from '../report/aggregate.js';
 import { RunSetSplitter } from '../analysis/runset-split.js';
 import type { Trace } from '../trace/types.js';
@@ -126,20 +126,43 @@ async function streamRuns<T>(file: string, label: string, keep: (trace: Trace) =
  * aggregates (table, json, markdown), diff and the gates need. A big run set is read a run at a
  * time and no trace is kept, so memory follows the number of runs by a few hundred bytes each.
  */
-export async function loadFactSet(file: string, cwd: string, label = file, options: { streamAboveBytes?: number } = {}): Promise<FactSet> {
+export async function loadFactSet(file: string, cwd: string, label = file, options: { streamAboveBytes?: number; onTrace?: (trace: Trace) => void } = {}): Promise<FactSet> {
+  const keep = (trace: Trace): RunFacts => {
+    options.onTrace?.(trace);
+    return reportFacts(trace);
+  };
   const full = path.resolve(cwd, file);
   const size = await stat(full).then(
     (s) => (s.isFile() ? s.size : 0),
     () => 0,
   );
   if (size > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
-    const streamed = await streamRuns(full, label, reportFacts).catch((error: unknown) => {
+    const streamed = await streamRuns(full, label, keep).catch((error: unknown) => {
       if (error instanceof TraceFileError) throw new TraceFileError(`${file}: ${error.message}`, error.line);
       return undefined;
     });
     if (streamed) return { factsOnly: true, label: streamed.head.label, ...(streamed.head.groupBy ? { groupBy: streamed.head.groupBy } : {}), runs: streamed.runs };
   }
   const set = await loadRunSet(file, cwd, label, { streamAboveBytes: Number.POSITIVE_INFINITY });
-  return { factsOnly: true, label: set.label, ...(set.groupBy ? { groupBy: set.groupBy } : {}), runs: set.runs.map(reportFacts) };
+  return { factsOnly: true, label: set.label, ...(set.groupBy ? { groupBy: set.groupBy } : {}), runs: set.runs.map(keep) };
+}
+
+/** Each run of a trace file or run set, in order, a run at a time when the file is big; how many. */
+export async function forEachRun(file: string, cwd: string, each: (trace: Trace, index: number) => void): Promise<number> {
+  let index = 0;
+  // the file was read once already (its facts): an error now is the file changing meanwhile
+  const streamed = await streamRuns(path.resolve(cwd, file), file, (trace) => each(trace, index++));
+  if (streamed) return index;
+  const set = await loadRunSet(file, cwd, file, { streamAboveBytes: Number.POSITIVE_INFINITY });
+  set.runs.forEach((trace, i) => each(trace, i));
+  return set.runs.length;
+}
+
+/** The size of a file, 0 when it cannot be read (its reader says why). */
+export async function fileBytes(file: string, cwd: string): Promise<number> {
+  return stat(path.resolve(cwd, file)).then(
+    (s) => (s.isFile() ? s.size : 0),
+    () => 0,
+  );
 }
 

@@ -11,7 +11,12 @@ import { formatFromPath } from './parse/formats.js';
 import { splitByNode, type RunSet } from '../analysis/runset.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CommandContext } from './context.js';
-import { loadFactSet, loadRunSet } from './load-runset.js';
+import { fileBytes, forEachRun, loadFactSet, loadRunSet, STREAM_ABOVE_BYTES } from './load-runset.js';
+import { AtomicFileWriter } from './atomic-write.js';
+import { aggregate, factValues } from '../report/aggregate.js';
+import { ARTICLE_SEPARATOR, renderHtmlEnd, renderHtmlStart, renderRunArticle, renderSetRunsHeading } from '../report/html.js';
+import { EnvironmentFacts } from '../report/run-facts.js';
+import type { Component, Trace } from '../trace/types.js';
 import type { FactSet } from '../analysis/run-facts.js';
 import { useColor } from './output.js';
 import { TOOL_VERSION } from './version.js';
@@ -49,6 +54,14 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   if (files.length === 0) throw new UsageError('give at least one trace or run set file (see podtrace report --help)');
 
   const cwd = ctx.cwd ?? process.cwd();
+  if (format === 'html') {
+    let bytes = 0;
+    for (const file of files) bytes += await fileBytes(file, cwd);
+    if (bytes > STREAM_ABOVE_BYTES) {
+      const streamed = await streamHtml(files, options, ctx, cwd);
+      if (streamed) return gateExit(streamed, gates, ctx);
+    }
+  }
   // the formats that show aggregates only read each run's facts, not its whole trace
   const factsOnly = AGGREGATES_ONLY.has(format);
   const loaded: Array<RunSet | FactSet> = [];
@@ -85,6 +98,10 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
     ctx.stdout.write(content);
   }
 
+  return gateExit(sets, gates, ctx);
+}
+
+function gateExit(sets: ReadonlyArray<RunSet | FactSet>, gates: ReportOptions['gates'], ctx: CommandContext): number {
   if (gates.length === 0) return EXIT.ok;
   const evaluated = sets.map((set) => ({ set, all: evaluateGates(set, gates) }));
   for (const { set, all } of evaluated) {
@@ -101,3 +118,43 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   ctx.stderr.write(`podtrace: ${line}\n`);
   return EXIT.thresholdExceeded;
 }
+
+/**
+ * The html report of big run sets, never held whole: a first read of each file keeps its runs'
+ * facts (and the environment's, and which components appear), the top of the report is written
+ * from them, then a second read writes each run's article as it comes. Undefined (the caller
+ * renders it whole) for a --per-node set, whose runs are split by node.
+ */
+async function streamHtml(files: string[], options: ReportOptions, ctx: CommandContext, cwd: string): Promise<FactSet[] | undefined> {
+  const environment = new EnvironmentFacts();
+  const components = new Set<Component>();
+  const onTrace = (trace: Trace): void => {
+    environment.add(trace);
+    for (const m of trace.milestones) components.add(m.component);
+  };
+  const loaded: FactSet[] = [];
+  for (const file of files) loaded.push(await loadFactSet(file, cwd, fileLabel(file), { onTrace }));
+  if (loaded.some((set) => set.groupBy === 'node')) return undefined;
+  const sets = distinctLabels(loaded, files);
+  const traceDiff = sets.length === 2 ? diff(sets[0]!, sets[1]!, { thresholds: options.thresholds }) : undefined;
+  const head = { report: aggregate(sets, traceDiff), toolVersion: TOOL_VERSION, environment: environment.facts(), components, values: sets.map(factValues) };
+  const out = options.out !== undefined ? new AtomicFileWriter(path.resolve(cwd, options.out)) : undefined;
+  const write = (text: string): void => void (out ? out.write(text) : ctx.stdout.write(text));
+  try {
+    write(renderHtmlStart(head));
+    for (const [i, file] of files.entries()) {
+      write(renderSetRunsHeading(sets[i]!.label, i));
+      await forEachRun(file, cwd, (trace, j) => write(`${j > 0 ? ARTICLE_SEPARATOR : ''}${renderRunArticle(sets[i]!.label, trace, j)}`));
+    }
+    write(renderHtmlEnd(TOOL_VERSION));
+    out?.commit();
+  } catch (error) {
+    out?.abort();
+    // Say the path as it was typed, not as resolved against the working directory.
+    if (error instanceof FileWriteError && options.out !== undefined) throw new FileWriteError(error.message.replace(path.resolve(cwd, options.out), options.out), { cause: error.cause });
+    throw error;
+  }
+  if (options.out !== undefined) ctx.stderr.write(`report saved to ${options.out}\n`);
+  return sets;
+}
+

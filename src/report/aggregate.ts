@@ -63,6 +63,16 @@ export function reportFacts(trace: Trace): RunFacts {
   });
 }
 
+/** metricValues() from the runs' facts. */
+export function factValues(set: FactSet): Map<string, number[]> {
+  const values = new Map<string, number[]>();
+  for (const m of METRICS) {
+    const list = set.runs.map((r) => r.metrics[m.name]).filter((v): v is number => v !== undefined);
+    if (list.length > 0) values.set(m.name, list);
+  }
+  return values;
+}
+
 export function aggregateSet(input: RunSet | FactSet): SetAggregate {
   const set: FactSet = isFactSet(input) ? input : { factsOnly: true, label: input.label, runs: input.runs.map(reportFacts) };
   const outcomes: Partial<Record<OutcomeClass, number>> = {};

@@ -24,6 +24,32 @@ export interface HtmlReportInput {
   toolVersion: string;
 }
 
+/**
+ * What the report's top (header, metrics, diff) needs of the runs: from whole sets
+ * (htmlHeadOf), or gathered while a big run set is read a run at a time; the runs' articles
+ * then come one by one (renderRunArticle), so the html need never be held whole.
+ */
+export interface HtmlHead {
+  report: ReportAggregate;
+  toolVersion: string;
+  /** The environment's facts over every run (report/run-facts.ts). */
+  environment: ReturnType<typeof environmentFacts>;
+  /** Every component a run has a milestone of. */
+  components: ReadonlySet<Component>;
+  /** Per set, in order: every run's value of each metric. */
+  values: ReadonlyArray<ReadonlyMap<string, number[]>>;
+}
+
+export function htmlHeadOf(input: HtmlReportInput): HtmlHead {
+  return {
+    report: input.report,
+    toolVersion: input.toolVersion,
+    environment: environmentFacts(input.sets),
+    components: new Set(input.sets.flatMap((s) => s.runs.flatMap((t) => t.milestones.map((m) => m.component)))),
+    values: input.sets.map((s) => metricValues(s.runs)),
+  };
+}
+
 export const COMPONENT_COLOR: Readonly<Record<Component, string>> = {
   client: '#0891b2',
   apiserver: '#2563eb',
@@ -98,8 +124,8 @@ footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
 
 // ---- header ------------------------------------------------------------------
 
-function header(input: HtmlReportInput): string {
-  const { sets, report } = input;
+function header(input: HtmlHead): string {
+  const { report } = input;
   const setItems = report.sets
     .map((s, i) => {
       const swatch = SET_COLORS[i % SET_COLORS.length]!;
@@ -108,11 +134,11 @@ function header(input: HtmlReportInput): string {
       return `<li data-testid="set" data-set="${esc(s.label)}"><span style="color:${swatch}">■</span> <b>${esc(s.label)}</b>: ${s.runs} run${s.runs === 1 ? '' : 's'} (${esc(describeOutcomes(s.outcomes))})${causes ? `<div data-testid="causes">causes: ${esc(causes)}</div>` : ''}${explain ? `<div data-testid="explain">${esc(explain)}</div>` : ''}</li>`;
     })
     .join('\n');
-  const facts = environmentFacts(sets)
+  const facts = input.environment
     .map((f) => `<dt>${esc(f.name)}</dt><dd data-fact="${esc(f.name)}">${f.values.map(esc).join('<br>')}</dd>`)
     .join('\n');
   // --expose's components only where a run has their steps
-  const used = new Set(sets.flatMap((s) => s.runs.flatMap((t) => t.milestones.map((m) => m.component))));
+  const used = input.components;
   const legend = (Object.keys(COMPONENT_COLOR) as Component[])
     .filter((c) => (c !== 'kube-proxy' && c !== 'dns') || used.has(c))
     .map((c) => `<span style="--swatch:${COMPONENT_COLOR[c]}">${c}</span>`)
@@ -184,8 +210,8 @@ function distribution(metric: string, lanes: readonly Lane[]): string {
   return `<svg class="dist" data-testid="distribution" data-metric="${esc(metric)}" viewBox="0 0 ${DIST.width} ${height}" width="${DIST.width}" height="${height}" role="img" aria-label="${esc(`distribution of ${metric}`)}">${parts.join('')}</svg>`;
 }
 
-function metricsSection(input: HtmlReportInput): string {
-  const values = input.sets.map((s) => metricValues(s.runs));
+function metricsSection(input: HtmlHead): string {
+  const values = input.values;
   const rows = METRICS.filter((m) => values.some((v) => v.has(m.name))).map((m) => {
     const lanes = input.report.sets.map((s, i) => ({ label: s.label, values: values[i]!.get(m.name) ?? [], summary: s.metrics[m.name] }));
     return `<tr data-testid="metric-row" data-metric="${esc(m.name)}">
@@ -326,9 +352,9 @@ function observedBlock(trace: Trace): string {
   return list + pres;
 }
 
-function runArticle(set: RunSet, trace: Trace, index: number): string {
+export function renderRunArticle(setLabel: string, trace: Trace, index: number): string {
   const facts = [trace.pod.namespace, trace.pod.nodeName ? `node ${trace.pod.nodeName}` : undefined, trace.pod.images.join(', ')].filter(Boolean).join(' · ');
-  return `<article class="run" data-testid="waterfall" data-pod="${esc(trace.pod.name)}" data-set="${esc(set.label)}" data-run="${index + 1}" data-outcome="${esc(trace.outcome.class)}"${failed(trace) ? ' data-failed="true"' : ''}>
+  return `<article class="run" data-testid="waterfall" data-pod="${esc(trace.pod.name)}" data-set="${esc(setLabel)}" data-run="${index + 1}" data-outcome="${esc(trace.outcome.class)}"${failed(trace) ? ' data-failed="true"' : ''}>
 <h4>${esc(trace.pod.name)} <span class="muted">run ${index + 1} · ${esc(facts)}</span></h4>
 <div data-testid="outcome">${outcomeLine(trace)}</div>
 ${waterfallSvg(trace)}
@@ -338,14 +364,16 @@ ${milestoneTable(trace)}
 </article>`;
 }
 
-function runsSection(sets: readonly RunSet[]): string {
-  const body = sets
-    .map((set) => `<h3 data-testid="set-runs" data-set="${esc(set.label)}">${esc(set.label)}</h3>\n${set.runs.map((t, i) => runArticle(set, t, i)).join('\n')}`)
-    .join('\n');
-  return `<section data-testid="runs"><h2>Runs</h2>${body}</section>`;
+/** Before set `setIndex`'s articles (the first set's comes right after renderHtmlStart). */
+export function renderSetRunsHeading(setLabel: string, setIndex: number): string {
+  return `${setIndex > 0 ? '\n' : ''}<h3 data-testid="set-runs" data-set="${esc(setLabel)}">${esc(setLabel)}</h3>\n`;
 }
 
-export function renderHtml(input: HtmlReportInput): string {
+/** Between two articles of a set. */
+export const ARTICLE_SEPARATOR = '\n';
+
+/** Everything before the runs' articles. */
+export function renderHtmlStart(input: HtmlHead): string {
   const title = `podtrace report: ${input.report.sets.map((s) => s.label).join(' vs ')}`;
   return `<!doctype html>
 <html lang="en">
@@ -362,10 +390,24 @@ ${header(input)}
 <main>
 ${metricsSection(input)}
 ${input.report.diff ? diffSection(input.report.diff) : ''}
-${runsSection(input.sets)}
+<section data-testid="runs"><h2>Runs</h2>`;
+}
+
+/** Everything after the runs' articles. */
+export function renderHtmlEnd(toolVersion: string): string {
+  return `</section>
 </main>
-<footer>podtrace ${esc(input.toolVersion)} · times are on the client's clock, offsets from the POST (t0); hover a bar or dot for details.</footer>
+<footer>podtrace ${esc(toolVersion)} · times are on the client's clock, offsets from the POST (t0); hover a bar or dot for details.</footer>
 </body>
 </html>
 `;
+}
+
+export function renderHtml(input: HtmlReportInput): string {
+  const parts = [renderHtmlStart(htmlHeadOf(input))];
+  input.sets.forEach((set, i) => {
+    parts.push(renderSetRunsHeading(set.label, i), set.runs.map((t, j) => renderRunArticle(set.label, t, j)).join(ARTICLE_SEPARATOR));
+  });
+  parts.push(renderHtmlEnd(input.toolVersion));
+  return parts.join('');
 }

@@ -61,25 +61,41 @@ export interface Fact {
 }
 
 /** Environment facts of the runs, each with its distinct values (so mixed sets show it). Never credentials. */
+const ENVIRONMENT: Array<[string, (t: Trace) => string | undefined]> = [
+  ['context', (t) => t.cluster?.context],
+  ['server version', (t) => t.cluster?.serverVersion],
+  ['platform', (t) => t.cluster?.platform],
+  ['node', (t) => t.node?.name ?? t.pod.nodeName],
+  ['kubelet', (t) => t.node?.kubeletVersion],
+  ['runtime', (t) => t.node?.containerRuntimeVersion],
+  ['os', (t) => t.node?.osImage],
+  ['kernel', (t) => t.node?.kernelVersion],
+  ['arch', (t) => t.node?.architecture],
+  ['namespace', (t) => t.pod.namespace],
+  ['images', (t) => (t.pod.images.length ? [...new Set(t.pod.images)].join(', ') : undefined)],
+  ['podtrace', (t) => t.toolVersion],
+];
+
+/** environmentFacts() a run at a time, for run sets read one run at a time. */
+export class EnvironmentFacts {
+  readonly #values = ENVIRONMENT.map(() => new Set<string>());
+
+  add(trace: Trace): void {
+    ENVIRONMENT.forEach(([, get], i) => {
+      const v = get(trace);
+      if (v !== undefined && v !== '') this.#values[i]!.add(v);
+    });
+  }
+
+  facts(): Fact[] {
+    return ENVIRONMENT.map(([name], i) => ({ name, values: [...this.#values[i]!] })).filter((f) => f.values.length > 0);
+  }
+}
+
 export function environmentFacts(sets: readonly RunSet[]): Fact[] {
-  const runs = sets.flatMap((s) => s.runs);
-  const facts: Array<[string, (t: Trace) => string | undefined]> = [
-    ['context', (t) => t.cluster?.context],
-    ['server version', (t) => t.cluster?.serverVersion],
-    ['platform', (t) => t.cluster?.platform],
-    ['node', (t) => t.node?.name ?? t.pod.nodeName],
-    ['kubelet', (t) => t.node?.kubeletVersion],
-    ['runtime', (t) => t.node?.containerRuntimeVersion],
-    ['os', (t) => t.node?.osImage],
-    ['kernel', (t) => t.node?.kernelVersion],
-    ['arch', (t) => t.node?.architecture],
-    ['namespace', (t) => t.pod.namespace],
-    ['images', (t) => (t.pod.images.length ? [...new Set(t.pod.images)].join(', ') : undefined)],
-    ['podtrace', (t) => t.toolVersion],
-  ];
-  return facts
-    .map(([name, get]) => ({ name, values: [...new Set(runs.map(get).filter((v): v is string => v !== undefined && v !== ''))] }))
-    .filter((f) => f.values.length > 0);
+  const env = new EnvironmentFacts();
+  for (const set of sets) for (const run of set.runs) env.add(run);
+  return env.facts();
 }
 
 /** The run's time span on the client timeline (ms since epoch): earliest start to latest end of its milestones and phases. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -107,3 +107,30 @@ describe('report and diff from the runs\' facts', () => {
   });
 });
 
+
+describe('report -o html of a run set too big to hold', () => {
+  it('is written a run at a time, byte for byte the html of the whole set; a write error leaves nothing', async () => {
+    const { main } = await import('../../../src/cli.js');
+    const { memoryStream } = await import('../cli/fake-kube.js');
+    const { renderReport } = await import('../../../src/report/render-report.js');
+    const { TOOL_VERSION } = await import('../../../src/commands/version.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'podtrace-bightml-'));
+    // above the 16 MiB from which run sets are read a run at a time
+    const runs = Array.from({ length: 1400 }, (_, i) => ({ ...traces[i % traces.length]!, pod: { ...traces[i % traces.length]!.pod, name: `pod-${i}` } }));
+    const big = { ...makeRunSet(runs, 'big', '0.1.0'), createdAt: 1_700_000_000_000 };
+    const text = renderRunSetJson(big);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(16 * 2 ** 20);
+    writeFileSync(path.join(dir, 'big.json'), text);
+    const stderr = memoryStream();
+    const code = await main(['report', 'big.json', '-o', 'html', '--out', 'big.html'], { stdout: memoryStream(), stderr, env: {}, cwd: dir });
+    expect(code, stderr.text()).toBe(0);
+    const whole = renderReport([parseRunSetOrTrace(text, 'big')], 'html', { toolVersion: TOOL_VERSION });
+    expect(readFileSync(path.join(dir, 'big.html'), 'utf8')).toBe(whole);
+    // a directory where the file should go: one line, exit 8, no temp file left
+    mkdirSync(path.join(dir, 'taken.html'));
+    const failed = memoryStream();
+    expect(await main(['report', 'big.json', '-o', 'html', '--out', 'taken.html'], { stdout: memoryStream(), stderr: failed, env: {}, cwd: dir })).toBe(8);
+    expect(failed.text()).toMatch(/^podtrace: cannot write taken\.html: /);
+    expect(readdirSync(dir).sort()).toEqual(['big.html', 'big.json', 'taken.html']);
+  }, 60_000);
+});
