@@ -16,6 +16,7 @@ import { AtomicFileWriter } from './atomic-write.js';
 import { aggregate, factValues } from '../report/aggregate.js';
 import { ARTICLE_SEPARATOR, renderHtmlEnd, renderHtmlStart, renderRunArticle, renderSetRunsHeading } from '../report/html.js';
 import { EnvironmentFacts } from '../report/run-facts.js';
+import { CSV_HEADER, csvRunLines } from '../report/csv.js';
 import type { Component, Trace } from '../trace/types.js';
 import type { FactSet } from '../analysis/run-facts.js';
 import { useColor } from './output.js';
@@ -54,11 +55,11 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   if (files.length === 0) throw new UsageError('give at least one trace or run set file (see podtrace report --help)');
 
   const cwd = ctx.cwd ?? process.cwd();
-  if (format === 'html') {
+  if (format === 'html' || format === 'csv') {
     let bytes = 0;
     for (const file of files) bytes += await fileBytes(file, cwd);
     if (bytes > STREAM_ABOVE_BYTES) {
-      const streamed = await streamHtml(files, options, ctx, cwd);
+      const streamed = await streamPerRun(format, files, options, ctx, cwd);
       if (streamed) return gateExit(streamed, gates, ctx);
     }
   }
@@ -120,12 +121,12 @@ function gateExit(sets: ReadonlyArray<RunSet | FactSet>, gates: ReportOptions['g
 }
 
 /**
- * The html report of big run sets, never held whole: a first read of each file keeps its runs'
- * facts (and the environment's, and which components appear), the top of the report is written
- * from them, then a second read writes each run's article as it comes. Undefined (the caller
- * renders it whole) for a --per-node set, whose runs are split by node.
+ * The html or csv report of big run sets, never held whole: a first read of each file keeps its
+ * runs' facts (and the environment's, and which components appear), the top of the report is
+ * written from them, then a second read writes each run's part (an html article, csv lines) as it
+ * comes. Undefined (the caller renders it whole) for a --per-node set, whose runs are split by node.
  */
-async function streamHtml(files: string[], options: ReportOptions, ctx: CommandContext, cwd: string): Promise<FactSet[] | undefined> {
+async function streamPerRun(format: 'html' | 'csv', files: string[], options: ReportOptions, ctx: CommandContext, cwd: string): Promise<FactSet[] | undefined> {
   const environment = new EnvironmentFacts();
   const components = new Set<Component>();
   const onTrace = (trace: Trace): void => {
@@ -136,17 +137,21 @@ async function streamHtml(files: string[], options: ReportOptions, ctx: CommandC
   for (const file of files) loaded.push(await loadFactSet(file, cwd, fileLabel(file), { onTrace }));
   if (loaded.some((set) => set.groupBy === 'node')) return undefined;
   const sets = distinctLabels(loaded, files);
-  const traceDiff = sets.length === 2 ? diff(sets[0]!, sets[1]!, { thresholds: options.thresholds }) : undefined;
+  const traceDiff = format === 'html' && sets.length === 2 ? diff(sets[0]!, sets[1]!, { thresholds: options.thresholds }) : undefined;
   const head = { report: aggregate(sets, traceDiff), toolVersion: TOOL_VERSION, environment: environment.facts(), components, values: sets.map(factValues) };
+  const piece =
+    format === 'html'
+      ? (label: string, trace: Trace, j: number) => `${j > 0 ? ARTICLE_SEPARATOR : ''}${renderRunArticle(label, trace, j)}`
+      : (label: string, trace: Trace, j: number) => csvRunLines(label, trace, j).map((line) => `${line}\n`).join('');
   const out = options.out !== undefined ? new AtomicFileWriter(path.resolve(cwd, options.out)) : undefined;
   const write = (text: string): void => void (out ? out.write(text) : ctx.stdout.write(text));
   try {
-    write(renderHtmlStart(head));
+    write(format === 'html' ? renderHtmlStart(head) : `${CSV_HEADER}\n`);
     for (const [i, file] of files.entries()) {
-      write(renderSetRunsHeading(sets[i]!.label, i));
-      await forEachRun(file, cwd, (trace, j) => write(`${j > 0 ? ARTICLE_SEPARATOR : ''}${renderRunArticle(sets[i]!.label, trace, j)}`));
+      if (format === 'html') write(renderSetRunsHeading(sets[i]!.label, i));
+      await forEachRun(file, cwd, (trace, j) => write(piece(sets[i]!.label, trace, j)));
     }
-    write(renderHtmlEnd(TOOL_VERSION));
+    if (format === 'html') write(renderHtmlEnd(TOOL_VERSION));
     out?.commit();
   } catch (error) {
     out?.abort();

@@ -19,6 +19,7 @@
  */
 import { METRICS, traceMetrics } from '../analysis/metrics.js';
 import type { RunSet } from '../analysis/runset.js';
+import type { Trace } from '../trace/types.js';
 import { milestoneIndex, stepPrecisionMs } from './run-facts.js';
 
 export const CSV_COLUMNS = [
@@ -52,48 +53,55 @@ function formatNumber(n: number): string {
   return fixed === '-0' ? '0' : fixed;
 }
 
+/** The header line of the csv (without its line break). */
+export const CSV_HEADER = CSV_COLUMNS.join(',');
+
 export function renderCsv(sets: readonly RunSet[]): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  const lines = [CSV_HEADER];
+  for (const set of sets) set.runs.forEach((trace, i) => lines.push(...csvRunLines(set.label, trace, i)));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The csv lines of run `index` (from 0) of a set: renderCsv is the header, then these, each line ended. */
+export function csvRunLines(setLabel: string, trace: Trace, index: number): string[] {
+  const lines: string[] = [];
   const push = (row: Row) => lines.push(CSV_COLUMNS.map((c) => csvField(row[c])).join(','));
-  for (const set of sets) {
-    set.runs.forEach((trace, i) => {
-      const base = { set: set.label, run: i + 1, pod: trace.pod.name, outcome: trace.outcome.class };
-      const values = traceMetrics(trace);
-      for (const m of METRICS) {
-        const v = values[m.name];
-        if (v === undefined) continue;
-        push({ ...base, metric: m.name, kind: 'metric', from: undefined, to: undefined, start_ms: undefined, duration_ms: v, source: undefined, precision_ms: undefined });
-      }
-      const milestones = milestoneIndex(trace);
-      for (const p of trace.phases) {
-        const isStep = p.kind === 'step' && p.from !== undefined && p.to !== undefined;
-        push({
-          ...base,
-          metric: p.id,
-          kind: p.kind,
-          from: isStep ? p.from : undefined,
-          to: isStep ? p.to : undefined,
-          start_ms: p.startOffsetMs,
-          duration_ms: p.durationMs,
-          source: isStep ? milestones.get(p.to!)?.source : undefined,
-          precision_ms: isStep ? stepPrecisionMs({ ...p, kind: 'step', from: p.from!, to: p.to! }, milestones) : undefined,
-        });
-      }
-      for (const part of trace.explain?.parts ?? []) {
-        push({ ...base, metric: `explain:${part.step}`, kind: 'explain', from: undefined, to: undefined, start_ms: undefined, duration_ms: part.ms, source: undefined, precision_ms: part.precisionMs });
-      }
-      if (trace.outcome.cause) {
-        push({ ...base, metric: `cause:${trace.outcome.cause.code}`, kind: 'cause', from: undefined, to: undefined, start_ms: undefined, duration_ms: undefined, source: undefined, precision_ms: undefined });
-      }
-      // --observe: each restart and probe failure after Ready, at its time (kind "observed")
-      for (const r of trace.observed?.restarts ?? []) {
-        const why = [r.reason, r.exitCode !== undefined ? `exit ${r.exitCode}` : undefined].filter(Boolean).join(' ');
-        push({ ...base, metric: `restart:${r.container}${why ? `:${why}` : ''}`, kind: 'observed', from: undefined, to: undefined, start_ms: r.offsetMs, duration_ms: undefined, source: r.source, precision_ms: r.precisionMs });
-      }
-      for (const f of trace.observed?.probeFailures ?? []) {
-        push({ ...base, metric: `probe-failed:${f.container}:${f.probe}`, kind: 'observed', from: undefined, to: undefined, start_ms: f.offsetMs, duration_ms: f.lastOffsetMs !== undefined ? f.lastOffsetMs - f.offsetMs : undefined, source: f.source, precision_ms: f.precisionMs });
-      }
+  const i = index;
+  const base = { set: setLabel, run: i + 1, pod: trace.pod.name, outcome: trace.outcome.class };
+  const values = traceMetrics(trace);
+  for (const m of METRICS) {
+    const v = values[m.name];
+    if (v === undefined) continue;
+    push({ ...base, metric: m.name, kind: 'metric', from: undefined, to: undefined, start_ms: undefined, duration_ms: v, source: undefined, precision_ms: undefined });
+  }
+  const milestones = milestoneIndex(trace);
+  for (const p of trace.phases) {
+    const isStep = p.kind === 'step' && p.from !== undefined && p.to !== undefined;
+    push({
+      ...base,
+      metric: p.id,
+      kind: p.kind,
+      from: isStep ? p.from : undefined,
+      to: isStep ? p.to : undefined,
+      start_ms: p.startOffsetMs,
+      duration_ms: p.durationMs,
+      source: isStep ? milestones.get(p.to!)?.source : undefined,
+      precision_ms: isStep ? stepPrecisionMs({ ...p, kind: 'step', from: p.from!, to: p.to! }, milestones) : undefined,
     });
   }
-  return `${lines.join('\n')}\n`;
+  for (const part of trace.explain?.parts ?? []) {
+    push({ ...base, metric: `explain:${part.step}`, kind: 'explain', from: undefined, to: undefined, start_ms: undefined, duration_ms: part.ms, source: undefined, precision_ms: part.precisionMs });
+  }
+  if (trace.outcome.cause) {
+    push({ ...base, metric: `cause:${trace.outcome.cause.code}`, kind: 'cause', from: undefined, to: undefined, start_ms: undefined, duration_ms: undefined, source: undefined, precision_ms: undefined });
+  }
+  // --observe: each restart and probe failure after Ready, at its time (kind "observed")
+  for (const r of trace.observed?.restarts ?? []) {
+    const why = [r.reason, r.exitCode !== undefined ? `exit ${r.exitCode}` : undefined].filter(Boolean).join(' ');
+    push({ ...base, metric: `restart:${r.container}${why ? `:${why}` : ''}`, kind: 'observed', from: undefined, to: undefined, start_ms: r.offsetMs, duration_ms: undefined, source: r.source, precision_ms: r.precisionMs });
+  }
+  for (const f of trace.observed?.probeFailures ?? []) {
+    push({ ...base, metric: `probe-failed:${f.container}:${f.probe}`, kind: 'observed', from: undefined, to: undefined, start_ms: f.offsetMs, duration_ms: f.lastOffsetMs !== undefined ? f.lastOffsetMs - f.offsetMs : undefined, source: f.source, precision_ms: f.precisionMs });
+  }
+  return lines;
 }

@@ -108,8 +108,8 @@ describe('report and diff from the runs\' facts', () => {
 });
 
 
-describe('report -o html of a run set too big to hold', () => {
-  it('is written a run at a time, byte for byte the html of the whole set; a write error leaves nothing', async () => {
+describe('report -o html and -o csv of a run set too big to hold', () => {
+  it('are written a run at a time, byte for byte the report of the whole set; a write error leaves nothing', async () => {
     const { main } = await import('../../../src/cli.js');
     const { memoryStream } = await import('../cli/fake-kube.js');
     const { renderReport } = await import('../../../src/report/render-report.js');
@@ -126,11 +126,14 @@ describe('report -o html of a run set too big to hold', () => {
     expect(code, stderr.text()).toBe(0);
     const whole = renderReport([parseRunSetOrTrace(text, 'big')], 'html', { toolVersion: TOOL_VERSION });
     expect(readFileSync(path.join(dir, 'big.html'), 'utf8')).toBe(whole);
+    // csv too, a run's lines at a time
+    expect(await main(['report', 'big.json', '-o', 'csv', '--out', 'big.csv'], { stdout: memoryStream(), stderr: memoryStream(), env: {}, cwd: dir })).toBe(0);
+    expect(readFileSync(path.join(dir, 'big.csv'), 'utf8')).toBe(renderReport([parseRunSetOrTrace(text, 'big')], 'csv', { toolVersion: TOOL_VERSION }));
     // a directory where the file should go: one line, exit 8, no temp file left
     mkdirSync(path.join(dir, 'taken.html'));
     const failed = memoryStream();
     expect(await main(['report', 'big.json', '-o', 'html', '--out', 'taken.html'], { stdout: memoryStream(), stderr: failed, env: {}, cwd: dir })).toBe(8);
     expect(failed.text()).toMatch(/^podtrace: cannot write taken\.html: /);
-    expect(readdirSync(dir).sort()).toEqual(['big.html', 'big.json', 'taken.html']);
+    expect(readdirSync(dir).sort()).toEqual(['big.csv', 'big.html', 'big.json', 'taken.html']);
   }, 60_000);
 });
