@@ -33,8 +33,10 @@ export function parseRegistryMirrors(value: string | undefined): Record<string, 
   const mirrors: Record<string, string> = {};
   for (const entry of (value ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
     const [host, url] = entry.split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!host || !url || !/^https?:\/\/[^/]+\/?$/.test(url)) {
-      throw new UsageError(`PODTRACE_REGISTRY_MIRRORS: "${entry}" is not REGISTRY=http(s)://HOST[:PORT] (e.g. docker.io=http://127.0.0.1:5000)`);
+    if (!host || !url || !/^https?:\/\/[^/@]+\/?$/.test(url)) {
+      // no user:password@ either: the address is recorded in the trace
+      const shown = url?.includes('@') ? `${host}=(an address with credentials)` : entry;
+      throw new UsageError(`PODTRACE_REGISTRY_MIRRORS: "${shown}" is not REGISTRY=http(s)://HOST[:PORT] without credentials (e.g. docker.io=http://127.0.0.1:5000)`);
     }
     mirrors[host] = url.replace(/\/$/, '');
   }

@@ -24,4 +24,10 @@ describe('where a "not found" image is asked about', () => {
     expect(() => parseRegistryMirrors(value)).toThrow(UsageError);
     expect(() => parseRegistryMirrors(value)).toThrow(/^PODTRACE_REGISTRY_MIRRORS: ".*" is not REGISTRY=http\(s\):\/\/HOST\[:PORT\]/);
   });
+
+  it('refuses a mirror address with credentials, and does not repeat them', () => {
+    expect(() => parseRegistryMirrors('docker.io=http://user:s3cret@127.0.0.1:5000')).toThrow(UsageError);
+    expect(() => parseRegistryMirrors('docker.io=http://user:s3cret@127.0.0.1:5000')).toThrow(/^PODTRACE_REGISTRY_MIRRORS: "docker\.io=\(an address with credentials\)"/);
+    expect(() => parseRegistryMirrors('docker.io=http://user:s3cret@127.0.0.1:5000')).not.toThrow(/s3cret/);
+  });
 });
