@@ -176,12 +176,18 @@ export class NamespaceWatch {
   /** Done when Ready, deleted, or failed for good (collect/done.ts, as create decides, without the settling rule). */
   #check(pod: TrackedPod, o: Observation): void {
     const gone = o.type === 'DELETED';
-    const reason = gone ? 'gone' : doneReason(reconstruct(this.#header(pod), this.#demux.observationsOf(pod)), { podGone: false, now: this.io.clock.now() });
+    // A pod that runs to completion (a Job's: restartPolicy Never or OnFailure) is done when it
+    // completes, not when it is Ready for a moment on the way: its trace ends Succeeded (or failed).
+    const restartPolicy = (o.object as { spec?: { restartPolicy?: string } } | undefined)?.spec?.restartPolicy;
+    const completes = restartPolicy === 'Never' || restartPolicy === 'OnFailure';
+    const trace = gone ? undefined : reconstruct(this.#header(pod), this.#demux.observationsOf(pod));
+    const reason = trace ? doneReason(trace, { podGone: false, now: this.io.clock.now(), readyIsNotEnough: completes }) : 'gone';
     if (reason === undefined) return;
     pod.done = true;
     this.#finished += 1;
     pod.observations.push(this.log.client('done', { reason, pod: pod.name }));
-    if (!this.options.quiet) this.io.stderr.write(`${pod.name}: ${reason === 'ready' ? 'Ready' : reason === 'gone' ? 'deleted' : 'failed'}\n`);
+    const said = reason === 'ready' ? 'Ready' : reason === 'gone' ? 'deleted' : (trace?.outcome.suspected?.class ?? trace?.outcome.class) === 'succeeded' ? 'Succeeded' : 'failed';
+    if (!this.options.quiet) this.io.stderr.write(`${pod.name}: ${said}\n`);
     // Build its trace while others are still starting, rather than all at the end.
     this.#buildWhenQuiet(pod);
     if (this.options.count !== undefined && this.#finished >= this.options.count) this.#wake?.();

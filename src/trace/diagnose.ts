@@ -269,7 +269,9 @@ export function diagnose(fullCtx: Context, milestones: readonly Milestone[]): Su
   if (!pod) return undefined;
 
   const phase = pod.status?.phase;
-  if ((phase === 'Failed' || phase === 'Succeeded') && !reached.has('pod.ready')) {
+  // a pod that runs to completion (a Job's) may be Ready on its way: its completion still ends it
+  const completes = pod.spec?.restartPolicy === 'Never' || pod.spec?.restartPolicy === 'OnFailure';
+  if ((phase === 'Failed' || phase === 'Succeeded') && (!reached.has('pod.ready') || completes)) {
     const since = holdingSince(ctx, (p) => p.status?.phase === phase) ?? ctx.lastObservedAt;
     const terminated = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]
       .map((s) => ({ name: s.name, t: s.state?.terminated }))

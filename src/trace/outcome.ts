@@ -53,11 +53,24 @@ function specific(cause: Cause | undefined, outcome: { class: OutcomeClass; hint
   return { ...cause, hint: outcome.hint };
 }
 
+/**
+ * A pod that runs to completion (restartPolicy Never or OnFailure: a Job's) and completed after it
+ * was Ready, seen without a DELETE of podtrace's (watch, inspect): its end is the completion, not
+ * the moment it was Ready on the way.
+ */
+function completedSinceReady(ctx: Context, milestones: readonly Milestone[]): boolean {
+  if (ctx.deleteSentAt !== undefined) return false;
+  const policy = ctx.latestPod?.spec?.restartPolicy;
+  if (policy !== 'Never' && policy !== 'OnFailure') return false;
+  const suspected = diagnose(ctx, milestones);
+  return suspected?.terminal === true && (suspected.class === 'succeeded' || suspected.class === 'pod-failed');
+}
+
 function outcomeOf(ctx: Context, milestones: readonly Milestone[]): Outcome {
   // Ready counts only when it came before the DELETE: a pod that turns Ready
   // while podtrace tears it down after --timeout still timed out.
   const ready = milestones.find((m) => m.id === 'pod.ready' && (ctx.deleteSentAt === undefined || m.at < ctx.deleteSentAt));
-  if (ready) {
+  if (ready && !completedSinceReady(ctx, milestones)) {
     return {
       class: 'ready',
       reason: 'Ready',

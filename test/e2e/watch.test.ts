@@ -106,13 +106,16 @@ describe('podtrace watch', () => {
     await waitFor('the watch to start', 30_000, async () => (run.stderr().includes('watching pods') ? true : undefined));
     const pod = simplePod(job, 'nginx', { restartPolicy: 'Never' });
     pod.metadata!.labels = { ...pod.metadata!.labels, app: job };
-    pod.spec!.containers[0]!.command = ['sh', '-c', 'exit 0'];
+    // running long enough for the kubelet to report it Ready first: Ready on the way is not its end
+    pod.spec!.containers[0]!.command = ['sh', '-c', 'sleep 3; exit 0'];
     await createPod(pod);
     try {
       const result = await run.done;
       expect(result.code).toBe(EXIT.ok);
       const set = JSON.parse(result.stdout) as { runs: Trace[] };
       expect(set.runs.map((t) => [t.outcome.class, t.outcome.exitCode, t.outcome.cause?.code])).toEqual([['succeeded', EXIT.ok, 'completed']]);
+      expect(set.runs[0]!.milestones.map((m) => m.id)).toContain('pod.ready');
+      expect(result.stderr).toMatch(new RegExp(`^${job}: Succeeded$`, 'm'));
     } finally {
       await deletePod(job);
     }
