@@ -34,11 +34,7 @@ function firstLineKind(text: string): unknown {
  */
 export async function loadRunSet(file: string, cwd: string, label = file, options: { streamAboveBytes?: number } = {}): Promise<RunSet> {
   const full = path.resolve(cwd, file);
-  const size = await stat(full).then(
-    (s) => (s.isFile() ? s.size : 0),
-    () => 0,
-  );
-  if (size > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
+  if ((await fileBytes(file, cwd)) > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
     const streamed = await streamRunSet(full, label).catch((error: unknown) => {
       if (error instanceof TraceFileError) throw new TraceFileError(`${file}: ${error.message}`, error.line);
       return undefined; // unreadable as it went: the whole-file path below says what is wrong
@@ -132,11 +128,7 @@ export async function loadFactSet(file: string, cwd: string, label = file, optio
     return reportFacts(trace);
   };
   const full = path.resolve(cwd, file);
-  const size = await stat(full).then(
-    (s) => (s.isFile() ? s.size : 0),
-    () => 0,
-  );
-  if (size > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
+  if ((await fileBytes(file, cwd)) > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
     const streamed = await streamRuns(full, label, keep).catch((error: unknown) => {
       if (error instanceof TraceFileError) throw new TraceFileError(`${file}: ${error.message}`, error.line);
       return undefined;
