@@ -35,11 +35,8 @@ function firstLineKind(text: string): unknown {
 export async function loadRunSet(file: string, cwd: string, label = file, options: { streamAboveBytes?: number } = {}): Promise<RunSet> {
   const full = path.resolve(cwd, file);
   if ((await fileBytes(file, cwd)) > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
-    const streamed = await streamRunSet(full, label).catch((error: unknown) => {
-      if (error instanceof TraceFileError) throw new TraceFileError(`${file}: ${error.message}`, error.line);
-      return undefined; // unreadable as it went: the whole-file path below says what is wrong
-    });
-    if (streamed) return streamed;
+    const streamed = await streamedRuns(file, full, label, (trace) => trace);
+    if (streamed) return assembleRunSet(streamed.head, streamed.runs);
   }
   let text: string;
   try {
@@ -74,12 +71,14 @@ export async function loadRunSet(file: string, cwd: string, label = file, option
 }
 
 /**
- * A run set read a piece at a time; undefined when the file is not a run set (a single trace, a
- * recording, not JSON), which the whole-file path then reads and names.
+ * streamRuns for a file as typed: a TraceFileError names it; any other failure on the way gives
+ * undefined, and the whole-file path then says what is wrong.
  */
-async function streamRunSet(file: string, label: string): Promise<RunSet | undefined> {
-  const read = await streamRuns(file, label, (trace) => trace);
-  return read && assembleRunSet(read.head, read.runs);
+async function streamedRuns<T>(file: string, full: string, label: string, keep: (trace: Trace) => T): Promise<{ head: RunSetHead; runs: T[] } | undefined> {
+  return streamRuns(full, label, keep).catch((error: unknown) => {
+    if (error instanceof TraceFileError) throw new TraceFileError(`${file}: ${error.message}`, error.line);
+    return undefined;
+  });
 }
 
 /** A run set's runs read a piece at a time, each kept as `keep` makes it; undefined when not a run set. */
@@ -129,10 +128,7 @@ export async function loadFactSet(file: string, cwd: string, label = file, optio
   };
   const full = path.resolve(cwd, file);
   if ((await fileBytes(file, cwd)) > (options.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
-    const streamed = await streamRuns(full, label, keep).catch((error: unknown) => {
-      if (error instanceof TraceFileError) throw new TraceFileError(`${file}: ${error.message}`, error.line);
-      return undefined;
-    });
+    const streamed = await streamedRuns(file, full, label, keep);
     if (streamed) return { factsOnly: true, label: streamed.head.label, ...(streamed.head.groupBy ? { groupBy: streamed.head.groupBy } : {}), runs: streamed.runs };
   }
   const set = await loadRunSet(file, cwd, label, { streamAboveBytes: Number.POSITIVE_INFINITY });
