@@ -52,6 +52,9 @@ npm run --silent build
 npx tsc --noEmit -p .
 vitest_project unit
 if [ -z "${PODTRACE_E2E_KUBECONFIG:-}" ]; then
+  # from an empty cluster: a run killed before its teardown leaves its cluster's state (pods, a
+  # stopped kubelet) that `up` would otherwise carry on with
+  bash "$HACK_DIR/cluster.sh" down
   bash "$HACK_DIR/cluster.sh" up
 fi
 vitest_project e2e
