@@ -64,8 +64,9 @@ const read = (file: string) => JSON.parse(readFileSync(path.join(cwd, file), 'ut
 
 /**
  * Two metrics move in the kubelet's own ticks, whatever the image:
- * - teardown: the kubelet acts on a DELETE on its next one-second tick, 1 s or
- *   2 s after it, and right after a cold start it tends to land on the later one;
+ * - teardown: the kubelet acts on a DELETE on one of its one-second ticks, 1 s to
+ *   3 s after it, and right after a cold start on a later one (seen: all four warm
+ *   runs 2.0 s, all four cold ones 3.0 s), so the two medians can be two ticks apart;
  * - readiness (Started to Ready, no probe here): Ready reaches the API when the
  *   kubelet's status manager next writes status, anywhere from ~50 ms to ~1 s
  *   after the start (seen on this cluster: 59..951 ms within one set of four).
@@ -74,7 +75,7 @@ const read = (file: string) => JSON.parse(readFileSync(path.join(cwd, file), 'ut
  * once the pull is taken out is judged against ready's allowance); every other
  * metric keeps the default (10% and 50 ms).
  */
-const KUBELET_TICKS = ['--threshold', 'teardown=1.5s', '--threshold', 'readiness=1s', '--threshold', 'ready=1s'];
+const KUBELET_TICKS = ['--threshold', 'teardown=2.5s', '--threshold', 'readiness=1s', '--threshold', 'ready=1s'];
 
 describe('compare and export on real runs', () => {
   it(`create --runs ${RUNS}: a warm run set, every run finding the image present`, async () => {
