@@ -17,6 +17,7 @@ import { schedulableNodes } from '../collect/schedulable-nodes.js';
 import type { Trace } from '../trace/types.js';
 import { openKubeClient, signalsOf, type CommandContext } from './context.js';
 import { planCreate, type CreateInput } from './create-plan.js';
+import { favourSmallHeap } from './heap.js';
 import { runOnce } from './create-run.js';
 import type { CreateOptions } from './option-tables.js';
 import type { ProbeOptions } from './probe-options.js';
@@ -83,6 +84,7 @@ export async function run(input: ProbeInput, ctx: CommandContext): Promise<numbe
   const first = planCreate(createInput, { now: ctx.clock.now() });
   const image = primaryImage(first.manifest) ?? input.image ?? '';
   const metrics = new ProbeMetrics([image]);
+  favourSmallHeap();
   const latest: Trace[] = [];
 
   const server = createServer((req, res) => {

@@ -12,6 +12,7 @@ import { EXIT } from '../exit-codes.js';
 import { digestRun, firstFailureExit, type RunDigest } from '../analysis/runset-digest.js';
 import { renderDigestSummary } from '../report/runset-summary.js';
 import { openKubeClient, signalsOf, type CommandContext } from './context.js';
+import { favourSmallHeap } from './heap.js';
 import { withSpansFromEnv, type WatchOptions } from './option-tables.js';
 import { defaultRunSetPath, displayPath, useColor } from './output.js';
 import { renderRunElement, RunSetWriter, writeRunSetYaml } from './runset-writer.js';
@@ -21,6 +22,7 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
   options = withSpansFromEnv(options, ctx.env);
   const selector = options.selector;
   if (selector === undefined) throw new UsageError('podtrace watch needs -l SELECTOR (e.g. -l app=web)');
+  favourSmallHeap();
   const api = await openKubeClient(options, ctx);
   const namespace = api.target.namespace;
   const label = `${selector} in ${namespace}`;
