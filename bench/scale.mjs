@@ -1,23 +1,49 @@
-// Target 4 (and 6 at scale): `podtrace watch -l` over a Deployment of
-// BENCH_PODS (1000) pods on a simulated node. kwok (built from its Go module,
-// hack-free: `go install sigs.k8s.io/kwok/cmd/kwok@v0.8.0` into the cache)
-// plays the node and moves its pods to Running/Ready; the API server, etcd,
-// scheduler and controller manager are the real ones of the local cluster.
+// Target 4 (and 6 at scale): `podtrace watch -l` over BENCH_PODS (1000) pods
+// on a simulated node. kwok (built from its Go module, hack-free: `go install
+// sigs.k8s.io/kwok/cmd/kwok@v0.8.0` into the cache) plays the node and moves its
+// pods to Running/Ready; the API server, etcd, scheduler and controller manager
+// are the real ones of the local cluster.
 // Reports: how long after the last pod's Ready podtrace has finished (target
 // 1 s), its peak memory and CPU time per 1,000 pods, the watch connections it
 // opened and its requests per pod (audit log).
+// With BENCH_PEER=kube-burner the pods are not a Deployment's: kube-burner
+// (v1.13.0, built from hack/kube-burner as in bench/peer.mjs) creates them as
+// bare pods with its podLatency measurement on, and podtrace watches the same
+// pods in the same run; both processes' peak RSS, CPU time and time to their
+// result are printed side by side.
 //   node bench/scale.mjs            (BENCH_PODS=1000)
+//   BENCH_PODS=10000 BENCH_PEER=kube-burner node bench/scale.mjs
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RunSetSplitter } from '../src/analysis/runset-split.ts';
-import { CACHE, GOENV, auditedKubeconfig, countRequests, heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, sleep, table } from './lib.mjs';
+import { CACHE, GOENV, auditedKubeconfig, countRequests, heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, table } from './lib.mjs';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const KWOK_VERSION = 'v0.8.0';
+const KUBE_BURNER_VERSION = 'v1.13.0';
+const PEER = process.env.BENCH_PEER === 'kube-burner';
+if (process.env.BENCH_PEER && !PEER) throw new Error(`BENCH_PEER=${process.env.BENCH_PEER}: the only peer is kube-burner`);
 prepare();
-heading(`Scale: podtrace watch over ${PODS} pods of a Deployment on a kwok node`);
+heading(
+  PEER
+    ? `Scale: podtrace watch and kube-burner ${KUBE_BURNER_VERSION} podLatency on the same ${PODS} pods (created by kube-burner) on kwok nodes`
+    : `Scale: podtrace watch over ${PODS} pods of a Deployment on kwok nodes`,
+);
+
+// kube-burner, built once into the cache from the pinned module in hack/kube-burner (as bench/peer.mjs).
+const kubeBurner = path.join(CACHE, 'bin', `kube-burner-${KUBE_BURNER_VERSION}`, 'kube-burner');
+if (PEER && !existsSync(kubeBurner)) {
+  mkdirSync(path.dirname(kubeBurner), { recursive: true });
+  const ldflags = `-s -w -X github.com/cloud-bulldozer/go-commons/version.Version=${KUBE_BURNER_VERSION}`;
+  execFileSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', `${kubeBurner}.tmp`, 'github.com/kube-burner/kube-burner/cmd/kube-burner'], {
+    cwd: path.join(REPO, 'hack', 'kube-burner'),
+    env: GOENV,
+    stdio: 'inherit',
+  });
+  execFileSync('mv', [`${kubeBurner}.tmp`, kubeBurner]);
+}
 
 // kwok, built once into the cache; its stage files come with the module.
 const kwokDir = path.join(CACHE, 'bin', `kwok-${KWOK_VERSION}`);
@@ -35,20 +61,30 @@ const stageFiles = ['node/fast', 'node/heartbeat-with-lease', 'pod/fast'].flatMa
 
 const work = path.join(os.tmpdir(), `podtrace-scale-${Date.now().toString(36)}`);
 mkdirSync(work, { recursive: true });
+// One kwok node per 2,000 pods (BENCH_KWOK_NODES overrides), as a cluster of that size would have.
+// kwok renews each node's Lease (--node-lease-duration-seconds below): without one, the node
+// controller marked the nodes NotReady two minutes in, and with them every pod's Ready False.
+const KWOK_NODES = Number(process.env.BENCH_KWOK_NODES ?? Math.max(1, Math.ceil(PODS / 2000)));
+const kwokNodes = Array.from({ length: KWOK_NODES }, (_, i) => `kwok-node-${i}`);
+const perNode = Math.max(5000, Math.ceil(PODS / KWOK_NODES) + 1000);
 writeFileSync(
   path.join(work, 'node.yaml'),
-  `apiVersion: v1
+  kwokNodes
+    .map(
+      (name) => `apiVersion: v1
 kind: Node
 metadata:
-  name: kwok-node-0
+  name: ${name}
   annotations: { kwok.x-k8s.io/node: fake }
-  labels: { type: kwok, kubernetes.io/hostname: kwok-node-0 }
+  labels: { type: kwok, kubernetes.io/hostname: ${name} }
 spec:
   taints: [{ key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule }]
 status:
-  allocatable: { cpu: "1000", memory: 1Ti, pods: "${Math.max(20000, PODS + 1000)}" }
-  capacity: { cpu: "1000", memory: 1Ti, pods: "${Math.max(20000, PODS + 1000)}" }
+  allocatable: { cpu: "1000", memory: 1Ti, pods: "${perNode}" }
+  capacity: { cpu: "1000", memory: 1Ti, pods: "${perNode}" }
 `,
+    )
+    .join('---\n'),
 );
 writeFileSync(
   path.join(work, 'deploy.yaml'),
@@ -66,47 +102,112 @@ spec:
       containers: [{ name: app, image: fake-image }]
 `,
 );
+const metrics = path.join(work, 'metrics');
+writeFileSync(
+  path.join(work, 'config.yml'),
+  `global:
+  gc: false
+  measurements:
+    - name: podLatency
+metricsEndpoints:
+  - indexer: { type: local, metricsDirectory: ${metrics} }
+jobs:
+  - name: podtrace-scale
+    jobIterations: ${PODS}
+    qps: 200
+    burst: 200
+    namespacedIterations: false
+    namespace: podtrace-scale
+    waitWhenFinished: true
+    podWait: false
+    preLoadImages: false
+    objects:
+      - objectTemplate: pod.yml
+        replicas: 1
+`,
+);
+writeFileSync(
+  path.join(work, 'pod.yml'),
+  `kind: Pod
+apiVersion: v1
+metadata:
+  name: scale-{{.Iteration}}
+  labels: { app: podtrace-scale }
+spec:
+  nodeSelector: { type: kwok }
+  tolerations: [{ key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule }]
+  containers: [{ name: app, image: fake-image }]
+`,
+);
+
+/**
+ * A process's peak memory from the kernel's own high-water mark, read until just before it ends,
+ * and its CPU time from /proc/PID/stat (utime + stime, in clock ticks of 1/100 s).
+ */
+function measure(child) {
+  const usage = { peakKb: 0, cpuSeconds: 0, endedAt: 0 };
+  const poll = setInterval(() => {
+    try {
+      const hwm = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
+      if (hwm) usage.peakKb = Math.max(usage.peakKb, Number(hwm[1]));
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      usage.cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // gone
+    }
+  }, 50);
+  const ended = new Promise((resolve) =>
+    child.on('close', (code) => {
+      usage.endedAt = Date.now();
+      clearInterval(poll);
+      resolve(code);
+    }),
+  );
+  return { usage, ended };
+}
+
 // Its own namespace, deleted at the end with its tens of thousands of events: left in default, they
 // slowed every LIST of events there for an hour. An earlier run's is deleted asynchronously: wait.
 kubectl('delete', 'namespace', 'podtrace-scale', '--ignore-not-found', '--wait=true', '--timeout=600s');
 kubectl('create', 'namespace', 'podtrace-scale');
 kubectl('apply', '-f', path.join(work, 'node.yaml'));
-const kwokProcess = spawn(kwok, ['--kubeconfig', KUBECONFIG, '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', ...stageFiles.flatMap((f) => ['-c', f])], {
+const kwokProcess = spawn(kwok, ['--kubeconfig', KUBECONFIG, '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake', '--node-lease-duration-seconds=40', ...stageFiles.flatMap((f) => ['-c', f])], {
   env: { ...process.env, HOME: work },
   stdio: 'ignore',
 });
 try {
-  for (let i = 0; i < 60 && !kubectl('get', 'node', 'kwok-node-0', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').includes('True'); i++) await sleep(500);
+  const readyNodes = () => kubectl('get', 'nodes', '-l', 'type=kwok', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}').split(/\s+/).filter((s) => s === 'True').length;
+  for (let i = 0; i < 120 && readyNodes() < KWOK_NODES; i++) await sleep(500);
 
   const { kubeconfig } = auditedKubeconfig();
   const out = path.join(work, 'set.json');
   let usage;
-  let endedAt = 0;
+  let burner;
+  let burnerLog = '';
   const requests = await countRequests(async () => {
     const child = spawn(process.execPath, [PODTRACE, 'watch', '-n', 'podtrace-scale', '-l', 'app=podtrace-scale', '--count', String(PODS), '--for', `${Math.max(20, Math.ceil(PODS / 500))}m`, '-q', '--out', out, '--kubeconfig', kubeconfig], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    // Peak memory from the kernel's own high-water mark, read just before the process ends.
-    // CPU time from /proc/PID/stat (utime + stime, in clock ticks of 1/100 s).
-    let peakKb = 0;
-    let cpuTicks = 0;
-    const poll = setInterval(() => {
-      try {
-        const hwm = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
-        if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
-        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        cpuTicks = Number(fields[11]) + Number(fields[12]);
-      } catch {
-        // gone
-      }
-    }, 50);
+    const watch = measure(child);
     await sleep(2000);
-    kubectl('apply', '-f', path.join(work, 'deploy.yaml'));
-    await new Promise((resolve) => child.on('close', resolve));
-    endedAt = Date.now();
-    clearInterval(poll);
-    usage = { peakKb, cpuSeconds: cpuTicks / 100 };
+    if (PEER) {
+      const process_ = spawn(kubeBurner, ['init', '-c', 'config.yml', '--uuid', `podtrace-scale-${Date.now().toString(36)}`], {
+        cwd: work,
+        env: { ...process.env, KUBECONFIG },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      process_.stdout.on('data', (d) => (burnerLog = (burnerLog + d).slice(-20_000)));
+      process_.stderr.on('data', (d) => (burnerLog = (burnerLog + d).slice(-20_000)));
+      burner = measure(process_);
+    } else {
+      kubectl('apply', '-f', path.join(work, 'deploy.yaml'));
+    }
+    const [code, burnerCode] = await Promise.all([watch.ended, burner?.ended]);
+    if (code !== 0) throw new Error(`podtrace watch exited ${code}`);
+    if (burner && burnerCode !== 0) throw new Error(`kube-burner exited ${burnerCode}:\n${burnerLog.split('\n').slice(-15).join('\n')}`);
+    usage = watch.usage;
   });
+  const endedAt = usage.endedAt;
   // The run set is read a run at a time (at 50,000 pods its text is too long for one string).
   const splitter = new RunSetSplitter();
   const set = { runs: [] };
@@ -143,16 +244,30 @@ try {
       ],
     ),
   );
+  if (burner) {
+    // kube-burner's own result: one podLatency document per pod; its quantiles come from those
+    const kbPods = JSON.parse(readFileSync(path.join(metrics, 'podLatencyMeasurement-podtrace-scale.json'), 'utf8'));
+    const rows = [
+      ['podtrace watch', set.runs.length, ms(usage.endedAt - lastReady), `${(usage.peakKb / 1024).toFixed(0)} MiB`, `${usage.cpuSeconds.toFixed(2)}s`, `${(usage.cpuSeconds * (1000 / set.runs.length)).toFixed(2)}s`],
+      ['kube-burner init (creates them, podLatency)', kbPods.length, ms(burner.usage.endedAt - lastReady), `${(burner.usage.peakKb / 1024).toFixed(0)} MiB`, `${burner.usage.cpuSeconds.toFixed(2)}s`, `${(burner.usage.cpuSeconds * (1000 / kbPods.length)).toFixed(2)}s`],
+    ];
+    console.log('\nthe same pods, the same run, side by side');
+    console.log(table(['process', 'pods with a result', 'result after last Ready', 'peak RSS', 'CPU time', 'CPU per 1,000 pods'], rows));
+    console.log(
+      `ratios podtrace / kube-burner: peak RSS ${(usage.peakKb / burner.usage.peakKb).toFixed(2)}, CPU ${(usage.cpuSeconds / burner.usage.cpuSeconds).toFixed(2)}` +
+        ' (kube-burner also creates the pods and waits for them; its result is written when it exits)',
+    );
+  }
   console.log('\nrequests by kind: ' + [...requests.entries()].map(([k, n]) => `${k} ${n}`).join(', '));
   console.log('CPU time and peak RSS: the podtrace process, up to its last 50 ms (it ends writing the run set).');
 } finally {
   try {
-    kubectl('delete', 'deployment', 'podtrace-scale', '-n', 'podtrace-scale', '--ignore-not-found', '--wait=false');
+    if (!PEER) kubectl('delete', 'deployment', 'podtrace-scale', '-n', 'podtrace-scale', '--ignore-not-found', '--wait=false');
     kubectl('delete', 'pods', '-n', 'podtrace-scale', '-l', 'app=podtrace-scale', '--grace-period=0', '--force', '--wait=false');
   } finally {
     await sleep(3000);
     kwokProcess.kill();
-    kubectl('delete', 'node', 'kwok-node-0', '--ignore-not-found');
+    kubectl('delete', 'node', ...kwokNodes, '--ignore-not-found');
     kubectl('delete', 'namespace', 'podtrace-scale', '--ignore-not-found', '--wait=false');
   }
 }
