@@ -2,7 +2,7 @@
 // benchmarks print figures, ratios against a baseline measured in the same
 // run; they never fail on a number (CI does not run them).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,4 +180,64 @@ export async function quietCluster(ours) {
     last = now;
   }
   return last;
+}
+
+export const KUBE_BURNER_VERSION = 'v1.13.0';
+
+/** kube-burner, built once into the cache from the pinned module in hack/kube-burner; its path. */
+export function kubeBurnerBinary() {
+  const binary = path.join(CACHE, 'bin', `kube-burner-${KUBE_BURNER_VERSION}`, 'kube-burner');
+  if (!existsSync(binary)) {
+    mkdirSync(path.dirname(binary), { recursive: true });
+    const ldflags = `-s -w -X github.com/cloud-bulldozer/go-commons/version.Version=${KUBE_BURNER_VERSION}`;
+    execFileSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', `${binary}.tmp`, 'github.com/kube-burner/kube-burner/cmd/kube-burner'], {
+      cwd: path.join(REPO, 'hack', 'kube-burner'),
+      env: GOENV,
+      stdio: 'inherit',
+    });
+    execFileSync('mv', [`${binary}.tmp`, binary]);
+  }
+  return binary;
+}
+
+/**
+ * Writes a kube-burner job into `work` (config.yml and pod.yml): `pods` bare pods made from
+ * `podSpec` (YAML of the pod's spec, indented two spaces), named NAME-ITERATION and labelled
+ * app=NAME, created at `qps` a second, with the podLatency measurement's documents written into
+ * `metrics` (podLatencyMeasurement-NAME.json); kube-burner waits for every pod to be Ready.
+ */
+export function writeKubeBurnerJob(work, { name, namespace, pods, qps, metrics, podSpec }) {
+  writeFileSync(
+    path.join(work, 'config.yml'),
+    `global:
+  gc: false
+  measurements:
+    - name: podLatency
+metricsEndpoints:
+  - indexer: { type: local, metricsDirectory: ${metrics} }
+jobs:
+  - name: ${name}
+    jobIterations: ${pods}
+    qps: ${qps}
+    burst: ${qps}
+    namespacedIterations: false
+    namespace: ${namespace}
+    waitWhenFinished: true
+    podWait: false
+    preLoadImages: false
+    objects:
+      - objectTemplate: pod.yml
+        replicas: 1
+`,
+  );
+  writeFileSync(
+    path.join(work, 'pod.yml'),
+    `kind: Pod
+apiVersion: v1
+metadata:
+  name: ${name.replace(/^podtrace-/, '')}-{{.Iteration}}
+  labels: { app: ${name} }
+spec:
+${podSpec}`,
+  );
 }

@@ -9,69 +9,30 @@
 // pod, and the phases only podtrace reports.
 //   node bench/peer.mjs
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CACHE, GOENV, heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, table } from './lib.mjs';
+import { heading, KUBE_BURNER_VERSION, kubeBurnerBinary, kubectl, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, table, writeKubeBurnerJob } from './lib.mjs';
 
 const PODS = Number(process.env.BENCH_PODS ?? 100);
 const COLD = process.env.BENCH_COLD !== '0';
-const KUBE_BURNER_VERSION = 'v1.13.0';
 const NAMESPACE = 'podtrace-peer';
 prepare();
 heading(`Peer: kube-burner ${KUBE_BURNER_VERSION} podLatency and podtrace watch on the same ${PODS} pods (image ${COLD ? 'pulled' : 'present'})`);
 
-// kube-burner, built once into the cache from the pinned module in hack/kube-burner.
-const kubeBurner = path.join(CACHE, 'bin', `kube-burner-${KUBE_BURNER_VERSION}`, 'kube-burner');
-if (!existsSync(kubeBurner)) {
-  mkdirSync(path.dirname(kubeBurner), { recursive: true });
-  const ldflags = `-s -w -X github.com/cloud-bulldozer/go-commons/version.Version=${KUBE_BURNER_VERSION}`;
-  execFileSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', `${kubeBurner}.tmp`, 'github.com/kube-burner/kube-burner/cmd/kube-burner'], {
-    cwd: path.join(REPO, 'hack', 'kube-burner'),
-    env: GOENV,
-    stdio: 'inherit',
-  });
-  execFileSync('mv', [`${kubeBurner}.tmp`, kubeBurner]);
-}
+const kubeBurner = kubeBurnerBinary();
 
 const work = path.join(os.tmpdir(), `podtrace-peer-${Date.now().toString(36)}`);
 mkdirSync(work, { recursive: true });
 const metrics = path.join(work, 'metrics');
-writeFileSync(
-  path.join(work, 'config.yml'),
-  `global:
-  gc: false
-  measurements:
-    - name: podLatency
-metricsEndpoints:
-  - indexer: { type: local, metricsDirectory: ${metrics} }
-jobs:
-  - name: podtrace-peer
-    jobIterations: ${PODS}
-    qps: 20
-    burst: 20
-    namespacedIterations: false
-    namespace: ${NAMESPACE}
-    waitWhenFinished: true
-    podWait: false
-    preLoadImages: false
-    objects:
-      - objectTemplate: pod.yml
-        replicas: 1
-`,
-);
-writeFileSync(
-  path.join(work, 'pod.yml'),
-  `kind: Pod
-apiVersion: v1
-metadata:
-  name: peer-{{.Iteration}}
-  labels: { app: podtrace-peer }
-spec:
-  containers:
-    - { name: nginx, image: nginx, imagePullPolicy: IfNotPresent }
-`,
-);
+writeKubeBurnerJob(work, {
+  name: 'podtrace-peer',
+  namespace: NAMESPACE,
+  pods: PODS,
+  qps: 20,
+  metrics,
+  podSpec: '  containers:\n    - { name: nginx, image: nginx, imagePullPolicy: IfNotPresent }\n',
+});
 
 // An earlier run's namespace is deleted asynchronously: wait until it is gone.
 kubectl('delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=300s');

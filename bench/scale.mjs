@@ -12,38 +12,28 @@
 // pods in the same run; both processes' peak RSS, CPU time and time to their
 // result are printed side by side.
 //   node bench/scale.mjs            (BENCH_PODS=1000)
-//   BENCH_PODS=10000 BENCH_PEER=kube-burner node bench/scale.mjs
+//   BENCH_PODS=10000 BENCH_PEER=kube-burner [BENCH_QPS=200] node bench/scale.mjs
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RunSetSplitter } from '../src/analysis/runset-split.ts';
-import { CACHE, GOENV, auditedKubeconfig, countRequests, heading, kubectl, KUBECONFIG, ms, PODTRACE, prepare, REPO, sleep, table } from './lib.mjs';
+import { auditedKubeconfig, CACHE, countRequests, GOENV, heading, KUBE_BURNER_VERSION, kubeBurnerBinary, kubectl, KUBECONFIG, ms, PODTRACE, prepare, sleep, table, writeKubeBurnerJob } from './lib.mjs';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const KWOK_VERSION = 'v0.8.0';
-const KUBE_BURNER_VERSION = 'v1.13.0';
 const PEER = process.env.BENCH_PEER === 'kube-burner';
+/** kube-burner's creation rate: above what the cluster starts per second, the pods in flight pile up. */
+const QPS = Number(process.env.BENCH_QPS ?? 200);
 if (process.env.BENCH_PEER && !PEER) throw new Error(`BENCH_PEER=${process.env.BENCH_PEER}: the only peer is kube-burner`);
 prepare();
 heading(
   PEER
-    ? `Scale: podtrace watch and kube-burner ${KUBE_BURNER_VERSION} podLatency on the same ${PODS} pods (created by kube-burner) on kwok nodes`
+    ? `Scale: podtrace watch and kube-burner ${KUBE_BURNER_VERSION} podLatency on the same ${PODS} pods (created by kube-burner, ${QPS}/s) on kwok nodes`
     : `Scale: podtrace watch over ${PODS} pods of a Deployment on kwok nodes`,
 );
 
-// kube-burner, built once into the cache from the pinned module in hack/kube-burner (as bench/peer.mjs).
-const kubeBurner = path.join(CACHE, 'bin', `kube-burner-${KUBE_BURNER_VERSION}`, 'kube-burner');
-if (PEER && !existsSync(kubeBurner)) {
-  mkdirSync(path.dirname(kubeBurner), { recursive: true });
-  const ldflags = `-s -w -X github.com/cloud-bulldozer/go-commons/version.Version=${KUBE_BURNER_VERSION}`;
-  execFileSync('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', `${kubeBurner}.tmp`, 'github.com/kube-burner/kube-burner/cmd/kube-burner'], {
-    cwd: path.join(REPO, 'hack', 'kube-burner'),
-    env: GOENV,
-    stdio: 'inherit',
-  });
-  execFileSync('mv', [`${kubeBurner}.tmp`, kubeBurner]);
-}
+const kubeBurner = PEER ? kubeBurnerBinary() : undefined;
 
 // kwok, built once into the cache; its stage files come with the module.
 const kwokDir = path.join(CACHE, 'bin', `kwok-${KWOK_VERSION}`);
@@ -103,42 +93,17 @@ spec:
 `,
 );
 const metrics = path.join(work, 'metrics');
-writeFileSync(
-  path.join(work, 'config.yml'),
-  `global:
-  gc: false
-  measurements:
-    - name: podLatency
-metricsEndpoints:
-  - indexer: { type: local, metricsDirectory: ${metrics} }
-jobs:
-  - name: podtrace-scale
-    jobIterations: ${PODS}
-    qps: 200
-    burst: 200
-    namespacedIterations: false
-    namespace: podtrace-scale
-    waitWhenFinished: true
-    podWait: false
-    preLoadImages: false
-    objects:
-      - objectTemplate: pod.yml
-        replicas: 1
-`,
-);
-writeFileSync(
-  path.join(work, 'pod.yml'),
-  `kind: Pod
-apiVersion: v1
-metadata:
-  name: scale-{{.Iteration}}
-  labels: { app: podtrace-scale }
-spec:
-  nodeSelector: { type: kwok }
+writeKubeBurnerJob(work, {
+  name: 'podtrace-scale',
+  namespace: 'podtrace-scale',
+  pods: PODS,
+  qps: QPS,
+  metrics,
+  podSpec: `  nodeSelector: { type: kwok }
   tolerations: [{ key: kwok.x-k8s.io/node, operator: Exists, effect: NoSchedule }]
   containers: [{ name: app, image: fake-image }]
 `,
-);
+});
 
 /**
  * A process's peak memory from the kernel's own high-water mark, read until just before it ends,
@@ -212,15 +177,23 @@ try {
   const splitter = new RunSetSplitter();
   const set = { runs: [] };
   const readyAt = [];
+  const flight = [];
   for await (const chunk of createReadStream(out, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     for (const text of splitter.push(chunk)) {
       const run = JSON.parse(text);
       set.runs.push(run.pod.name);
       const at = run.milestones.find((m) => m.id === 'pod.ready')?.at;
       if (at !== undefined) readyAt.push(at);
+      // a pod is in flight from the API server's acceptance (t0) to its Ready
+      flight.push([run.run.t0, 1], [at ?? run.run.lastObservedAt, -1]);
     }
   }
   const lastReady = readyAt.reduce((a, b) => Math.max(a, b), 0);
+  // the most pods started and not yet Ready at once: what watch's memory follows
+  flight.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let inFlight = 0;
+  let mostInFlight = 0;
+  for (const [, step] of flight) mostInFlight = Math.max(mostInFlight, (inFlight += step));
   // kept for bench/big-sets.mjs (report and diff of big run sets), outside the repository
   mkdirSync(path.join(CACHE, 'bench'), { recursive: true });
   copyFileSync(out, path.join(CACHE, 'bench', `watch-${PODS}.runset.json`));
@@ -228,11 +201,12 @@ try {
   const total = [...requests.values()].reduce((a, b) => a + b, 0);
   console.log(
     table(
-      ['pods traced', 'all Ready', 'done after last Ready', 'peak RSS', 'CPU time', 'CPU per 1,000 pods', 'watch connections', 'requests', 'per pod'],
+      ['pods traced', 'all Ready', 'most in flight', 'done after last Ready', 'peak RSS', 'CPU time', 'CPU per 1,000 pods', 'watch connections', 'requests', 'per pod'],
       [
         [
           set.runs.length,
           readyAt.length === set.runs.length ? 'yes' : `${readyAt.length}`,
+          mostInFlight,
           ms(endedAt - lastReady),
           `${(usage.peakKb / 1024).toFixed(0)} MiB`,
           `${usage.cpuSeconds.toFixed(2)}s`,
@@ -260,14 +234,14 @@ try {
   }
   console.log('\nrequests by kind: ' + [...requests.entries()].map(([k, n]) => `${k} ${n}`).join(', '));
   console.log('CPU time and peak RSS: the podtrace process, up to its last 50 ms (it ends writing the run set).');
+  console.log('most in flight: the most pods accepted by the API server and not yet Ready at one time (from the traces).');
 } finally {
+  // The namespace goes with its pods in a few collection deletes, and kwok, still running, lets the
+  // pods on its nodes go (deleting them one request each went at 10 to 20 a second).
   try {
-    if (!PEER) kubectl('delete', 'deployment', 'podtrace-scale', '-n', 'podtrace-scale', '--ignore-not-found', '--wait=false');
-    kubectl('delete', 'pods', '-n', 'podtrace-scale', '-l', 'app=podtrace-scale', '--grace-period=0', '--force', '--wait=false');
+    kubectl('delete', 'namespace', 'podtrace-scale', '--ignore-not-found', '--wait=true', `--timeout=${Math.max(300, Math.ceil(PODS / 50))}s`);
   } finally {
-    await sleep(3000);
     kwokProcess.kill();
     kubectl('delete', 'node', ...kwokNodes, '--ignore-not-found');
-    kubectl('delete', 'namespace', 'podtrace-scale', '--ignore-not-found', '--wait=false');
   }
 }
