@@ -137,13 +137,14 @@ export class NamespaceWatch {
     }
     // pods done just before the end (--count reached) have their spans read too
     if (options.spans !== undefined && io.stop.stoppedBy === undefined) {
-      for (const pod of this.#demux.pods.values()) if (pod.done && !pod.frozen && !this.#build(pod).written) this.#startSpanRead(pod, options.spans);
+      for (const pod of this.#demux.pods.values()) if (pod.done && !this.#build(pod).written) this.#startSpanRead(pod, options.spans);
     }
     // the span reads of pods already done end within their bound (a signal cuts them short)
     while (this.#spanReads.size > 0) await Promise.all([...this.#spanReads]);
     const stoppedBy = io.stop.stoppedBy;
-    // frozen pods are in the sink for good; the others are written, or replaced when a late event changed them
-    for (const pod of [...this.#demux.pods.values()].filter((p) => !p.frozen)) {
+    // frozen pods are in the sink for good and no longer tracked; the others are written, or replaced
+    // when a late event changed them
+    for (const pod of [...this.#demux.pods.values()]) {
       const trace = this.#final(pod, stoppedBy);
       const written = this.#build(pod).written;
       if (!written) this.#write(sink, pod, trace);
@@ -166,8 +167,7 @@ export class NamespaceWatch {
     this.#appended += 1;
     // An event held back by an API server outage may yet come: only then keep listening.
     if (eventsHeldBack(trace).length === 0) {
-      pod.frozen = true;
-      pod.observations = [];
+      this.#demux.freeze(pod);
       this.#builds.delete(pod);
       this.#spansRead.delete(pod);
     }

@@ -20,7 +20,7 @@ export interface TrackedPod {
    * after a pod was done is not part of its trace.
    */
   sharedUntil?: number;
-  /** The trace is final: later observations about the pod are dropped. */
+  /** The trace is final (PodDemux.freeze): later observations about the pod are dropped. */
   frozen?: boolean;
 }
 
@@ -59,6 +59,8 @@ export class PodDemux {
   #earlyCount = 0;
   /** Pods seen but not traced (they existed before the watch). */
   readonly #listed = new Set<string>();
+  /** Pods whose trace is final: only their name is kept, so that what comes later about them is dropped. */
+  readonly #frozen = new Set<string>();
   /** The pod watch's initial LIST is over: what comes now is new. */
   initialListDone = false;
 
@@ -78,13 +80,21 @@ export class PodDemux {
     return [...pod.observations, ...this.shared.slice(0, this.sharedCount(pod))].sort((a, b) => a.seq - b.seq);
   }
 
+  /** The pod's trace is final: its observations go, and it leaves `pods` (its name stays known). */
+  freeze(pod: TrackedPod): void {
+    pod.frozen = true;
+    pod.observations = [];
+    this.#frozen.add(pod.name);
+    this.pods.delete(pod.name);
+  }
+
   sharedCount(pod: TrackedPod): number {
     return pod.sharedUntil ?? this.shared.length;
   }
 
   #routePod(o: Observation): void {
     const { name, uid, nodeName, created } = meta(o.object);
-    if (name === undefined) return;
+    if (name === undefined || this.#frozen.has(name)) return;
     let pod = this.pods.get(name);
     if (!pod) {
       // Pods that existed before the watch are not traced: they show up first in the initial LIST.
@@ -103,7 +113,6 @@ export class PodDemux {
       }
       this.#early.delete(name);
     }
-    if (pod.frozen) return;
     pod.observations.push(o);
     if (nodeName && !this.#nodes.has(nodeName)) {
       this.#nodes.add(nodeName);
@@ -120,10 +129,9 @@ export class PodDemux {
       return;
     }
     // events about other objects (a ReplicaSet's SuccessfulCreate, one per pod it makes) are no pod's
-    if (r.name === undefined || (r.kind !== undefined && r.kind !== 'Pod')) return;
+    if (r.name === undefined || (r.kind !== undefined && r.kind !== 'Pod') || this.#frozen.has(r.name)) return;
     const pod = this.pods.get(r.name);
     if (pod && (r.uid === undefined || pod.uid === undefined || r.uid === pod.uid)) {
-      if (pod.frozen) return;
       pod.observations.push(o);
       if (pod.done) this.listener.doneChanged(pod);
     } else if (!pod && this.initialListDone && o.type !== 'LIST') {

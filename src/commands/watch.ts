@@ -9,7 +9,7 @@ import { NamespaceWatch } from '../collect/namespace-watch.js';
 import { exitCodeFor, StopController } from '../collect/stop.js';
 import { UsageError } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
-import { digestRun, firstFailureExit, type RunDigest } from '../analysis/runset-digest.js';
+import { digestRun, RunDigests } from '../analysis/runset-digest.js';
 import { renderDigestSummary } from '../report/runset-summary.js';
 import { openKubeClient, signalsOf, type CommandContext } from './context.js';
 import { favourSmallHeap } from './heap.js';
@@ -44,16 +44,16 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
   // Each pod's trace goes to the file once final, while the others still start; of it, only what
   // the summary needs stays in memory (its digest).
   const writer = new RunSetWriter(savedTo, { ...makeRunSet([], label, TOOL_VERSION), createdAt: watch.startedAt });
-  const digests: RunDigest[] = [];
+  const digests = new RunDigests();
   let result: Awaited<ReturnType<NamespaceWatch['run']>>;
   try {
     result = await watch.run({
       append: (trace) => {
-        digests.push(digestRun(trace));
+        digests.append(digestRun(trace));
         return writer.append(renderRunElement(trace));
       },
       replace: (index, trace) => {
-        digests[index] = digestRun(trace);
+        digests.replace(index, digestRun(trace));
         writer.replace(index, renderRunElement(trace));
       },
     });
@@ -78,5 +78,5 @@ export async function run(options: WatchOptions, ctx: CommandContext): Promise<n
   else ctx.stdout.write(renderDigestSummary(label, digests, { color: useColor(ctx.stdout, ctx.env), width: ctx.stdout.columns ?? 100 }));
   ctx.stderr.write(`run set of ${count} pod${count === 1 ? '' : 's'} saved to ${displayPath(savedTo, cwd)}\n`);
   if (stoppedBy) return exitCodeFor(stoppedBy);
-  return firstFailureExit(digests) ?? EXIT.ok;
+  return digests.firstFailureExit() ?? EXIT.ok;
 }

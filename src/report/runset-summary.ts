@@ -7,7 +7,7 @@ import Table from 'cli-table3';
 import { stringify } from 'yaml';
 import { formatMs } from '../trace/format-ms.js';
 import { METRICS } from '../analysis/metrics.js';
-import { digestRun, type RunDigest } from '../analysis/runset-digest.js';
+import { digestRun, RunDigests } from '../analysis/runset-digest.js';
 import type { RunSet } from '../analysis/runset.js';
 import { summarize } from '../analysis/stats.js';
 import type { Trace } from '../trace/types.js';
@@ -46,11 +46,11 @@ function count<T extends string>(values: T[]): string {
 }
 
 export function renderRunSetSummary(set: RunSet, options: RunSetSummaryOptions): string {
-  return renderDigestSummary(set.label, set.runs.map(digestRun), options);
+  return renderDigestSummary(set.label, RunDigests.of(set.runs.map(digestRun)), options);
 }
 
 /** The summary from each run's digest (analysis/runset-digest.ts): what `podtrace watch` keeps of the pods it traced. */
-export function renderDigestSummary(label: string, runs: readonly RunDigest[], options: RunSetSummaryOptions): string {
+export function renderDigestSummary(label: string, runs: RunDigests, options: RunSetSummaryOptions): string {
   const paint = painter(options.color);
   const width = Math.max(50, options.width);
   const table = new Table({
@@ -60,14 +60,14 @@ export function renderDigestSummary(label: string, runs: readonly RunDigest[], o
     style: { head: options.color ? ['bold'] : [], border: options.color ? ['gray'] : [], 'padding-left': 1, 'padding-right': 1 },
   });
   for (const m of METRICS) {
-    const s = summarize(runs.map((r) => r.metrics[m.name]).filter((v): v is number => v !== undefined));
+    const s = summarize(runs.metricValues(m.name));
     if (!s) continue;
     table.push([m.name, String(s.n), formatMs(s.median), formatMs(s.p90), formatMs(s.p99), formatMs(s.min), formatMs(s.max)]);
   }
   const rendered = table.toString().split('\n');
   const rule = rendered[0]!.replace('┌', '├').replaceAll('┬', '┼').replace('┐', '┤');
   const head = `${paint('bold', truncate(label, width - 20))} · ${runs.length} run${runs.length === 1 ? '' : 's'}`;
-  const lines = [head, `outcomes: ${count(runs.map((r) => r.outcome))}`, `images: ${count(runs.flatMap((r) => r.pulls))}`];
+  const lines = [head, `outcomes: ${count(runs.outcomes())}`, `images: ${count(runs.pulls())}`];
   return `${lines.join('\n')}\n\n${[rendered[0], rendered[1], rule, ...rendered.slice(2)].join('\n')}\n${paint('dim', 'medians over the runs that reached each step; --fail-on gates the median (METRIC.p90>… for another statistic)')}\n`;
 }
 

@@ -23,4 +23,28 @@ describe('PodDemux', () => {
     demux.route(obs('pod', 'ADDED', pod('web-5d8f')));
     expect(demux.pods.get('web-5d8f')!.observations.map((o) => o.type)).toEqual(['ADDED']);
   });
+
+  it('a frozen pod is no longer tracked, and what comes later about it reaches no one', () => {
+    const changed: string[] = [];
+    const doneChanged: string[] = [];
+    const demux = new PodDemux(0, { podChanged: (p: TrackedPod) => changed.push(p.name), doneChanged: (p: TrackedPod) => doneChanged.push(p.name), newNode: () => {} });
+    demux.initialListDone = true;
+    demux.route(obs('pod', 'ADDED', pod('web-1')));
+    const tracked = demux.pods.get('web-1')!;
+    tracked.done = true;
+    demux.freeze(tracked);
+    expect(tracked.frozen).toBe(true);
+    expect(tracked.observations).toEqual([]);
+    expect(demux.pods.has('web-1')).toBe(false);
+    // its later pod objects and events are dropped, and it is not traced again as a new pod
+    demux.route(obs('pod', 'MODIFIED', pod('web-1')));
+    demux.route(obs('pod', 'ADDED', pod('web-1')));
+    demux.route(obs('event', 'ADDED', event('Pod', 'web-1', 'Killing')));
+    expect(demux.pods.has('web-1')).toBe(false);
+    expect(changed).toEqual(['web-1']);
+    expect(doneChanged).toEqual([]);
+    // others are still traced
+    demux.route(obs('pod', 'ADDED', pod('web-2')));
+    expect(changed).toEqual(['web-1', 'web-2']);
+  });
 });
