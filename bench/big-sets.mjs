@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CACHE, heading, ms, PODTRACE, prepare, stats, table } from './lib.mjs';
+import { CACHE, heading, ms, PODTRACE, prepare, processUsage, stats, table } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
@@ -31,20 +31,11 @@ function measure(args) {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: work });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    let peakKb = 0;
-    const poll = setInterval(() => {
-      try {
-        const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
-      } catch {
-        // gone
-      }
-    }, 10);
+    const { usage, ended } = processUsage(child, { everyMs: 10 });
     child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(poll);
+    ended.then((code) => {
       if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve({ ms: performance.now() - started, peakMiB: peakKb / 1024 });
+      else resolve({ ms: performance.now() - started, peakMiB: usage.peakKb / 1024 });
     });
   });
 }

@@ -241,3 +241,30 @@ spec:
 ${podSpec}`,
   );
 }
+
+/**
+ * A child process's peak memory, from the kernel's own high-water mark (VmHWM), and its CPU time
+ * (utime + stime of /proc/PID/stat, in ticks of 1/100 s), polled every `everyMs` until it ends:
+ * the last reads are from at most that long before its end. `ended` resolves to its exit code.
+ */
+export function processUsage(child, { everyMs = 50 } = {}) {
+  const usage = { peakKb: 0, cpuSeconds: 0, endedAt: 0 };
+  const poll = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (hwm) usage.peakKb = Math.max(usage.peakKb, Number(hwm[1]));
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      usage.cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // gone
+    }
+  }, everyMs);
+  const ended = new Promise((resolve) =>
+    child.on('close', (code) => {
+      usage.endedAt = Date.now();
+      clearInterval(poll);
+      resolve(code);
+    }),
+  );
+  return { usage, ended };
+}

@@ -18,7 +18,7 @@ import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, rea
 import os from 'node:os';
 import path from 'node:path';
 import { RunSetSplitter } from '../src/analysis/runset-split.ts';
-import { auditedKubeconfig, CACHE, countRequests, GOENV, heading, KUBE_BURNER_VERSION, kubeBurnerBinary, kubectl, KUBECONFIG, ms, PODTRACE, prepare, sleep, table, writeKubeBurnerJob } from './lib.mjs';
+import { auditedKubeconfig, CACHE, countRequests, GOENV, heading, KUBE_BURNER_VERSION, kubeBurnerBinary, kubectl, KUBECONFIG, ms, PODTRACE, prepare, processUsage, sleep, table, writeKubeBurnerJob } from './lib.mjs';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);
 const KWOK_VERSION = 'v0.8.0';
@@ -93,7 +93,7 @@ spec:
 `,
 );
 const metrics = path.join(work, 'metrics');
-writeKubeBurnerJob(work, {
+if (PEER) writeKubeBurnerJob(work, {
   name: 'podtrace-scale',
   namespace: 'podtrace-scale',
   pods: PODS,
@@ -104,32 +104,6 @@ writeKubeBurnerJob(work, {
   containers: [{ name: app, image: fake-image }]
 `,
 });
-
-/**
- * A process's peak memory from the kernel's own high-water mark, read until just before it ends,
- * and its CPU time from /proc/PID/stat (utime + stime, in clock ticks of 1/100 s).
- */
-function measure(child) {
-  const usage = { peakKb: 0, cpuSeconds: 0, endedAt: 0 };
-  const poll = setInterval(() => {
-    try {
-      const hwm = readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
-      if (hwm) usage.peakKb = Math.max(usage.peakKb, Number(hwm[1]));
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      usage.cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
-    } catch {
-      // gone
-    }
-  }, 50);
-  const ended = new Promise((resolve) =>
-    child.on('close', (code) => {
-      usage.endedAt = Date.now();
-      clearInterval(poll);
-      resolve(code);
-    }),
-  );
-  return { usage, ended };
-}
 
 // Its own namespace, deleted at the end with its tens of thousands of events: left in default, they
 // slowed every LIST of events there for an hour. An earlier run's is deleted asynchronously: wait.
@@ -153,7 +127,7 @@ try {
     const child = spawn(process.execPath, [PODTRACE, 'watch', '-n', 'podtrace-scale', '-l', 'app=podtrace-scale', '--count', String(PODS), '--for', `${Math.max(20, Math.ceil(PODS / 500))}m`, '-q', '--out', out, '--kubeconfig', kubeconfig], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    const watch = measure(child);
+    const watch = processUsage(child);
     await sleep(2000);
     if (PEER) {
       const process_ = spawn(kubeBurner, ['init', '-c', 'config.yml', '--uuid', `podtrace-scale-${Date.now().toString(36)}`], {
@@ -163,7 +137,7 @@ try {
       });
       process_.stdout.on('data', (d) => (burnerLog = (burnerLog + d).slice(-20_000)));
       process_.stderr.on('data', (d) => (burnerLog = (burnerLog + d).slice(-20_000)));
-      burner = measure(process_);
+      burner = processUsage(process_);
     } else {
       kubectl('apply', '-f', path.join(work, 'deploy.yaml'));
     }

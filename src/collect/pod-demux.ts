@@ -20,8 +20,6 @@ export interface TrackedPod {
    * after a pod was done is not part of its trace.
    */
   sharedUntil?: number;
-  /** The trace is final (PodDemux.freeze): later observations about the pod are dropped. */
-  frozen?: boolean;
 }
 
 /** Client observations every pod's trace takes in. */
@@ -82,7 +80,6 @@ export class PodDemux {
 
   /** The pod's trace is final: its observations go, and it leaves `pods` (its name stays known). */
   freeze(pod: TrackedPod): void {
-    pod.frozen = true;
     pod.observations = [];
     this.#frozen.add(pod.name);
     this.pods.delete(pod.name);

@@ -10,7 +10,7 @@
  */
 import v8 from 'node:v8';
 
-export const SMALL_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=50'] as const;
+const SMALL_HEAP_FLAGS = ['--semi-space-growth-factor=1', '--heap-growing-percent=50'] as const;
 
 export function favourSmallHeap(): void {
   for (const flag of SMALL_HEAP_FLAGS) v8.setFlagsFromString(flag);
