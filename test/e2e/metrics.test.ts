@@ -51,7 +51,13 @@ describe("the components' metrics", () => {
     const recording = path.join(cwd, `${name}.ndjson`);
     // both on one node: the kubelet's counts are per node
     const node = await schedulableNode();
-    const running = startPodtrace(['create', 'nginx', '--name', name, '--node', node, '--kubeconfig', kubeconfigPath(), '-q', '--out', `${name}.json`, '--record', recording], cwd);
+    // podtrace's pod is Ready 5 s after its container starts, so the other pod, created as soon as
+    // podtrace's POST is seen, has its sandbox made before podtrace's second reading at Ready (with
+    // nginx, Ready came first once in CI)
+    const running = startPodtrace(
+      ['create', 'podtrace/slow-ready', '--env', 'READY_AFTER=5', '--readiness', 'http:8080/ready', '--name', name, '--node', node, '--kubeconfig', kubeconfigPath(), '-q', '--out', `${name}.json`, '--record', recording],
+      cwd,
+    );
     // the other pod starts while podtrace's does: between its readings
     await waitFor('podtrace to send its POST', 20_000, async () => readPod(name).then(() => true, () => undefined));
     await createPod(simplePod(other, 'nginx', { nodeName: node }));
