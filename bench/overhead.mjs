@@ -41,12 +41,16 @@ const kubectlRun = async (name) => {
 const STAGES = [
   ['node and the CLI bundle loaded', (rec) => rec.header.startedAt],
   ['Kubernetes client loaded, kubeconfig read', (rec) => at(rec, 'kubeconfig-loaded')],
-  ['version, identity and access reviews', (rec) => Math.max(...['server-version', 'self-subject-review', 'access-review'].map((t) => at(rec, t, 'last')))],
-  ['pod and event watches open', (rec) => at(rec, 'watch-started', 'last', 3)],
+  ['version, identity and access reviews', (rec) => reviewed(rec)],
+  // the watches open beside the reviews: this stage is what they took longer, if anything
+  ['pod and event watches open too', (rec) => Math.max(reviewed(rec), at(rec, 'watch-started', 'last', 3))],
   ['POST sent', (rec) => at(rec, 'post-sent')],
   ['Ready seen (pod watch)', (rec) => rec.observations.filter((o) => o.source === 'pod').at(-1).observedAt],
   ['process ended (trace written)', (rec) => rec.endedAt],
 ];
+function reviewed(rec) {
+  return Math.max(...['server-version', 'self-subject-review', 'access-review'].map((t) => at(rec, t, 'last')));
+}
 function at(rec, type, which = 'first', limit = Infinity) {
   const found = rec.observations.filter((o) => o.source === 'client' && o.type === type).slice(0, limit);
   return (which === 'first' ? found[0] : found.at(-1))?.observedAt ?? NaN;

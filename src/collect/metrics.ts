@@ -2,7 +2,8 @@
  * The components' metrics around a run: the API server's /metrics and each
  * kubelet's (through the node proxy), read before the POST (never on its
  * path: the POST does not wait for them), right after the POST's answer (the
- * API server), and after Ready. Only the histograms podtrace reads are kept,
+ * API server), and after Ready (the kubelet; the API server only if its read
+ * after the POST failed). Only the histograms podtrace reads are kept,
  * as the lines the component wrote (`_sum` and `_count`), so the trace derives
  * every number and a replay does it again. Reads that are refused are
  * recorded with their error; the run goes on.
@@ -61,6 +62,7 @@ export function keptLines(text: string, component: MetricsTarget['component']): 
 export class MetricsReader {
   readonly #pending: Array<Promise<void>> = [];
   readonly #refused = new Set<string>();
+  #apiserverAfterPost: Promise<boolean> | undefined;
 
   constructor(
     private readonly api: ClusterApi,
@@ -71,7 +73,20 @@ export class MetricsReader {
 
   /** Starts reading; returns at once. */
   read(phase: MetricsPhase, target: MetricsTarget): void {
-    this.#pending.push(this.#read(phase, target));
+    const reading = this.#read(phase, target);
+    if (phase === 'after-post' && target.component === 'apiserver') this.#apiserverAfterPost = reading;
+    this.#pending.push(reading.then(() => undefined));
+  }
+
+  /**
+   * After Ready (or the failure): the pod's kubelet, whose operations end there, and the API server
+   * again only when its reading right after the POST did not come (its part of the start ended with
+   * the POST's answer; a second read of its large /metrics would only delay the trace).
+   */
+  readAfter(node: string | undefined): void {
+    const afterPost = this.#apiserverAfterPost ?? Promise.resolve(false);
+    this.#pending.push(afterPost.then((ok) => (ok ? undefined : this.#read('after', { component: 'apiserver' }).then(() => undefined))));
+    if (node) this.read('after', { component: 'kubelet', node });
   }
 
   /** Before the POST: the API server and, in a small cluster, every node's kubelet (the pod's node is not known yet). */
@@ -97,13 +112,16 @@ export class MetricsReader {
     while (this.#pending.length > 0) await Promise.all(this.#pending.splice(0));
   }
 
-  async #read(phase: MetricsPhase, target: MetricsTarget): Promise<void> {
+  /** True when the reading was recorded. */
+  async #read(phase: MetricsPhase, target: MetricsTarget): Promise<boolean> {
     const requestedAt = this.log.clock.now();
     try {
       const text = await this.api.componentMetrics(target);
       this.log.client('metrics-sample', { ...target, phase, requestedAt, lines: keptLines(text, target.component) });
+      return true;
     } catch (error) {
       this.#failed(phase, target, error);
+      return false;
     }
   }
 

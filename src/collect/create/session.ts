@@ -113,10 +113,13 @@ async function run(state: RunState): Promise<boolean> {
       state.metrics.readBefore();
     }
     progress.step('checking the API server, identity and permissions');
+    // the watches open while the reviews run (they create nothing): a run that may not create stops
+    // them unread, one that may waits for them before its POST
+    const watching = openWatches(state);
     const allowedToCreate = await preflight(state);
     if (!allowedToCreate) doneReason = 'forbidden';
     else if (interrupted(state)) doneReason = 'interrupted';
-    else doneReason = await createAndFollow(state);
+    else doneReason = await createAndFollow(state, watching);
     await state.metrics?.settle();
     // The class seen when waiting stopped: teardown changes the pod (a deleted pod turns Failed) after it.
     const outcome = outcomeAtStop(state);
@@ -143,13 +146,25 @@ async function run(state: RunState): Promise<boolean> {
   return doneReason === 'forbidden';
 }
 
-/** Watches, POST, the wait, what comes after Ready, the teardown; the reason the wait ended. */
-async function createAndFollow(state: RunState): Promise<string> {
-  const { progress, request, namespace, podName } = state;
-  progress.step('opening watches');
+/** Starts the pod's watches; the promise settles when they are open (a refusal is RBAC's, exit 20), and is never left unhandled. */
+function openWatches(state: RunState): Promise<unknown> {
+  const { request, namespace, podName } = state;
   const watchers = new PodWatchSet(state.api, state.log, { namespace, podName, ...(request.expose !== undefined ? { serviceName: podName } : {}) });
   state.watchers = watchers;
-  await openRequiredWatches(namespace, () => watchers.start());
+  const opened = openRequiredWatches(namespace, () => watchers.start()).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  return opened;
+}
+
+/** Watches, POST, the wait, what comes after Ready, the teardown; the reason the wait ended. */
+async function createAndFollow(state: RunState, watching: Promise<unknown>): Promise<string> {
+  const { progress, request, namespace, podName } = state;
+  const watchers = state.watchers!;
+  progress.step('opening watches');
+  const failed = await watching;
+  if (failed !== undefined) throw failed;
 
   const created = interrupted(state) ? undefined : await postPod(state);
   if (created === undefined) return 'interrupted';
@@ -167,10 +182,7 @@ async function createAndFollow(state: RunState): Promise<string> {
   if (outcomeAtStop(state) === 'image-pull-not-found') await recordImageLookups(state);
   if (state.service !== undefined) await settleReach(state, result === 'ready');
   // after Ready (or the failure): what the components counted for the start, before the teardown adds to it
-  if (state.metrics) {
-    state.metrics.read('after', { component: 'apiserver' });
-    if (watchers.nodeName) state.metrics.read('after', { component: 'kubelet', node: watchers.nodeName });
-  }
+  state.metrics?.readAfter(watchers.nodeName);
   if (result === 'ready') await awaitDelayedEvents(state);
   if (result === 'ready' && request.observeMs > 0) await observe(state);
   if (request.logLines !== undefined && (result === 'ready' || result === 'failed') && !interrupted(state)) await readLogs(state, request.logLines);

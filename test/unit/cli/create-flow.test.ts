@@ -30,21 +30,20 @@ describe('create, against an in-memory cluster', () => {
     expect(cluster.apiCalls.slice(0, 3).filter(metricCalls)).toEqual(['componentMetrics apiserver', 'list nodes']);
     const calls = cluster.apiCalls.filter((c) => !metricCalls(c));
     const firstPost = calls.indexOf('createPod default');
-    expect(calls.slice(0, 6)).toEqual([
-      'resolveCredentials',
+    expect(calls[0]).toBe('resolveCredentials');
+    // the reviews and the watches go out together, all before the POST
+    for (const call of [
       'serverVersion',
       'selfSubjectReview',
       'accessReview delete pods default',
       'accessReview create pods default',
       'namespaceStatus default',
-    ]);
-    for (const watch of [
       'watch pods default metadata.name=web',
       'watch events default involvedObject.name=web',
       'watch eventsv1 default regarding.name=web',
     ]) {
-      expect(calls.indexOf(watch)).toBeGreaterThan(-1);
-      expect(calls.indexOf(watch)).toBeLessThan(firstPost);
+      expect(calls.indexOf(call), call).toBeGreaterThan(-1);
+      expect(calls.indexOf(call), call).toBeLessThan(firstPost);
     }
     expect(calls).toContain('watch nodes metadata.name=node-1');
     expect(calls).toContain('getNode node-1');
@@ -76,6 +75,23 @@ describe('create, against an in-memory cluster', () => {
     const replayCode = await main(['replay', path.join(cwd, 'run.ndjson'), '-o', 'json'], { stdout: replayOut, stderr: memoryStream(), env: {} });
     expect(replayCode).toBe(EXIT.ok);
     expect(JSON.parse(replayOut.text())).toEqual(printed);
+  });
+
+  it("the API server's /metrics is read before the POST and after its answer, not again after Ready unless the read after the POST failed", async () => {
+    const reads = async (failAfterPost: boolean) => {
+      let apiserverReads = 0;
+      const { code, cluster } = await create(['nginx', '--name', 'web', '-o', 'json'], {
+        metrics: (of) => {
+          if (of.component === 'apiserver' && ++apiserverReads === 2 && failAfterPost) throw new Error('connection reset');
+          return '';
+        },
+      });
+      expect(code).toBe(EXIT.ok);
+      return cluster.apiCalls.filter((c) => c.startsWith('componentMetrics'));
+    };
+    // (the fake cluster lists no nodes: no kubelet is read before the POST)
+    expect(await reads(false)).toEqual(['componentMetrics apiserver', 'componentMetrics apiserver', 'componentMetrics kubelet node-1']);
+    expect((await reads(true)).sort()).toEqual(['componentMetrics apiserver', 'componentMetrics apiserver', 'componentMetrics apiserver', 'componentMetrics kubelet node-1']);
   });
 
   it('stops early on a terminal failure and exits with its code', async () => {
@@ -136,11 +152,13 @@ describe('create, against an in-memory cluster', () => {
     expect(spans.find((x) => x.spanId === post.spanId)).toMatchObject({ name: 'request createPod', parentSpanId: otel.rootSpanId });
   });
 
-  it('a namespace that does not exist is exit 5, before any watch or POST', async () => {
+  it('a namespace that does not exist is exit 5, before the POST; the watches opened beside the reviews are closed', async () => {
     const { code, stderr, cluster } = await create(['nginx', '-n', 'nope'], { namespaceStatus: 'not-found' });
     expect(code).toBe(EXIT.namespaceNotFound);
     expect(stderr).toMatch(/^podtrace: namespace "nope" \(from -n\) does not exist on https:\/\/127\.0\.0\.1:6443/);
-    expect(cluster.apiCalls.some((c) => c.startsWith('watch ') || c.startsWith('createPod'))).toBe(false);
+    expect(cluster.apiCalls.some((c) => c.startsWith('createPod'))).toBe(false);
+    expect(cluster.streams.length).toBeGreaterThan(0);
+    expect(cluster.streams.filter((s) => s.open)).toEqual([]);
   });
 
   it('not being allowed to read namespaces is not a failure', async () => {
@@ -162,7 +180,9 @@ describe('create, against an in-memory cluster', () => {
     const { code, cluster, stderr } = await create(['nginx', '-o', 'json'], { createAllowed: false });
     expect(code).toBe(EXIT.forbidden);
     expect(stderr).toMatch(/not allowed to create pods in namespace default/);
-    expect(cluster.apiCalls.some((c) => c.startsWith('createPod') || c.startsWith('watch '))).toBe(false);
+    expect(cluster.apiCalls.some((c) => c.startsWith('createPod'))).toBe(false);
+    // the watches, opened while the reviews ran, are closed
+    expect(cluster.streams.filter((s) => s.open)).toEqual([]);
   });
 
   it('delete denied: warns that cleanup is impossible and leaves the pod', async () => {

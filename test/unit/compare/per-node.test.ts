@@ -85,11 +85,12 @@ describe('--node NAME', () => {
     expect(() => planCreate(options(['nginx', '--per-node', '--keep']), { now: 0 })).toThrow(/--keep cannot be combined with --per-node/);
   });
 
-  it('a node that does not exist is exit 41, before any watch or POST', async () => {
+  it('a node that does not exist is exit 41, before the POST, the watches opened beside the reviews closed', async () => {
     const { code, stderr, cluster } = await createInMemory(['nginx', '--node', 'no-such-node'], { cluster: new FakeCluster({ nodes: TWO_NODES }) });
     expect(code).toBe(EXIT.nodeNotFound);
     expect(stderr).toBe('podtrace: node "no-such-node" does not exist on https://127.0.0.1:6443: pick one of kubectl get nodes, or drop --node\n');
-    expect(cluster.apiCalls.some((c) => c.startsWith('watch ') || c.startsWith('createPod'))).toBe(false);
+    expect(cluster.apiCalls.some((c) => c.startsWith('createPod'))).toBe(false);
+    expect(cluster.streams.filter((s) => s.open)).toEqual([]);
   });
 
   it('an existing node: the trace says where the pod was pinned, and it ran there', async () => {
