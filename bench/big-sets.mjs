@@ -47,6 +47,9 @@ const subjects = [
   ['report A B -o html (with the diff)', [PODTRACE, 'report', setA, setB, '-o', 'html', '--out', 'ab.html']],
   ['report A -o json', [PODTRACE, 'report', setA, '-o', 'json', '--out', 'a.json']],
   ['report A -o csv', [PODTRACE, 'report', setA, '-o', 'csv', '--out', 'a.csv']],
+  ['report A -o markdown', [PODTRACE, 'report', setA, '-o', 'markdown', '--out', 'a.md']],
+  ['report A -o chrome-trace', [PODTRACE, 'report', setA, '-o', 'chrome-trace', '--out', 'a.trace.json']],
+  ['report A -o otlp', [PODTRACE, 'report', setA, '-o', 'otlp', '--out', 'a.otlp.json']],
   ['diff A B', [PODTRACE, 'diff', setA, setB]],
 ];
 const results = new Map(subjects.map(([name]) => [name, []]));

@@ -17,6 +17,8 @@ import { aggregate, factValues } from '../report/aggregate.js';
 import { ARTICLE_SEPARATOR, renderHtmlEnd, renderHtmlStart, renderRunArticle, renderSetRunsHeading } from '../report/html.js';
 import { EnvironmentFacts } from '../report/run-facts.js';
 import { CSV_HEADER, csvRunLines } from '../report/csv.js';
+import { chromeTraceStream, runLeadUs } from '../report/chrome-trace.js';
+import { otlpStream } from '../report/otlp.js';
 import type { Component, Trace } from '../trace/types.js';
 import type { FactSet } from '../analysis/run-facts.js';
 import { useColor } from './output.js';
@@ -55,11 +57,11 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   if (files.length === 0) throw new UsageError('give at least one trace or run set file (see podtrace report --help)');
 
   const cwd = ctx.cwd ?? process.cwd();
-  if (format === 'html' || format === 'csv') {
+  if (STREAMED.has(format)) {
     let bytes = 0;
     for (const file of files) bytes += await fileBytes(file, cwd);
     if (bytes > STREAM_ABOVE_BYTES) {
-      const streamed = await streamPerRun(format, files, options, ctx, cwd);
+      const streamed = await streamPerRun(format as StreamedFormat, files, options, ctx, cwd);
       if (streamed) return gateExit(streamed, gates, ctx);
     }
   }
@@ -120,38 +122,76 @@ function gateExit(sets: ReadonlyArray<RunSet | FactSet>, gates: ReportOptions['g
   return EXIT.thresholdExceeded;
 }
 
+/** Formats written a run at a time for big run sets. */
+type StreamedFormat = 'html' | 'csv' | 'chrome-trace' | 'otlp';
+const STREAMED: ReadonlySet<ReportFormat> = new Set<StreamedFormat>(['html', 'csv', 'chrome-trace', 'otlp']);
+
 /**
- * The html or csv report of big run sets, never held whole: a first read of each file keeps its
- * runs' facts (and the environment's, and which components appear), the top of the report is
- * written from them, then a second read writes each run's part (an html article, csv lines) as it
- * comes. Undefined (the caller renders it whole) for a --per-node set, whose runs are split by node.
+ * The html, csv, chrome-trace or otlp report of big run sets, never held whole: a first read of
+ * each file keeps its runs' facts (and what the top of the report needs: the environment's facts
+ * and the components seen for html, where the runs' POSTs line up for chrome-trace), the top is
+ * written from them, then a second read writes each run's part (an html article, csv lines, trace
+ * events, resource spans) as it comes. The text is the same as the whole-set renderers'. Undefined
+ * (the caller renders it whole) for a --per-node set, whose runs are split by node.
  */
-async function streamPerRun(format: 'html' | 'csv', files: string[], options: ReportOptions, ctx: CommandContext, cwd: string): Promise<FactSet[] | undefined> {
+async function streamPerRun(format: StreamedFormat, files: string[], options: ReportOptions, ctx: CommandContext, cwd: string): Promise<FactSet[] | undefined> {
   const environment = new EnvironmentFacts();
   const components = new Set<Component>();
+  let postTs = 0;
   const onTrace = (trace: Trace): void => {
-    environment.add(trace);
-    for (const m of trace.milestones) components.add(m.component);
+    if (format === 'html') {
+      environment.add(trace);
+      for (const m of trace.milestones) components.add(m.component);
+    } else if (format === 'chrome-trace') {
+      postTs = Math.max(postTs, runLeadUs(trace));
+    }
   };
   const loaded: FactSet[] = [];
   for (const file of files) loaded.push(await loadFactSet(file, cwd, fileLabel(file), { onTrace }));
   if (loaded.some((set) => set.groupBy === 'node')) return undefined;
   const sets = distinctLabels(loaded, files);
-  const traceDiff = format === 'html' && sets.length === 2 ? diff(sets[0]!, sets[1]!, { thresholds: options.thresholds }) : undefined;
-  const head = { report: aggregate(sets, traceDiff), toolVersion: TOOL_VERSION, environment: environment.facts(), components, values: sets.map(factValues) };
-  const piece =
-    format === 'html'
-      ? (label: string, trace: Trace, j: number) => `${j > 0 ? ARTICLE_SEPARATOR : ''}${renderRunArticle(label, trace, j)}`
-      : (label: string, trace: Trace, j: number) => csvRunLines(label, trace, j).map((line) => `${line}\n`).join('');
+  const multipleSets = sets.length > 1;
+  let runs = 0; // across the sets: chrome-trace's process ids, the separators of the JSON formats
+  const piece = (set: FactSet, trace: Trace, j: number): string => {
+    runs += 1;
+    switch (format) {
+      case 'html':
+        return `${j > 0 ? ARTICLE_SEPARATOR : ''}${renderRunArticle(set.label, trace, j)}`;
+      case 'csv':
+        return csvRunLines(set.label, trace, j)
+          .map((line) => `${line}\n`)
+          .join('');
+      case 'chrome-trace':
+        return chromeTraceStream.run(set, trace, runs, postTs, multipleSets);
+      case 'otlp':
+        return otlpStream.run(set, trace, TOOL_VERSION, runs === 1);
+    }
+  };
+  const start = (): string => {
+    switch (format) {
+      case 'html': {
+        const traceDiff = sets.length === 2 ? diff(sets[0]!, sets[1]!, { thresholds: options.thresholds }) : undefined;
+        return renderHtmlStart({ report: aggregate(sets, traceDiff), toolVersion: TOOL_VERSION, environment: environment.facts(), components, values: sets.map(factValues) });
+      }
+      case 'csv':
+        return `${CSV_HEADER}\n`;
+      case 'chrome-trace':
+        return chromeTraceStream.start;
+      case 'otlp':
+        return otlpStream.start;
+    }
+  };
+  const end = (): string =>
+    format === 'html' ? renderHtmlEnd(TOOL_VERSION) : format === 'chrome-trace' ? chromeTraceStream.end(TOOL_VERSION, postTs) : format === 'otlp' ? otlpStream.end : '';
   const out = options.out !== undefined ? new AtomicFileWriter(path.resolve(cwd, options.out)) : undefined;
   const write = (text: string): void => void (out ? out.write(text) : ctx.stdout.write(text));
   try {
-    write(format === 'html' ? renderHtmlStart(head) : `${CSV_HEADER}\n`);
+    write(start());
     for (const [i, file] of files.entries()) {
       if (format === 'html') write(renderSetRunsHeading(sets[i]!.label, i));
-      await forEachRun(file, cwd, (trace, j) => write(piece(sets[i]!.label, trace, j)));
+      await forEachRun(file, cwd, (trace, j) => write(piece(sets[i]!, trace, j)));
     }
-    if (format === 'html') write(renderHtmlEnd(TOOL_VERSION));
+    write(end());
     out?.commit();
   } catch (error) {
     out?.abort();

@@ -48,13 +48,11 @@ export interface ChromeTrace {
 
 const us = (ms: number) => Math.round(ms * 1000);
 
-/** How long before its POST the earliest run began, in µs: the shared position of every POST. */
-function leadUs(traces: readonly Trace[]): number {
+/** How long before its POST a run began, in µs; the largest over the runs is the shared position of every POST. */
+export function runLeadUs(t: Trace): number {
   let lead = 0;
-  for (const t of traces) {
-    for (const m of t.milestones) lead = Math.max(lead, -us(m.offsetMs));
-    for (const p of t.phases) if (p.kind === 'step') lead = Math.max(lead, -us(p.startOffsetMs));
-  }
+  for (const m of t.milestones) lead = Math.max(lead, -us(m.offsetMs));
+  for (const p of t.phases) if (p.kind === 'step') lead = Math.max(lead, -us(p.startOffsetMs));
   return lead;
 }
 
@@ -62,138 +60,163 @@ function stepName(label: string, container: string | undefined): string {
   return container ? `${container}: ${label}` : label;
 }
 
-export function chromeTrace(sets: readonly RunSet[], toolVersion: string): ChromeTrace {
-  const multipleSets = sets.length > 1;
-  const runs = sets.flatMap((set) => set.runs.map((trace) => ({ set, trace })));
-  const postTs = leadUs(runs.map((r) => r.trace));
+/**
+ * One run's events: its process (pid), a thread per component, its steps, milestones, what
+ * --observe saw and its outcome, placed so that its POST is at `postTs`.
+ */
+export function chromeTraceRunEvents(set: Pick<RunSet, 'label'>, trace: Trace, pid: number, postTs: number, multipleSets: boolean): TraceEvent[] {
+  const at = (offsetMs: number) => postTs + us(offsetMs);
   const events: TraceEvent[] = [];
-
-  runs.forEach(({ set, trace }, index) => {
-    const pid = index + 1;
-    const at = (offsetMs: number) => postTs + us(offsetMs);
-    events.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: runName(set, trace, multipleSets) } });
-    events.push({ name: 'process_sort_index', ph: 'M', pid, tid: 0, args: { sort_index: pid } });
-    events.push({
-      name: 'process_labels',
-      ph: 'M',
-      pid,
-      tid: 0,
-      args: {
-        labels: [set.label, trace.outcome.class, trace.outcome.cause?.code, trace.pod.nodeName].filter(Boolean).join(', '),
-        ...(trace.explain ? { explain: trace.explain.summary } : {}),
-        ...(trace.outcome.cause ? { cause: trace.outcome.cause.chain.join(' ← ') } : {}),
-      },
-    });
-
-    const milestones = milestoneIndex(trace);
-    const runSteps = steps(trace);
-    const components = new Set<Component>([...trace.milestones.map((m) => m.component), ...runSteps.map((s) => s.component ?? 'node')]);
-    for (const c of Object.keys(COMPONENT_TID) as Component[]) {
-      if (!components.has(c)) continue;
-      events.push({ name: 'thread_name', ph: 'M', pid, tid: COMPONENT_TID[c], args: { name: c } });
-      events.push({ name: 'thread_sort_index', ph: 'M', pid, tid: COMPONENT_TID[c], args: { sort_index: COMPONENT_TID[c] } });
-    }
-
-    const failing = failingStep(trace);
-    for (const step of runSteps) {
-      const from = milestones.get(step.from)!;
-      const to = milestones.get(step.to)!;
-      const ts = at(from.offsetMs);
-      const component = step.component ?? to.component;
-      events.push({
-        name: stepName(step.label, step.container),
-        cat: component,
-        ph: 'X',
-        pid,
-        tid: COMPONENT_TID[component],
-        ts,
-        dur: Math.max(0, at(to.offsetMs) - ts),
-        args: {
-          step: step.id,
-          from: step.from,
-          to: step.to,
-          durationMs: step.durationMs,
-          source: to.source,
-          fromSource: from.source,
-          precisionMs: from.precisionMs + to.precisionMs,
-          ...(step.container ? { container: step.container } : {}),
-          ...(failing?.id === step.id ? { failed: trace.outcome.class } : {}),
-        },
-      });
-    }
-
-    for (const m of trace.milestones) {
-      events.push({
-        name: m.label,
-        cat: 'milestone',
-        ph: 'i',
-        s: 't',
-        pid,
-        tid: COMPONENT_TID[m.component],
-        ts: at(m.offsetMs),
-        args: {
-          id: m.id,
-          offsetMs: m.offsetMs,
-          source: m.source,
-          precisionMs: m.precisionMs,
-          ...(m.detail ? { detail: m.detail } : {}),
-          ...(m.fallback ? { fallback: m.fallback } : {}),
-        },
-      });
-    }
-
-    // --observe: restarts and probe failures as instants on the kubelet's track, usage as counters
-    for (const r of trace.observed?.restarts ?? []) {
-      events.push({
-        name: `restart ${r.container}${r.reason ? `: ${r.reason}` : ''}`,
-        cat: 'observed',
-        ph: 'i',
-        s: 't',
-        pid,
-        tid: COMPONENT_TID.kubelet,
-        ts: at(r.offsetMs),
-        args: { container: r.container, restartCount: r.restartCount, ...(r.reason ? { reason: r.reason } : {}), ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), source: r.source, precisionMs: r.precisionMs },
-      });
-    }
-    for (const f of trace.observed?.probeFailures ?? []) {
-      events.push({
-        name: `${f.probe} probe failed: ${f.container}`,
-        cat: 'observed',
-        ph: 'i',
-        s: 't',
-        pid,
-        tid: COMPONENT_TID.kubelet,
-        ts: at(f.offsetMs),
-        args: { container: f.container, count: f.count, message: f.message },
-      });
-    }
-    for (const u of trace.observed?.usage.samples ?? []) {
-      const args: Record<string, number> = {};
-      if (u.cpuMillicores !== undefined) args['cpu millicores'] = u.cpuMillicores;
-      if (u.memoryBytes !== undefined) args['memory MiB'] = Math.round((u.memoryBytes / 1048576) * 100) / 100;
-      events.push({ name: `usage ${u.container}`, cat: 'observed', ph: 'C', pid, tid: 0, ts: at(u.offsetMs), args });
-    }
-
-    const o = trace.outcome;
-    const lastMs = Math.max(0, ...trace.milestones.map((m) => m.offsetMs));
-    events.push({
-      name: `outcome: ${o.class}`,
-      cat: 'outcome',
-      ph: 'i',
-      s: 'p',
-      pid,
-      tid: 0,
-      ts: at(o.readyAfterMs ?? lastMs),
-      args: { class: o.class, ...(o.reason ? { reason: o.reason } : {}), ...(o.message ? { message: o.message } : {}), ...(o.hint ? { hint: o.hint } : {}) },
-    });
+  events.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: runName(set, trace, multipleSets) } });
+  events.push({ name: 'process_sort_index', ph: 'M', pid, tid: 0, args: { sort_index: pid } });
+  events.push({
+    name: 'process_labels',
+    ph: 'M',
+    pid,
+    tid: 0,
+    args: {
+      labels: [set.label, trace.outcome.class, trace.outcome.cause?.code, trace.pod.nodeName].filter(Boolean).join(', '),
+      ...(trace.explain ? { explain: trace.explain.summary } : {}),
+      ...(trace.outcome.cause ? { cause: trace.outcome.cause.chain.join(' ← ') } : {}),
+    },
   });
 
+  const milestones = milestoneIndex(trace);
+  const runSteps = steps(trace);
+  const components = new Set<Component>([...trace.milestones.map((m) => m.component), ...runSteps.map((s) => s.component ?? 'node')]);
+  for (const c of Object.keys(COMPONENT_TID) as Component[]) {
+    if (!components.has(c)) continue;
+    events.push({ name: 'thread_name', ph: 'M', pid, tid: COMPONENT_TID[c], args: { name: c } });
+    events.push({ name: 'thread_sort_index', ph: 'M', pid, tid: COMPONENT_TID[c], args: { sort_index: COMPONENT_TID[c] } });
+  }
+
+  const failing = failingStep(trace);
+  for (const step of runSteps) {
+    const from = milestones.get(step.from)!;
+    const to = milestones.get(step.to)!;
+    const ts = at(from.offsetMs);
+    const component = step.component ?? to.component;
+    events.push({
+      name: stepName(step.label, step.container),
+      cat: component,
+      ph: 'X',
+      pid,
+      tid: COMPONENT_TID[component],
+      ts,
+      dur: Math.max(0, at(to.offsetMs) - ts),
+      args: {
+        step: step.id,
+        from: step.from,
+        to: step.to,
+        durationMs: step.durationMs,
+        source: to.source,
+        fromSource: from.source,
+        precisionMs: from.precisionMs + to.precisionMs,
+        ...(step.container ? { container: step.container } : {}),
+        ...(failing?.id === step.id ? { failed: trace.outcome.class } : {}),
+      },
+    });
+  }
+
+  for (const m of trace.milestones) {
+    events.push({
+      name: m.label,
+      cat: 'milestone',
+      ph: 'i',
+      s: 't',
+      pid,
+      tid: COMPONENT_TID[m.component],
+      ts: at(m.offsetMs),
+      args: {
+        id: m.id,
+        offsetMs: m.offsetMs,
+        source: m.source,
+        precisionMs: m.precisionMs,
+        ...(m.detail ? { detail: m.detail } : {}),
+        ...(m.fallback ? { fallback: m.fallback } : {}),
+      },
+    });
+  }
+
+  // --observe: restarts and probe failures as instants on the kubelet's track, usage as counters
+  for (const r of trace.observed?.restarts ?? []) {
+    events.push({
+      name: `restart ${r.container}${r.reason ? `: ${r.reason}` : ''}`,
+      cat: 'observed',
+      ph: 'i',
+      s: 't',
+      pid,
+      tid: COMPONENT_TID.kubelet,
+      ts: at(r.offsetMs),
+      args: { container: r.container, restartCount: r.restartCount, ...(r.reason ? { reason: r.reason } : {}), ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), source: r.source, precisionMs: r.precisionMs },
+    });
+  }
+  for (const f of trace.observed?.probeFailures ?? []) {
+    events.push({
+      name: `${f.probe} probe failed: ${f.container}`,
+      cat: 'observed',
+      ph: 'i',
+      s: 't',
+      pid,
+      tid: COMPONENT_TID.kubelet,
+      ts: at(f.offsetMs),
+      args: { container: f.container, count: f.count, message: f.message },
+    });
+  }
+  for (const u of trace.observed?.usage.samples ?? []) {
+    const args: Record<string, number> = {};
+    if (u.cpuMillicores !== undefined) args['cpu millicores'] = u.cpuMillicores;
+    if (u.memoryBytes !== undefined) args['memory MiB'] = Math.round((u.memoryBytes / 1048576) * 100) / 100;
+    events.push({ name: `usage ${u.container}`, cat: 'observed', ph: 'C', pid, tid: 0, ts: at(u.offsetMs), args });
+  }
+
+  const o = trace.outcome;
+  const lastMs = Math.max(0, ...trace.milestones.map((m) => m.offsetMs));
+  events.push({
+    name: `outcome: ${o.class}`,
+    cat: 'outcome',
+    ph: 'i',
+    s: 'p',
+    pid,
+    tid: 0,
+    ts: at(o.readyAfterMs ?? lastMs),
+    args: { class: o.class, ...(o.reason ? { reason: o.reason } : {}), ...(o.message ? { message: o.message } : {}), ...(o.hint ? { hint: o.hint } : {}) },
+  });
+  return events;
+}
+
+/** What follows the events: the fields after `traceEvents`, in their order. */
+function chromeTraceTail(toolVersion: string, postTs: number): Omit<ChromeTrace, 'traceEvents'> {
   return {
-    traceEvents: events,
     displayTimeUnit: 'ms',
     otherData: { tool: 'podtrace', toolVersion, postTs, alignment: 'every run is aligned on its own POST, at ts = postTs (µs)' },
   };
 }
+
+export function chromeTrace(sets: readonly RunSet[], toolVersion: string): ChromeTrace {
+  const multipleSets = sets.length > 1;
+  const runs = sets.flatMap((set) => set.runs.map((trace) => ({ set, trace })));
+  const postTs = runs.reduce((lead, r) => Math.max(lead, runLeadUs(r.trace)), 0);
+  const events = runs.flatMap(({ set, trace }, index) => chromeTraceRunEvents(set, trace, index + 1, postTs, multipleSets));
+  return { traceEvents: events, ...chromeTraceTail(toolVersion, postTs) };
+}
+
+/**
+ * The same JSON a piece at a time, for run sets too big to hold: the opening, each run's events
+ * (with a comma before all but the first run's), the closing with `postTs`, which must be known first.
+ */
+export const chromeTraceStream = {
+  start: '{"traceEvents":[',
+  run(set: Pick<RunSet, 'label'>, trace: Trace, pid: number, postTs: number, multipleSets: boolean): string {
+    const text = chromeTraceRunEvents(set, trace, pid, postTs, multipleSets)
+      .map((e) => JSON.stringify(e))
+      .join(',');
+    return pid > 1 ? `,${text}` : text;
+  },
+  end(toolVersion: string, postTs: number): string {
+    return `],${JSON.stringify(chromeTraceTail(toolVersion, postTs)).slice(1)}\n`;
+  },
+};
 
 export function renderChromeTrace(sets: readonly RunSet[], toolVersion: string): string {
   return `${JSON.stringify(chromeTrace(sets, toolVersion))}\n`;

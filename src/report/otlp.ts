@@ -259,32 +259,45 @@ function componentCopies(trace: Trace, traceId: string, rootId: string): Array<{
   return [...byService.entries()].map(([service, spans]) => ({ service, spans }));
 }
 
-export function otlpTraces(sets: readonly RunSet[], toolVersion: string): OtlpTraces {
-  return {
-    resourceSpans: sets.flatMap((set) =>
-      set.runs.flatMap((trace) => [
-        {
-        resource: {
-          attributes: [
-            ...attr('service.name', 'podtrace'),
-            ...attr('service.version', trace.toolVersion || toolVersion),
-            ...attr('k8s.pod.name', trace.pod.name),
-            ...attr('k8s.namespace.name', trace.pod.namespace),
-            ...attr('k8s.node.name', trace.pod.nodeName ?? trace.node?.name),
-            ...attr('k8s.cluster.name', trace.cluster?.cluster),
-            ...attr('podtrace.set', set.label),
-          ],
-        },
-        scopeSpans: [{ scope: { name: 'podtrace', version: toolVersion }, spans: podSpans(trace) }],
-        },
-        ...componentCopies(trace, traceIdOf(trace), rootSpanIdOf(trace)).map(({ service, spans }) => ({
-          resource: { attributes: [...attr('service.name', service), ...attr('k8s.pod.name', trace.pod.name), ...attr('k8s.namespace.name', trace.pod.namespace)] },
-          scopeSpans: [{ scope: { name: 'podtrace copy', version: toolVersion }, spans }],
-        })),
-      ]),
-    ),
-  };
+/** One run's resources: podtrace's spans of it, then a copy per component whose spans it read. */
+export function otlpRunResources(set: Pick<RunSet, 'label'>, trace: Trace, toolVersion: string): OtlpTraces['resourceSpans'] {
+  return [
+    {
+      resource: {
+        attributes: [
+          ...attr('service.name', 'podtrace'),
+          ...attr('service.version', trace.toolVersion || toolVersion),
+          ...attr('k8s.pod.name', trace.pod.name),
+          ...attr('k8s.namespace.name', trace.pod.namespace),
+          ...attr('k8s.node.name', trace.pod.nodeName ?? trace.node?.name),
+          ...attr('k8s.cluster.name', trace.cluster?.cluster),
+          ...attr('podtrace.set', set.label),
+        ],
+      },
+      scopeSpans: [{ scope: { name: 'podtrace', version: toolVersion }, spans: podSpans(trace) }],
+    },
+    ...componentCopies(trace, traceIdOf(trace), rootSpanIdOf(trace)).map(({ service, spans }) => ({
+      resource: { attributes: [...attr('service.name', service), ...attr('k8s.pod.name', trace.pod.name), ...attr('k8s.namespace.name', trace.pod.namespace)] },
+      scopeSpans: [{ scope: { name: 'podtrace copy', version: toolVersion }, spans }],
+    })),
+  ];
 }
+
+export function otlpTraces(sets: readonly RunSet[], toolVersion: string): OtlpTraces {
+  return { resourceSpans: sets.flatMap((set) => set.runs.flatMap((trace) => otlpRunResources(set, trace, toolVersion))) };
+}
+
+/** The same JSON a piece at a time, for run sets too big to hold: the opening, each run's resources (a comma before all but the first run's), the closing. */
+export const otlpStream = {
+  start: '{"resourceSpans":[',
+  run(set: Pick<RunSet, 'label'>, trace: Trace, toolVersion: string, first: boolean): string {
+    const text = otlpRunResources(set, trace, toolVersion)
+      .map((r) => JSON.stringify(r))
+      .join(',');
+    return first ? text : `,${text}`;
+  },
+  end: ']}\n',
+};
 
 export function renderOtlp(sets: readonly RunSet[], toolVersion: string): string {
   return `${JSON.stringify(otlpTraces(sets, toolVersion))}\n`;

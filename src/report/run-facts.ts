@@ -115,7 +115,7 @@ export function runSpan(trace: Trace): { start: number; end: number } {
 }
 
 /** Labels that tell runs apart when several sets are shown together. */
-export function runName(set: RunSet, trace: Trace, multipleSets: boolean): string {
+export function runName(set: Pick<RunSet, 'label'>, trace: Trace, multipleSets: boolean): string {
   return multipleSets ? `${set.label}: ${trace.pod.name}` : trace.pod.name;
 }
 

@@ -108,7 +108,7 @@ describe('report and diff from the runs\' facts', () => {
 });
 
 
-describe('report -o html and -o csv of a run set too big to hold', () => {
+describe('report -o html, csv, chrome-trace and otlp of run sets too big to hold', () => {
   it('are written a run at a time, byte for byte the report of the whole set; a write error leaves nothing', async () => {
     const { main } = await import('../../../src/cli.js');
     const { memoryStream } = await import('../cli/fake-kube.js');
@@ -129,11 +129,21 @@ describe('report -o html and -o csv of a run set too big to hold', () => {
     // csv too, a run's lines at a time
     expect(await main(['report', 'big.json', '-o', 'csv', '--out', 'big.csv'], { stdout: memoryStream(), stderr: memoryStream(), env: {}, cwd: dir })).toBe(0);
     expect(readFileSync(path.join(dir, 'big.csv'), 'utf8')).toBe(renderReport([parseRunSetOrTrace(text, 'big')], 'csv', { toolVersion: TOOL_VERSION }));
+    // chrome-trace and otlp of two sets: each run's events or resources as it comes, the process
+    // ids counted across the sets, the POSTs lined up at the position the first read found
+    const other = text.replace('"label": "big"', '"label": "other"');
+    expect(other).not.toBe(text);
+    writeFileSync(path.join(dir, 'other.json'), other);
+    const both = [parseRunSetOrTrace(text, 'big'), parseRunSetOrTrace(other, 'other')];
+    for (const [format, file] of [['chrome-trace', 'big.trace.json'], ['otlp', 'big.otlp.json']] as const) {
+      expect(await main(['report', 'big.json', 'other.json', '-o', format, '--out', file], { stdout: memoryStream(), stderr: memoryStream(), env: {}, cwd: dir })).toBe(0);
+      expect(readFileSync(path.join(dir, file), 'utf8'), format).toBe(renderReport(both, format, { toolVersion: TOOL_VERSION }));
+    }
     // a directory where the file should go: one line, exit 8, no temp file left
     mkdirSync(path.join(dir, 'taken.html'));
     const failed = memoryStream();
     expect(await main(['report', 'big.json', '-o', 'html', '--out', 'taken.html'], { stdout: memoryStream(), stderr: failed, env: {}, cwd: dir })).toBe(8);
     expect(failed.text()).toMatch(/^podtrace: cannot write taken\.html: /);
-    expect(readdirSync(dir).sort()).toEqual(['big.csv', 'big.html', 'big.json', 'taken.html']);
+    expect(readdirSync(dir).sort()).toEqual(['big.csv', 'big.html', 'big.json', 'big.otlp.json', 'big.trace.json', 'other.json', 'taken.html']);
   }, 60_000);
 });
