@@ -63,7 +63,11 @@ const server = createServer((socket) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const port = server.address().port;
 const kubeconfig = path.join(unbundled, 'proxy.kubeconfig');
-writeFileSync(kubeconfig, readFileSync(KUBECONFIG, 'utf8').replace(/server: https:\/\/127\.0\.0\.1:\d+/, `server: https://127.0.0.1:${port}`));
+const pointed = readFileSync(KUBECONFIG, 'utf8').replace(/server: https:\/\/\S+/, `server: https://127.0.0.1:${port}`);
+// (the server is on the node address since the cluster grew a second node: a kubeconfig left
+// pointing at the cluster made real pods and measured nothing)
+if (!pointed.includes(`server: https://127.0.0.1:${port}`)) throw new Error(`${KUBECONFIG}: no server line to point at the listener`);
+writeFileSync(kubeconfig, pointed);
 
 function firstRequest(cmd, args) {
   arrived = undefined;

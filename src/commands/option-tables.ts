@@ -5,10 +5,10 @@
  * commands' own.
  */
 import { statSync } from 'node:fs';
-import type { Thresholds } from '../analysis/diff.js';
+import type { Thresholds } from '../analysis/thresholds.js';
 import type { Gate } from '../analysis/gates.js';
 import { UsageError } from '../errors.js';
-import type { ReportFormat } from '../report/render-report.js';
+import type { ReportFormat } from '../report/formats.js';
 import type { OptionSpec, OptionTable } from './options.js';
 import {
   parseDuration,

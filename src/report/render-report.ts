@@ -14,8 +14,8 @@ import { renderMarkdown } from './markdown.js';
 import { renderOtlp } from './otlp.js';
 import { renderReportTable } from './report-table.js';
 
-export const REPORT_FORMATS = ['table', 'json', 'csv', 'markdown', 'html', 'chrome-trace', 'otlp'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export { REPORT_FORMATS, type ReportFormat } from './formats.js';
+import type { ReportFormat } from './formats.js';
 
 export interface ReportOptions {
   toolVersion: string;

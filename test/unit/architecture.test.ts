@@ -65,6 +65,23 @@ describe('the architecture', () => {
     expect(upward).toEqual([]);
   });
 
+  it('what the CLI loads before a command runs (--help, a bad flag) is the option tables and their parsers: no renderer, diff or cluster client', () => {
+    // static value imports only: type-only ones are erased, dynamic ones load when a command runs
+    const valueImports = (text: string) => [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s+(?!type\s)[^;]*?from\s+'(\.[^']+)'/g)].map((m) => m[1]!);
+    const byFile = new Map(files.map((f) => [f.file, f]));
+    const loaded = new Set<string>();
+    const stack = [path.join(SRC, 'cli.ts')];
+    while (stack.length > 0) {
+      const file = stack.pop()!;
+      if (loaded.has(file) || !byFile.has(file)) continue;
+      loaded.add(file);
+      for (const s of valueImports(byFile.get(file)!.text)) stack.push(path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')));
+    }
+    const names = [...loaded].map((f) => path.relative(SRC, f));
+    expect(names).toContain('commands/option-tables.ts');
+    expect(names.filter((n) => /^(kube\/|report\/(?!formats\.ts)|analysis\/(diff|bootstrap|runset)\.ts|collect\/(?!observation-log\.ts))/.test(n))).toEqual([]);
+  });
+
   it('the pure layers use no file system, network, process or clock', () => {
     const offending = files
       .filter((f) => PURE_LAYERS.includes(f.layer))

@@ -1,7 +1,7 @@
 /** Every -o of every command, and the format `--out FILE` implies for a report. */
 import path from 'node:path';
 import { UsageError } from '../../errors.js';
-import { REPORT_FORMATS, type ReportFormat } from '../../report/render-report.js';
+import { REPORT_FORMATS, type ReportFormat } from '../../report/formats.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'yaml'];

@@ -2,7 +2,7 @@
  * The analysis layer's rule parsers (`--fail-on`, `--threshold`) raise their
  * own RuleSyntaxError; on the command line a bad rule is a usage error.
  */
-import { parseThresholds, type Thresholds } from '../../analysis/diff.js';
+import { parseThresholds, type Thresholds } from '../../analysis/thresholds.js';
 import { parseFailOn, type Gate } from '../../analysis/gates.js';
 import { RuleSyntaxError } from '../../analysis/rule-error.js';
 import { UsageError } from '../../errors.js';
