@@ -1,9 +1,9 @@
 /**
  * The components' metrics around a run: the API server's /metrics and each
- * kubelet's (through the node proxy), read before the POST (never on its
- * path: the POST does not wait for them), right after the POST's answer (the
- * API server), and after Ready (the kubelet; the API server only if its read
- * after the POST failed). Only the histograms podtrace reads are kept,
+ * kubelet's (through the node proxy), read before the POST (beside the
+ * reviews; the POST waits for them, half a second at most), once the kubelet has reported the
+ * pod (the API server), and after Ready (the kubelet; the API server only if
+ * its earlier read did not come). Only the histograms podtrace reads are kept,
  * as the lines the component wrote (`_sum` and `_count`), so the trace derives
  * every number and a replay does it again. Reads that are refused are
  * recorded with their error; the run goes on.
@@ -59,10 +59,19 @@ export function keptLines(text: string, component: MetricsTarget['component']): 
   return out;
 }
 
+function isPodNamed(object: unknown, name: string): boolean {
+  return (object as { metadata?: { name?: unknown } } | null)?.metadata?.name === name;
+}
+
+function hasStartTime(object: unknown): boolean {
+  return typeof (object as { status?: { startTime?: unknown } } | null)?.status?.startTime === 'string';
+}
+
 export class MetricsReader {
   readonly #pending: Array<Promise<void>> = [];
   readonly #refused = new Set<string>();
   #apiserverAfterPost: Promise<boolean> | undefined;
+  #stopWaiting: (() => void) | undefined;
 
   constructor(
     private readonly api: ClusterApi,
@@ -79,11 +88,34 @@ export class MetricsReader {
   }
 
   /**
+   * The API server's counts after the POST (its admission and etcd write), read once the pod's
+   * kubelet has written the pod's first status (status.startTime), not at the POST's answer. The
+   * API server's /metrics is megabytes to render, and read right after the POST it competed with
+   * the scheduler's binding and the node authorizer's update: the kubelet's first read of the
+   * pod's ConfigMap was refused ("no relationship found between node ... and this object") and
+   * its volume mounted 1-1.5 s later, in half of the runs of bench/overhead.mjs. The kubelet's
+   * status write is itself authorized by that relationship, so after it the race is over; the
+   * POST's and the etcd write's counts only move with other pods' creations meanwhile.
+   */
+  readApiserverAfterKubeletStatus(podName: string): void {
+    const stop = this.log.subscribe((o) => {
+      if (o.source !== 'pod' || o.type === 'DELETED' || !isPodNamed(o.object, podName) || !hasStartTime(o.object)) return;
+      this.#stopWaiting?.();
+      this.read('after-post', { component: 'apiserver' });
+    });
+    this.#stopWaiting = () => {
+      this.#stopWaiting = undefined;
+      stop();
+    };
+  }
+
+  /**
    * After Ready (or the failure): the pod's kubelet, whose operations end there, and the API server
-   * again only when its reading right after the POST did not come (its part of the start ended with
-   * the POST's answer; a second read of its large /metrics would only delay the trace).
+   * again only when its reading after the POST did not come (never started, because the kubelet
+   * never reported the pod, or failed).
    */
   readAfter(node: string | undefined): void {
+    this.#stopWaiting?.();
     const afterPost = this.#apiserverAfterPost ?? Promise.resolve(false);
     this.#pending.push(afterPost.then((ok) => (ok ? undefined : this.#read('after', { component: 'apiserver' }).then(() => undefined))));
     if (node) this.read('after', { component: 'kubelet', node });
@@ -105,6 +137,30 @@ export class MetricsReader {
         (error: unknown) => this.#failed('before', { component: 'kubelet', node: '*' }, error),
       ),
     );
+  }
+
+  /**
+   * Waits, at most `maxMs`, for the readings before the POST. The API server's /metrics is
+   * megabytes to render and to scan: a POST sent while that was still going on had its pod bound
+   * while the API server was busy, and the node authorizer learnt of the binding after the kubelet
+   * first asked for the pod's ConfigMap (refused, its volume mounted 1-1.5 s later: bench/overhead.mjs).
+   * Waiting also keeps the 'before' counts free of the POST's own.
+   */
+  async beforeDone(maxMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), maxMs);
+    });
+    try {
+      // the kubelets' reads are started once the node list comes: wait for what each round added
+      for (let seen = 0; seen < this.#pending.length; ) {
+        const round = this.#pending.slice(seen);
+        seen = this.#pending.length;
+        if ((await Promise.race([Promise.all(round), late])) === 'late') return;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for every read started so far. */

@@ -1,8 +1,9 @@
 /**
  * The components' own figures from their Prometheus histograms: how much each
  * histogram's sum and count moved between a reading before the POST and one
- * after (the API server's right after the POST's answer, the kubelet's after
- * Ready). A move is this pod's time only when the count moved by exactly this
+ * after (the API server's once the kubelet has reported the pod, 'after-post',
+ * in recordings before 2026-12-07 right after the POST's answer; the kubelet's
+ * after Ready). A move is this pod's time only when the count moved by exactly this
  * pod's operations (one etcd write of a pod, one RunPodSandbox, one
  * CreateContainer per container ...); otherwise it is shared with the others'
  * and says with how many, and is not used as the step's time. Pure.

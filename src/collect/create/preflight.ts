@@ -77,8 +77,8 @@ export async function postPod(state: RunState): Promise<boolean> {
   try {
     const response = await api.createPod(namespace, state.request.manifest);
     log.client('post-response', { status: response.status, pod: response.object });
-    // the API server's counts right after the POST: its admission and etcd write, before others add to them
-    state.metrics?.read('after-post', { component: 'apiserver' });
+    // the API server's counts after the POST (its admission and etcd write), once the kubelet has reported the pod
+    state.metrics?.readApiserverAfterKubeletStatus(state.podName);
     return true;
   } catch (error) {
     if (error instanceof AuthError) throw error;

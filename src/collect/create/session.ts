@@ -106,7 +106,7 @@ async function run(state: RunState): Promise<boolean> {
     progress.step('resolving credentials');
     const credentials = await state.api.resolveCredentials();
     log.client('credentials-resolved', { ...credentials });
-    // the components' metrics before the POST, never waited for on the way to it; started once the
+    // the components' metrics before the POST, read beside the reviews and the watches; started once the
     // credentials are at hand, so an exec plugin runs once, not once per concurrent first request
     if (request.metrics) {
       state.metrics = new MetricsReader(state.api, log, (line) => progress.note(line));
@@ -158,6 +158,9 @@ function openWatches(state: RunState): Promise<unknown> {
   return opened;
 }
 
+/** How long the POST waits for the metric reads before it, at most (a big cluster's /metrics may take longer: the POST goes). */
+const BEFORE_READS_WAIT_MS = 500;
+
 /** Watches, POST, the wait, what comes after Ready, the teardown; the reason the wait ended. */
 async function createAndFollow(state: RunState, watching: Promise<unknown>): Promise<string> {
   const { progress, request, namespace, podName } = state;
@@ -165,6 +168,11 @@ async function createAndFollow(state: RunState, watching: Promise<unknown>): Pro
   progress.step('opening watches');
   const failed = await watching;
   if (failed !== undefined) throw failed;
+  // the components' counts before the POST, so that reading them does not slow the pod's start
+  if (state.metrics) {
+    progress.step("reading the components' metrics");
+    await state.metrics.beforeDone(BEFORE_READS_WAIT_MS);
+  }
 
   const created = interrupted(state) ? undefined : await postPod(state);
   if (created === undefined) return 'interrupted';

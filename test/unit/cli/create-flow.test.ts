@@ -25,7 +25,7 @@ describe('create, against an in-memory cluster', () => {
     const { code, stdout, stderr, cluster, cwd } = await create(['nginx', '--name', 'web', '-o', 'json', '--record', 'run.ndjson']);
     expect(stderr).toMatch(/trace saved to traces\/web-\d{8}T\d{6}Z\.json/);
     expect(code).toBe(EXIT.ok);
-    // the components' metrics are read beside the run's own calls, and the POST does not wait for them
+    // the components' metrics are read beside the run's own calls (the POST waits for them, up to a bound)
     const metricCalls = (c: string) => c.startsWith('componentMetrics') || c === 'list nodes';
     expect(cluster.apiCalls.slice(0, 3).filter(metricCalls)).toEqual(['componentMetrics apiserver', 'list nodes']);
     const calls = cluster.apiCalls.filter((c) => !metricCalls(c));
@@ -77,22 +77,49 @@ describe('create, against an in-memory cluster', () => {
     expect(JSON.parse(replayOut.text())).toEqual(printed);
   });
 
-  it("the API server's /metrics is read before the POST and after its answer, not again after Ready unless the read after the POST failed", async () => {
-    const reads = async (failAfterPost: boolean) => {
+  it("the API server's /metrics: before the POST, once the kubelet has reported the pod, and after Ready only if that read failed", async () => {
+    const readings = async (failSecond: boolean) => {
       let apiserverReads = 0;
-      const { code, cluster } = await create(['nginx', '--name', 'web', '-o', 'json'], {
+      const { code, cwd } = await create(['nginx', '--name', 'web', '-o', 'json', '--record', 'run.ndjson'], {
         metrics: (of) => {
-          if (of.component === 'apiserver' && ++apiserverReads === 2 && failAfterPost) throw new Error('connection reset');
+          if (of.component === 'apiserver' && ++apiserverReads === 2 && failSecond) throw new Error('connection reset');
           return '';
         },
       });
       expect(code).toBe(EXIT.ok);
-      return cluster.apiCalls.filter((c) => c.startsWith('componentMetrics'));
+      const { observations } = parseRecording(readFileSync(path.join(cwd, 'run.ndjson'), 'utf8'));
+      // the kubelet's first status: the binding is known to the node authorizer by then
+      const reported = observations.find((o) => o.source === 'pod' && (o.object as { status?: { startTime?: string } }).status?.startTime)!.observedAt;
+      return observations
+        .filter((o) => o.type === 'metrics-sample')
+        .map((o) => {
+          const d = o.data as { component: string; phase: string; requestedAt?: number; error?: string };
+          const when = d.requestedAt === undefined ? '' : d.requestedAt >= reported ? ', after the kubelet reported' : ', before the kubelet reported';
+          return `${d.component} ${d.phase}${d.error ? ' failed' : ''}${when}`;
+        });
     };
     // (the fake cluster lists no nodes: no kubelet is read before the POST)
-    expect(await reads(false)).toEqual(['componentMetrics apiserver', 'componentMetrics apiserver', 'componentMetrics kubelet node-1']);
-    expect((await reads(true)).sort()).toEqual(['componentMetrics apiserver', 'componentMetrics apiserver', 'componentMetrics apiserver', 'componentMetrics kubelet node-1']);
+    expect(await readings(false)).toEqual(['apiserver before, before the kubelet reported', 'apiserver after-post, after the kubelet reported', 'kubelet after, after the kubelet reported']);
+    expect((await readings(true)).sort()).toEqual(['apiserver after, after the kubelet reported', 'apiserver after-post failed', 'apiserver before, before the kubelet reported', 'kubelet after, after the kubelet reported']);
   });
+
+  it('the POST waits for the metric reads before it, but not for one that does not answer', async () => {
+    const order = async (apiserverBefore: () => Promise<string>) => {
+      let reads = 0;
+      const { code, cwd } = await create(['nginx', '--name', 'web', '-o', 'json', '--record', 'run.ndjson'], {
+        metrics: (of) => (of.component === 'apiserver' && ++reads === 1 ? apiserverBefore() : ''),
+      });
+      expect(code).toBe(EXIT.ok);
+      const { observations } = parseRecording(readFileSync(path.join(cwd, 'run.ndjson'), 'utf8'));
+      return observations
+        .filter((o) => o.type === 'post-sent' || (o.type === 'metrics-sample' && (o.data as { phase: string }).phase === 'before'))
+        .map((o) => (o.type === 'post-sent' ? 'POST' : 'before'));
+    };
+    // a read that takes 100 ms, longer than the reviews and the watches: the POST waits for it
+    expect(await order(() => new Promise((resolve) => setTimeout(() => resolve(''), 100)))).toEqual(['before', 'POST']);
+    // a read that takes 3 s: the POST goes first, and the read still counts, late
+    expect(await order(() => new Promise((resolve) => setTimeout(() => resolve(''), 3000)))).toEqual(['POST', 'before']);
+  }, 20_000);
 
   it('stops early on a terminal failure and exits with its code', async () => {
     const { code, stdout, cluster } = await create(['doesnotexist', '--name', 'bad', '-o', 'json', '--timeout', '20s'], { lifecycle: 'image-not-found' });

@@ -55,7 +55,7 @@ export interface FakeClusterOptions {
   /** Fail every call with this error (e.g. a connection failure). */
   unreachable?: Error;
   /** The components' /metrics text (default: empty); a thrown error is the read's failure. */
-  metrics?: (of: { component: 'apiserver' } | { component: 'kubelet'; node: string }) => string;
+  metrics?: (of: { component: 'apiserver' } | { component: 'kubelet'; node: string }) => string | Promise<string>;
   /** The cluster's nodes and each kubelet's /configz answer (default: none); a config that is an Error is thrown. */
   nodes?: Array<{ name: string; config?: unknown; ready?: boolean; unschedulable?: boolean; taints?: Array<{ key: string; value?: string; effect: string }> }>;
   /** The node proxy's stats summary refused (403), as without nodes/proxy. */
