@@ -93,7 +93,7 @@ export class MetricsReader {
    * API server's /metrics is megabytes to render, and read right after the POST it competed with
    * the scheduler's binding and the node authorizer's update: the kubelet's first read of the
    * pod's ConfigMap was refused ("no relationship found between node ... and this object") and
-   * its volume mounted 1-1.5 s later, in half of the runs of bench/overhead.mjs. The kubelet's
+   * its volume mounted 1-1.5 s later, in 8 of 19 runs of bench/overhead.mjs. The kubelet's
    * status write is itself authorized by that relationship, so after it the race is over; the
    * POST's and the etcd write's counts only move with other pods' creations meanwhile.
    */

@@ -151,11 +151,10 @@ function openWatches(state: RunState): Promise<unknown> {
   const { request, namespace, podName } = state;
   const watchers = new PodWatchSet(state.api, state.log, { namespace, podName, ...(request.expose !== undefined ? { serviceName: podName } : {}) });
   state.watchers = watchers;
-  const opened = openRequiredWatches(namespace, () => watchers.start()).then(
+  return openRequiredWatches(namespace, () => watchers.start()).then(
     () => undefined,
     (error: unknown) => error,
   );
-  return opened;
 }
 
 /** How long the POST waits for the metric reads before it, at most (a big cluster's /metrics may take longer: the POST goes). */
