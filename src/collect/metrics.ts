@@ -80,11 +80,11 @@ export class MetricsReader {
     private readonly note: (line: string) => void,
   ) {}
 
-  /** Starts reading; returns at once. */
-  read(phase: MetricsPhase, target: MetricsTarget): void {
+  /** Starts a reading, which settle() waits for; resolves to whether it was recorded. */
+  #start(phase: MetricsPhase, target: MetricsTarget): Promise<boolean> {
     const reading = this.#read(phase, target);
-    if (phase === 'after-post' && target.component === 'apiserver') this.#apiserverAfterPost = reading;
     this.#pending.push(reading.then(() => undefined));
+    return reading;
   }
 
   /**
@@ -101,7 +101,7 @@ export class MetricsReader {
     const stop = this.log.subscribe((o) => {
       if (o.source !== 'pod' || o.type === 'DELETED' || !isPodNamed(o.object, podName) || !hasStartTime(o.object)) return;
       this.#stopWaiting?.();
-      this.read('after-post', { component: 'apiserver' });
+      this.#apiserverAfterPost = this.#start('after-post', { component: 'apiserver' });
     });
     this.#stopWaiting = () => {
       this.#stopWaiting = undefined;
@@ -117,13 +117,17 @@ export class MetricsReader {
   readAfter(node: string | undefined): void {
     this.#stopWaiting?.();
     const afterPost = this.#apiserverAfterPost ?? Promise.resolve(false);
-    this.#pending.push(afterPost.then((ok) => (ok ? undefined : this.#read('after', { component: 'apiserver' }).then(() => undefined))));
-    if (node) this.read('after', { component: 'kubelet', node });
+    this.#pending.push(
+      afterPost.then((ok) => {
+        if (!ok) void this.#start('after', { component: 'apiserver' });
+      }),
+    );
+    if (node) void this.#start('after', { component: 'kubelet', node });
   }
 
   /** Before the POST: the API server and, in a small cluster, every node's kubelet (the pod's node is not known yet). */
   readBefore(): void {
-    this.read('before', { component: 'apiserver' });
+    void this.#start('before', { component: 'apiserver' });
     this.#pending.push(
       this.api.list({ resource: 'nodes' }, {}).then(
         ({ items }) => {
@@ -132,7 +136,7 @@ export class MetricsReader {
             this.log.client('metrics-sample', { component: 'kubelet', phase: 'before', error: `${names.length} nodes: too many to read before the POST` });
             return;
           }
-          for (const node of names) this.read('before', { component: 'kubelet', node });
+          for (const node of names) void this.#start('before', { component: 'kubelet', node });
         },
         (error: unknown) => this.#failed('before', { component: 'kubelet', node: '*' }, error),
       ),
@@ -140,11 +144,9 @@ export class MetricsReader {
   }
 
   /**
-   * Waits, at most `maxMs`, for the readings before the POST. The API server's /metrics is
-   * megabytes to render and to scan: a POST sent while that was still going on had its pod bound
-   * while the API server was busy, and the node authorizer learnt of the binding after the kubelet
-   * first asked for the pod's ConfigMap (refused, its volume mounted 1-1.5 s later: bench/overhead.mjs).
-   * Waiting also keeps the 'before' counts free of the POST's own.
+   * Waits, at most `maxMs`, for the readings before the POST: a POST sent while the API server was
+   * still rendering its /metrics lost the node authorizer's race described at
+   * readApiserverAfterKubeletStatus. Waiting also keeps the 'before' counts free of the POST's own.
    */
   async beforeDone(maxMs: number): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;

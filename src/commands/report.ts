@@ -57,11 +57,11 @@ export async function run(files: string[], options: ReportOptions, ctx: CommandC
   if (files.length === 0) throw new UsageError('give at least one trace or run set file (see podtrace report --help)');
 
   const cwd = ctx.cwd ?? process.cwd();
-  if (STREAMED.has(format)) {
+  if (isStreamed(format)) {
     let bytes = 0;
     for (const file of files) bytes += await fileBytes(file, cwd);
     if (bytes > STREAM_ABOVE_BYTES) {
-      const streamed = await streamPerRun(format as StreamedFormat, files, options, ctx, cwd);
+      const streamed = await streamPerRun(format, files, options, ctx, cwd);
       if (streamed) return gateExit(streamed, gates, ctx);
     }
   }
@@ -124,7 +124,16 @@ function gateExit(sets: ReadonlyArray<RunSet | FactSet>, gates: ReportOptions['g
 
 /** Formats written a run at a time for big run sets. */
 type StreamedFormat = 'html' | 'csv' | 'chrome-trace' | 'otlp';
-const STREAMED: ReadonlySet<ReportFormat> = new Set<StreamedFormat>(['html', 'csv', 'chrome-trace', 'otlp']);
+function isStreamed(format: ReportFormat): format is StreamedFormat {
+  return format === 'html' || format === 'csv' || format === 'chrome-trace' || format === 'otlp';
+}
+
+/** A streamed report: its top, each run's part (its index in its set, and across the sets from 1), its end. */
+interface ReportStream {
+  start: string;
+  run(set: FactSet, trace: Trace, indexInSet: number, runNumber: number): string;
+  end: string;
+}
 
 /**
  * The html, csv, chrome-trace or otlp report of big run sets, never held whole: a first read of
@@ -151,47 +160,53 @@ async function streamPerRun(format: StreamedFormat, files: string[], options: Re
   if (loaded.some((set) => set.groupBy === 'node')) return undefined;
   const sets = distinctLabels(loaded, files);
   const multipleSets = sets.length > 1;
-  let runs = 0; // across the sets: chrome-trace's process ids, the separators of the JSON formats
-  const piece = (set: FactSet, trace: Trace, j: number): string => {
-    runs += 1;
+  const stream = ((): ReportStream => {
     switch (format) {
       case 'html':
-        return `${j > 0 ? ARTICLE_SEPARATOR : ''}${renderRunArticle(set.label, trace, j)}`;
+        return {
+          start: renderHtmlStart({
+            report: aggregate(sets, sets.length === 2 ? diff(sets[0]!, sets[1]!, { thresholds: options.thresholds }) : undefined),
+            toolVersion: TOOL_VERSION,
+            environment: environment.facts(),
+            components,
+            values: sets.map(factValues),
+          }),
+          run: (set, trace, j) => `${j > 0 ? ARTICLE_SEPARATOR : ''}${renderRunArticle(set.label, trace, j)}`,
+          end: renderHtmlEnd(TOOL_VERSION),
+        };
       case 'csv':
-        return csvRunLines(set.label, trace, j)
-          .map((line) => `${line}\n`)
-          .join('');
+        return {
+          start: `${CSV_HEADER}\n`,
+          run: (set, trace, j) =>
+            csvRunLines(set.label, trace, j)
+              .map((line) => `${line}\n`)
+              .join(''),
+          end: '',
+        };
       case 'chrome-trace':
-        return chromeTraceStream.run(set, trace, runs, postTs, multipleSets);
+        return {
+          start: chromeTraceStream.start,
+          run: (set, trace, _j, n) => chromeTraceStream.run(set, trace, n, postTs, multipleSets),
+          end: chromeTraceStream.end(TOOL_VERSION, postTs),
+        };
       case 'otlp':
-        return otlpStream.run(set, trace, TOOL_VERSION, runs === 1);
+        return {
+          start: otlpStream.start,
+          run: (set, trace, _j, n) => otlpStream.run(set, trace, TOOL_VERSION, n === 1),
+          end: otlpStream.end,
+        };
     }
-  };
-  const start = (): string => {
-    switch (format) {
-      case 'html': {
-        const traceDiff = sets.length === 2 ? diff(sets[0]!, sets[1]!, { thresholds: options.thresholds }) : undefined;
-        return renderHtmlStart({ report: aggregate(sets, traceDiff), toolVersion: TOOL_VERSION, environment: environment.facts(), components, values: sets.map(factValues) });
-      }
-      case 'csv':
-        return `${CSV_HEADER}\n`;
-      case 'chrome-trace':
-        return chromeTraceStream.start;
-      case 'otlp':
-        return otlpStream.start;
-    }
-  };
-  const end = (): string =>
-    format === 'html' ? renderHtmlEnd(TOOL_VERSION) : format === 'chrome-trace' ? chromeTraceStream.end(TOOL_VERSION, postTs) : format === 'otlp' ? otlpStream.end : '';
+  })();
   const out = options.out !== undefined ? new AtomicFileWriter(path.resolve(cwd, options.out)) : undefined;
   const write = (text: string): void => void (out ? out.write(text) : ctx.stdout.write(text));
   try {
-    write(start());
+    write(stream.start);
+    let runNumber = 0;
     for (const [i, file] of files.entries()) {
       if (format === 'html') write(renderSetRunsHeading(sets[i]!.label, i));
-      await forEachRun(file, cwd, (trace, j) => write(piece(sets[i]!, trace, j)));
+      await forEachRun(file, cwd, (trace, j) => write(stream.run(sets[i]!, trace, j, ++runNumber)));
     }
-    write(end());
+    write(stream.end);
     out?.commit();
   } catch (error) {
     out?.abort();

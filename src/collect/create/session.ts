@@ -115,11 +115,11 @@ async function run(state: RunState): Promise<boolean> {
     progress.step('checking the API server, identity and permissions');
     // the watches open while the reviews run (they create nothing): a run that may not create stops
     // them unread, one that may waits for them before its POST
-    const watching = openWatches(state);
+    const watches = openWatches(state);
     const allowedToCreate = await preflight(state);
     if (!allowedToCreate) doneReason = 'forbidden';
     else if (interrupted(state)) doneReason = 'interrupted';
-    else doneReason = await createAndFollow(state, watching);
+    else doneReason = await createAndFollow(state, watches);
     await state.metrics?.settle();
     // The class seen when waiting stopped: teardown changes the pod (a deleted pod turns Failed) after it.
     const outcome = outcomeAtStop(state);
@@ -146,27 +146,31 @@ async function run(state: RunState): Promise<boolean> {
   return doneReason === 'forbidden';
 }
 
-/** Starts the pod's watches; the promise settles when they are open (a refusal is RBAC's, exit 20), and is never left unhandled. */
-function openWatches(state: RunState): Promise<unknown> {
+interface OpeningWatches {
+  watchers: PodWatchSet;
+  /** Settles when they are open; a refusal is RBAC's (exit 20). */
+  opened: Promise<void>;
+}
+
+/** Starts the pod's watches (kept in the state, so that every way out stops them). */
+function openWatches(state: RunState): OpeningWatches {
   const { request, namespace, podName } = state;
   const watchers = new PodWatchSet(state.api, state.log, { namespace, podName, ...(request.expose !== undefined ? { serviceName: podName } : {}) });
   state.watchers = watchers;
-  return openRequiredWatches(namespace, () => watchers.start()).then(
-    () => undefined,
-    (error: unknown) => error,
-  );
+  const opened = openRequiredWatches(namespace, () => watchers.start());
+  // awaited before the POST; a run that ends before it (forbidden, no such namespace) never reads it
+  opened.catch(() => undefined);
+  return { watchers, opened };
 }
 
 /** How long the POST waits for the metric reads before it, at most (a big cluster's /metrics may take longer: the POST goes). */
 const BEFORE_READS_WAIT_MS = 500;
 
 /** Watches, POST, the wait, what comes after Ready, the teardown; the reason the wait ended. */
-async function createAndFollow(state: RunState, watching: Promise<unknown>): Promise<string> {
+async function createAndFollow(state: RunState, { watchers, opened }: OpeningWatches): Promise<string> {
   const { progress, request, namespace, podName } = state;
-  const watchers = state.watchers!;
   progress.step('opening watches');
-  const failed = await watching;
-  if (failed !== undefined) throw failed;
+  await opened;
   // the components' counts before the POST, so that reading them does not slow the pod's start
   if (state.metrics) {
     progress.step("reading the components' metrics");
