@@ -19,7 +19,7 @@ import { reconstruct } from '../trace/reconstruct.js';
 import type { Trace } from '../trace/types.js';
 import { doneReason } from './done.js';
 import { ObservationLog, type Clock } from './observation-log.js';
-import { PodDemux, type TrackedPod } from './pod-demux.js';
+import { PodDemux, withoutManagedFields, type TrackedPod } from './pod-demux.js';
 import type { TextSink } from './progress-sink.js';
 import { ResilientWatch } from './resilient-watch.js';
 import { readNode, recordingHeader, recordTarget } from './run-header.js';
@@ -278,15 +278,4 @@ export class NamespaceWatch {
     build.built = { trace, own: pod.observations.length, shared: this.#demux.sharedCount(pod) };
     return trace;
   }
-}
-
-/**
- * A watched object without metadata.managedFields: which manager set which field is no part of a
- * pod's start, and it is a third of a pod object's size; `watch` keeps each starting pod's
- * objects until its trace is written. (create's recordings keep objects whole.)
- */
-function withoutManagedFields(o: Observation): Observation {
-  const metadata = (o.object as { metadata?: { managedFields?: unknown } } | undefined)?.metadata;
-  if (metadata?.managedFields !== undefined) delete metadata.managedFields;
-  return o;
 }

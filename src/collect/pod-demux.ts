@@ -6,6 +6,7 @@
  * about when a pod is done.
  */
 import type { Observation } from '../trace/observation.js';
+import { shareUnchanged } from './share-unchanged.js';
 
 /** One pod's share of the observations. */
 export interface TrackedPod {
@@ -38,6 +39,23 @@ function regarding(event: unknown): { kind?: string; name?: string; uid?: string
   return e?.involvedObject ?? e?.regarding ?? {};
 }
 
+/**
+ * A watched object without metadata.managedFields: which manager set which field is no part of a
+ * pod's start, and it is a third of a pod object's size; `watch` keeps each starting pod's
+ * objects until its trace is written. (create's recordings keep objects whole.)
+ */
+export function withoutManagedFields(o: Observation): Observation {
+  const metadata = (o.object as { metadata?: { managedFields?: unknown } } | undefined)?.metadata;
+  if (metadata?.managedFields !== undefined) delete metadata.managedFields;
+  return o;
+}
+
+/** The object of the pod's latest observation from `source`. */
+function lastObjectOf(observations: readonly Observation[], source: Observation['source']): unknown {
+  for (let i = observations.length - 1; i >= 0; i--) if (observations[i]!.source === source) return observations[i]!.object;
+  return undefined;
+}
+
 export interface DemuxListener {
   /** A pod observation reached a pod that is not done yet. */
   podChanged(pod: TrackedPod, observation: Observation): void;
@@ -61,6 +79,8 @@ export class PodDemux {
   readonly #frozen = new Set<string>();
   /** The pod watch's initial LIST is over: what comes now is new. */
   initialListDone = false;
+  /** The last pod object kept: a new pod's first version shares what it repeats of it (a Deployment's pods are alike). */
+  #lastPodObject: unknown;
 
   constructor(
     private readonly startedAt: number,
@@ -110,7 +130,8 @@ export class PodDemux {
       }
       this.#early.delete(name);
     }
-    pod.observations.push(o);
+    pod.observations.push(this.#sharing(o, lastObjectOf(pod.observations, 'pod') ?? this.#lastPodObject));
+    this.#lastPodObject = o.object;
     if (nodeName && !this.#nodes.has(nodeName)) {
       this.#nodes.add(nodeName);
       this.listener.newNode(nodeName);
@@ -129,11 +150,20 @@ export class PodDemux {
     if (r.name === undefined || (r.kind !== undefined && r.kind !== 'Pod') || this.#frozen.has(r.name)) return;
     const pod = this.pods.get(r.name);
     if (pod && (r.uid === undefined || pod.uid === undefined || r.uid === pod.uid)) {
-      pod.observations.push(o);
+      pod.observations.push(this.#sharing(o, lastObjectOf(pod.observations, o.source)));
       if (pod.done) this.listener.doneChanged(pod);
     } else if (!pod && this.initialListDone && o.type !== 'LIST') {
       this.#keepEarly(r.name, o);
     }
+  }
+
+  /**
+   * The observation with its object sharing the parts it repeats of `prev` (an earlier version of
+   * the pod or event): memory follows the pods in flight, and a pod's versions repeat most of it.
+   */
+  #sharing(o: Observation, prev: unknown): Observation {
+    if (prev !== undefined && o.object !== undefined) o.object = shareUnchanged(prev, o.object);
+    return o;
   }
 
   #keepEarly(name: string, o: Observation): void {
