@@ -38,25 +38,25 @@ const PER_RESOURCE = /^(apiserver_request_duration_seconds|etcd_request_duration
 /** A read of more nodes than this before the POST would cost more than it tells: the pod's node is read after. */
 const MAX_NODES_READ_BEFORE = 8;
 
-/** The lines of the kept families' `_sum` and `_count` series, as written. */
+/**
+ * The lines of the kept families' `_sum` and `_count` series, as written, in the text's order.
+ * Each series name is looked for with the string's own search, not line by line: the API
+ * server's text is megabytes, read on the event loop before the POST, and a few hundred lines of it are kept.
+ */
 export function keptLines(text: string, component: MetricsTarget['component']): string[] {
-  const prefixes = KEPT_FAMILIES[component].flatMap((f) => [`${f}_sum`, `${f}_count`]);
-  const out: string[] = [];
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    // cheap first test: every kept family starts with one of three letters
-    const c = text.charCodeAt(start);
-    if (c === 97 /* a */ || c === 101 /* e */ || c === 107 /* k */) {
-      const line = text.slice(start, end);
-      const kept = prefixes.some((p) => line.startsWith(p) && (line[p.length] === '{' || line[p.length] === ' '));
+  const found: Array<{ at: number; line: string }> = [];
+  for (const name of KEPT_FAMILIES[component].flatMap((f) => [`${f}_sum`, `${f}_count`])) {
+    for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + name.length)) {
+      // the series itself: at a line's start, its name followed by its labels or its value
+      const next = text[at + name.length];
+      if ((at > 0 && text[at - 1] !== '\n') || (next !== '{' && next !== ' ')) continue;
+      const end = text.indexOf('\n', at);
+      const line = text.slice(at, end === -1 ? text.length : end);
       // the request and storage histograms cover every resource: only the pods' concern a pod's start
-      if (kept && (!PER_RESOURCE.test(line) || line.includes('resource="pods"'))) out.push(line);
+      if (!PER_RESOURCE.test(line) || line.includes('resource="pods"')) found.push({ at, line });
     }
-    start = end + 1;
   }
-  return out;
+  return found.sort((a, b) => a.at - b.at).map((f) => f.line);
 }
 
 function isPodNamed(object: unknown, name: string): boolean {

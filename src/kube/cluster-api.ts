@@ -178,7 +178,10 @@ export class HttpClusterApi implements ClusterApi {
 
   async componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<string> {
     const path = of.component === 'apiserver' ? '/metrics' : `${nodePath(of.node)}/proxy/metrics`;
-    const { status, text } = await this.transport.send('GET', path, { accept: 'text/plain', ...this.#traced(`${of.component}Metrics`) });
+    // Unencoded: asked for gzip (fetch asks by default), the component compresses megabytes of text
+    // (the API server's 2.6-4 MB) that the client then inflates: ~25 ms more for the API server's.
+    const traced = this.#traced(`${of.component}Metrics`).headers;
+    const { status, text } = await this.transport.getLarge(path, { accept: 'text/plain', headers: { 'Accept-Encoding': 'identity', ...traced } });
     if (status < 200 || status > 299) throw this.#failure(status, parseBody(text));
     return text;
   }

@@ -24,6 +24,7 @@ interface Sent {
   path: string;
   query?: QueryParams;
   body?: unknown;
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** A transport that answers every request with the next scripted answer and records what was sent. */
@@ -39,6 +40,13 @@ function scripted(...answers: Array<{ status: number; body?: unknown; text?: str
       if (answer === undefined) throw new Error(`no answer scripted for ${verb} ${path}`);
       if (answer instanceof Error) throw answer;
       return { status: answer.status, text: answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)) };
+    },
+    getLarge(path, options) {
+      sent.push({ verb: 'GET', path, headers: options.headers });
+      const answer = answers.shift();
+      if (answer === undefined) throw new Error(`no answer scripted for GET ${path}`);
+      if (answer instanceof Error) throw answer;
+      return Promise.resolve({ status: answer.status, text: answer.text ?? '' });
     },
     async watch(path, query, _onEvent, onDone) {
       watches.push({ path, query, onDone });
@@ -103,6 +111,7 @@ describe('the cluster API over HTTP', () => {
           throw new Error('exec plugin failed\nstack...');
         },
         send: async () => ({ status: 200, text: '' }),
+        getLarge: async () => ({ status: 200, text: '' }),
         watch: async () => ({ abort() {} }),
         close: async () => {},
       },
@@ -169,6 +178,18 @@ describe('the cluster API over HTTP', () => {
     ]);
     expect(sent[4]!.query).toEqual({ container: 'c1', limitBytes: 1024 });
   });
+  it("reads the components' /metrics unencoded, as a large text, and a refusal as an error", async () => {
+    const { api, sent } = scripted({ status: 200, text: 'a_sum 1\n' }, { status: 200, text: 'b_sum 2\n' }, status(403, 'Forbidden', 'nodes "n1" is forbidden'));
+    expect(await api.componentMetrics({ component: 'apiserver' })).toBe('a_sum 1\n');
+    expect(await api.componentMetrics({ component: 'kubelet', node: 'n1' })).toBe('b_sum 2\n');
+    await expect(api.componentMetrics({ component: 'kubelet', node: 'n1' })).rejects.toMatchObject({ status: 403 });
+    expect(sent.map((s) => `${s.verb} ${s.path} ${s.headers?.['Accept-Encoding']}`)).toEqual([
+      'GET /metrics identity',
+      'GET /api/v1/nodes/n1/proxy/metrics identity',
+      'GET /api/v1/nodes/n1/proxy/metrics identity',
+    ]);
+  });
+
   it("reviews a resource's subresource and a non-resource URL, and reads a kubelet's /configz through the node proxy", async () => {
     const review = (allowed: boolean) => ({ status: 201, body: { kind: 'SelfSubjectAccessReview', status: { allowed } } });
     const { api, sent } = scripted(review(true), review(false), { status: 200, body: { kubeletconfig: { eventRecordQPS: 50 } } });
