@@ -27,11 +27,24 @@ const out = path.join(REPO, 'bench', 'out', 'overhead');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
+// Every pod on one node (BENCH_NODE; the worker by default), for all three commands: the two nodes
+// differ by ~450 ms from Started to Ready here, and the scheduler took them in turn, so the
+// commands' medians were medians of two populations (0.82 to 1.58 for the same build).
+const nodes = kubectl('get', 'nodes', '-o', 'jsonpath={.items[*].metadata.name}').trim().split(/\s+/);
+const NODE = process.env.BENCH_NODE ?? (nodes.includes('podtrace-worker') ? 'podtrace-worker' : nodes[0]);
+if (!nodes.includes(NODE)) throw new Error(`BENCH_NODE=${NODE}: the cluster's nodes are ${nodes.join(', ')}`);
+console.log(`every pod on ${NODE}`);
+/** podtrace's --node, for kubectl run: a required affinity to the node's name. */
+const onNode = JSON.stringify({
+  apiVersion: 'v1',
+  spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [NODE] }] }] } } } },
+});
+
 const stamp = Date.now().toString(36);
 const gone = (name) => kubectl('delete', 'pod', name, '--wait=true', '--timeout=90s', '--ignore-not-found');
 const kubectlRun = async (name) => {
   const started = performance.now();
-  const run = await timed(kubectlPath(), ['--kubeconfig', KUBECONFIG, 'run', name, '--image=nginx', '--restart=Never']);
+  const run = await timed(kubectlPath(), ['--kubeconfig', KUBECONFIG, 'run', name, '--image=nginx', '--restart=Never', `--overrides=${onNode}`]);
   if (run.code !== 0) throw new Error(`kubectl run: ${run.stderr}`);
   const wait = await timed(kubectlPath(), ['--kubeconfig', KUBECONFIG, 'wait', '--for=condition=Ready', `pod/${name}`, '--timeout=120s']);
   if (wait.code !== 0) throw new Error(`kubectl wait: ${wait.stderr}`);
@@ -63,7 +76,7 @@ const field = (t, id) => t.milestones.find((m) => m.id === id)?.at ?? NaN;
 // (from the POST: no PLEG tick in it), and the components' exact metric steps.
 const podtrace = async (name, keep, { record = false, metrics = true } = {}) => {
   const file = path.join(out, `${name}.json`);
-  const args = [PODTRACE, 'create', 'nginx', '--name', name, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', file];
+  const args = [PODTRACE, 'create', 'nginx', '--name', name, '--node', NODE, '--kubeconfig', KUBECONFIG, '-q', '-o', 'json', '--out', file];
   const recordTo = path.join(out, `${name}.ndjson`);
   const spawnedAt = performance.timeOrigin + performance.now();
   const r = await timed(process.execPath, [...args, ...(keep ? ['--keep'] : []), ...(record ? ['--record', recordTo] : []), ...(metrics ? [] : ['--no-metrics'])]);
