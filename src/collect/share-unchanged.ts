@@ -38,7 +38,8 @@ function shareRecord(prev: Record<string, unknown>, next: Record<string, unknown
   for (const key in next) {
     if (!Object.prototype.hasOwnProperty.call(next, key)) continue;
     keys += 1;
-    if (!Object.prototype.hasOwnProperty.call(prev, key)) {
+    // a parsed "__proto__" is an own key, which an assignment would not set: left as it came
+    if (key === '__proto__' || !Object.prototype.hasOwnProperty.call(prev, key)) {
       same = false;
       continue;
     }

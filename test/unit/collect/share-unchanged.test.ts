@@ -41,6 +41,13 @@ describe('shareUnchanged', () => {
     // an array is not an object with the same keys
     expect(shareUnchanged({ 0: 1 }, [1])).toEqual([1]);
     expect(shareUnchanged('a', 'b')).toBe('b');
+    // a key named __proto__ (an own key once parsed) is left as it came, and the object's prototype too
+    const parsed = JSON.parse('{"__proto__": {"x": 1}, "y": [1]}') as Record<string, unknown>;
+    const again = JSON.parse('{"__proto__": {"x": 1}, "y": [1]}') as Record<string, unknown>;
+    const shared = shareUnchanged(parsed, again) as Record<string, unknown>;
+    expect(shared).toBe(again);
+    expect(Object.getPrototypeOf(shared)).toBe(Object.prototype);
+    expect(shared['y']).toBe(parsed['y']);
   });
 });
 
