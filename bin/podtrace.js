@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
-import module from 'node:module';
-import { fileURLToPath } from 'node:url';
-
 // The Kubernetes client (undici) needs Node 22.22 or later; say so rather than fail deep inside it.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 22)) {
   process.stderr.write(`podtrace: needs Node.js 22.22 or later, and this is ${process.version}: install a newer Node (hack/setup.sh does)\n`);
   process.exit(1);
 }
+
+// Built-ins come from process.getBuiltinModule, not an import: an ESM import of one reads all its
+// exports, getters too (node:fs's streams), which costs milliseconds on every start.
+const { existsSync } = process.getBuiltinModule('node:fs');
+const module = process.getBuiltinModule('node:module');
+const { fileURLToPath } = process.getBuiltinModule('node:url');
 
 // V8 keeps the compiled bundle on disk (in the OS temp dir): later starts skip parsing the
 // Kubernetes client. Best effort: a read-only or missing cache only costs the parse.

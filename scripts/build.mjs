@@ -3,9 +3,11 @@
 // `podtrace --help` loads only commander and the CLI itself.
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
+import { builtinModules, createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const requireBuiltin = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist');
 
@@ -58,8 +60,63 @@ const undiciAsUsed = {
   },
 };
 
+/**
+ * An ESM import of a Node built-in reads every export of it once, getters included: importing
+ * node:http loads Node's own copy of undici (for http.WebSocket), node:process opens stdin, and so
+ * on (~25 ms of a `create` before its first request). A built-in imported by the bundle is
+ * required instead, and a module made of its plain exports (no getters) stands for it. The bundle
+ * imports no getter by name today; one that did would fail the build (no such export) rather
+ * than be undefined.
+ */
+const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
+      args.kind === 'import-statement' && builtins.has(args.path) ? { path: args.path.replace(/^node:/, ''), namespace: 'builtin-by-require' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'builtin-by-require' }, ({ path: name }) => {
+      const exported = requireBuiltin(name);
+      const plain = Object.entries(Object.getOwnPropertyDescriptors(exported))
+        .filter(([key, d]) => /^[A-Za-z_$][\w$]*$/.test(key) && key !== 'default' && 'value' in d)
+        .map(([key]) => key);
+      return {
+        loader: 'js',
+        contents: [`const m = require(${JSON.stringify(`node:${name}`)});`, 'export default m;', ...plain.map((key) => `export const ${key} = m.${key};`)].join('\n'),
+      };
+    });
+  },
+};
+
+/**
+ * client-node imports its SOCKS proxy support (socks, socks-proxy-agent, ip-address: ~180 KB) at
+ * load, for a kubeconfig whose cluster has a socks5:// proxy-url. Each name it imports from them
+ * stands for the real one, loaded the first time it is constructed or one of its members is read.
+ */
+const LOADED_ON_USE = { socks: ['SocksClient'], 'socks-proxy-agent': ['SocksProxyAgent'] };
+const loadedOnUse = {
+  name: 'loaded-on-use',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${Object.keys(LOADED_ON_USE).join('|')})$`) }, (args) =>
+      args.kind === 'import-statement' ? { path: args.path, namespace: 'loaded-on-use', pluginData: { resolveDir: args.resolveDir } } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'loaded-on-use' }, ({ path: name, pluginData }) => ({
+      loader: 'js',
+      resolveDir: pluginData.resolveDir,
+      contents: [
+        `let real;`,
+        `const load = () => (real ??= require(${JSON.stringify(name)}));`,
+        ...LOADED_ON_USE[name].map(
+          (key) =>
+            `export const ${key} = new Proxy(function ${key}() {}, { get: (_, k) => Reflect.get(load().${key}, k), construct: (_, args) => Reflect.construct(load().${key}, args) });`,
+        ),
+      ].join('\n'),
+    }));
+  },
+};
+
 const result = await build({
-  plugins: [generatedCodeIsPure, undiciAsUsed],
+  plugins: [generatedCodeIsPure, undiciAsUsed, builtinsByRequire, loadedOnUse],
   absWorkingDir: root,
   entryPoints: { cli: 'src/cli.ts' },
   outdir,
