@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/exit-codes.js';
 import type { Trace } from '../../src/trace/types.js';
 import { condition, deletePod, keepRecording, kubeconfigPath, readPod, startPodtrace, uniqueName, waitFor, waitForPod, waitForPodGone } from './harness.js';
-import { kubeconfigThrough, serverOf, TcpProxy } from './tcp-proxy.js';
+import { kubeconfigThrough, kubeconfigWithProxyUrl, serverOf, Socks5Proxy, TcpProxy } from './tcp-proxy.js';
 
 const cwd = mkdtempSync(path.join(tmpdir(), 'podtrace-netfaults-'));
 let proxy: TcpProxy;
@@ -34,6 +34,27 @@ async function running(name: string): Promise<void> {
 }
 
 describe('network faults between podtrace and the API server', () => {
+  it("a cluster reached through its kubeconfig's socks5:// proxy-url: every connection goes through the proxy and the run completes", async () => {
+    // the bundle loads client-node's SOCKS support only when it is used (scripts/build.mjs)
+    const socks = new Socks5Proxy();
+    const port = await socks.start();
+    try {
+      const kubeconfig = kubeconfigWithProxyUrl(kubeconfigPath(), `socks5://127.0.0.1:${port}`, path.join(cwd, 'kubeconfig-socks'));
+      const name = uniqueName('socks');
+      leftovers.push(name);
+      const result = await startPodtrace(['create', 'nginx', '--name', name, '--kubeconfig', kubeconfig, '-q', '-o', 'json'], cwd).done;
+      expect(result.code, result.stderr).toBe(EXIT.ok);
+      const trace = JSON.parse(result.stdout) as Trace;
+      expect(trace.outcome.class).toBe('ready');
+      const server = new URL(serverOf(kubeconfigPath()));
+      expect(socks.connects.length).toBeGreaterThan(0);
+      expect(new Set(socks.connects)).toEqual(new Set([`${server.hostname}:${server.port || 443}`]));
+      await waitForPodGone(name, 30_000);
+    } finally {
+      await socks.stop();
+    }
+  });
+
   it('every stream cut while the server stays up: the watches resume, the trace completes and shows the gaps', async () => {
     const name = uniqueName('cut');
     const recording = path.join(cwd, `${name}.ndjson`);
