@@ -4,6 +4,8 @@
 // create` sends its first API request (target: 300 ms), against kubectl's
 // first request. The API server is a local TCP listener that records the
 // connection and closes it, so nothing is created.
+// With BENCH_BASELINE_REF=<git ref>, that commit's bundle (built from `git archive` into a
+// temporary directory) is measured in the same runs, for a before/after in one run.
 //   node bench/cli-start.mjs            (BENCH_RUNS=20 by default)
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,9 +28,22 @@ execFileSync(path.join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', path.join(un
 symlinkSync(path.join(REPO, 'node_modules'), path.join(unbundled, 'node_modules'));
 writeFileSync(path.join(unbundled, 'podtrace.mjs'), "import { main } from './src/cli.js';\nprocess.exitCode = await main(process.argv.slice(2));\n");
 
+// The bundle of another commit, built the way its own build script says.
+const BASELINE_REF = process.env.BENCH_BASELINE_REF;
+let baselineBin;
+if (BASELINE_REF) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'podtrace-baseline-'));
+  execFileSync('bash', ['-c', `git -C "$1" archive "$2" bin scripts src package.json | tar -x -C "$3"`, 'archive', REPO, BASELINE_REF, dir], { stdio: 'inherit' });
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+  execFileSync(process.execPath, [path.join(dir, 'scripts', 'build.mjs')], { cwd: dir, stdio: 'inherit' });
+  baselineBin = path.join(dir, 'bin', 'podtrace.js');
+}
+const atBaseline = `at ${BASELINE_REF}`;
+
 const subjects = [
   ['node -e 0 (baseline)', process.execPath, ['-e', '0']],
   ['podtrace --help (bundle)', process.execPath, [PODTRACE, '--help']],
+  ...(baselineBin ? [[`podtrace --help (bundle ${atBaseline})`, process.execPath, [baselineBin, '--help']]] : []),
   ['podtrace --help (unbundled)', process.execPath, [path.join(unbundled, 'podtrace.mjs'), '--help']],
   ['kubectl version --client', kubectlPath(), ['version', '--client']],
 ];
@@ -77,9 +92,10 @@ function firstRequest(cmd, args) {
     current.on('close', () => resolve(arrived === undefined ? NaN : arrived - started));
   });
 }
-const first = { podtrace: [], unbundled: [], kubectl: [] };
+const first = { podtrace: [], baseline: [], unbundled: [], kubectl: [] };
 for (let i = 0; i < RUNS; i++) {
   first.podtrace.push(await firstRequest(process.execPath, [PODTRACE, 'create', 'nginx', '--kubeconfig', kubeconfig, '-q']));
+  if (baselineBin) first.baseline.push(await firstRequest(process.execPath, [baselineBin, 'create', 'nginx', '--kubeconfig', kubeconfig, '-q']));
   first.unbundled.push(await firstRequest(process.execPath, [path.join(unbundled, 'podtrace.mjs'), 'create', 'nginx', '--kubeconfig', kubeconfig, '-q']));
   first.kubectl.push(await firstRequest(kubectlPath(), ['--kubeconfig', kubeconfig, 'get', 'pods']));
 }
@@ -90,6 +106,7 @@ console.log(
     ['command', 'median', 'p90', 'max', 'target'],
     [
       ['podtrace create nginx (bundle)', first.podtrace, '300ms'],
+      ...(baselineBin ? [[`podtrace create nginx (bundle ${atBaseline})`, first.baseline, '']] : []),
       ['podtrace create nginx (unbundled)', first.unbundled, ''],
       ['kubectl get pods', first.kubectl, ''],
     ].map(([name, values, target]) => {
