@@ -131,9 +131,7 @@ class ClientNodeTransport implements Transport {
     // no TLS settings of its own (plain HTTP, or the system's CAs): fetch, on undici's global dispatcher
     if (dispatcher === undefined) return this.#fetch(context);
     const url = new URL(context.getUrl());
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(context.getHeaders())) headers[name] = String(value);
-    const response = await dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers });
+    const response = await dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: context.getHeaders() });
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(chunk as Buffer);
     return { status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') };
