@@ -10,7 +10,7 @@
  */
 import { AuthError, UnreachableError } from '../errors.js';
 import { describeKubeError, KubeApiError } from '../kube/errors.js';
-import type { AccessReviewResult, ClusterApi } from '../kube/types.js';
+import type { AccessReviewResult, ClusterApi, MetricsBody } from '../kube/types.js';
 import {
   isReadError,
   kubeletConfigFacts,
@@ -107,10 +107,15 @@ async function nodes(api: ClusterApi, max: number): Promise<Read<NodeList>> {
   return { total: all.length, read: all.slice(0, max).map((n) => n.metadata!.name!), versions };
 }
 
+/** Asked without `protobuf`, a component's /metrics is always text. */
+function asText(body: MetricsBody): string {
+  return body.format === 'text' ? body.text : '';
+}
+
 async function kubelet(api: ClusterApi, node: string, version: string | undefined, timeoutMs: number): Promise<KubeletFinding> {
   const [configz, metrics] = await Promise.all([
     read(bounded(api.kubeletConfig(node), timeoutMs, `the kubelet of ${node}`)),
-    read(bounded(api.componentMetrics({ component: 'kubelet', node }), timeoutMs, `the kubelet of ${node}`)),
+    read(bounded(api.componentMetrics({ component: 'kubelet', node }).then(asText), timeoutMs, `the kubelet of ${node}`)),
   ]);
   const config: KubeletFinding['config'] = isReadError(configz)
     ? configz
@@ -144,7 +149,7 @@ export async function collectDoctor(api: ClusterApi, request: DoctorRequest): Pr
     read(api.namespaceStatus(target.namespace).then((status) => ({ status }))),
     access(api, target.namespace),
     nodes(api, request.maxNodes),
-    read(api.componentMetrics({ component: 'apiserver' })),
+    read(api.componentMetrics({ component: 'apiserver' }).then(asText)),
   ]);
   const readNodes = 'error' in nodeList ? [] : nodeList.read;
   const [kubelets, spans] = await Promise.all([

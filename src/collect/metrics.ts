@@ -3,14 +3,17 @@
  * kubelet's (through the node proxy), read before the POST (beside the
  * reviews; the POST waits for them, half a second at most), once the kubelet has reported the
  * pod (the API server), and after Ready (the kubelet; the API server only if
- * its earlier read did not come). Only the histograms podtrace reads are kept,
- * as the lines the component wrote (`_sum` and `_count`), so the trace derives
- * every number and a replay does it again. Reads that are refused are
+ * its earlier read did not come). They are asked for in Prometheus's protobuf form, which the
+ * API server renders in half the time of its text (the POST waits for that read), and the text is
+ * read where a component answers text. Only the histograms podtrace reads are kept,
+ * as text lines (`_sum` and `_count`: as the component wrote them, or as its text form would
+ * write them), so the trace derives every number and a replay does it again. Reads that are refused are
  * recorded with their error; the run goes on.
  */
 import { AuthError, UnreachableError } from '../errors.js';
 import { describeKubeError } from '../kube/errors.js';
 import type { ClusterApi } from '../kube/types.js';
+import { protobufHistogramLines } from './metrics-protobuf.js';
 import type { ObservationLog } from './observation-log.js';
 
 export type MetricsPhase = 'before' | 'after-post' | 'after';
@@ -57,6 +60,11 @@ export function keptLines(text: string, component: MetricsTarget['component']): 
     }
   }
   return found.sort((a, b) => a.at - b.at).map((f) => f.line);
+}
+
+/** keptLines for the protobuf form: the same series, written as the text form writes them. */
+export function keptProtobufLines(bytes: Uint8Array, component: MetricsTarget['component']): string[] {
+  return protobufHistogramLines(bytes, new Set(KEPT_FAMILIES[component])).filter((line) => !PER_RESOURCE.test(line) || line.includes('resource="pods"'));
 }
 
 function isPodNamed(object: unknown, name: string): boolean {
@@ -174,8 +182,9 @@ export class MetricsReader {
   async #read(phase: MetricsPhase, target: MetricsTarget): Promise<boolean> {
     const requestedAt = this.log.clock.now();
     try {
-      const text = await this.api.componentMetrics(target);
-      this.log.client('metrics-sample', { ...target, phase, requestedAt, lines: keptLines(text, target.component) });
+      const body = await this.api.componentMetrics(target, { protobuf: true });
+      const lines = body.format === 'protobuf' ? keptProtobufLines(body.bytes, target.component) : keptLines(body.text, target.component);
+      this.log.client('metrics-sample', { ...target, phase, requestedAt, lines });
       return true;
     } catch (error) {
       this.#failed(phase, target, error);

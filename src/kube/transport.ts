@@ -51,6 +51,13 @@ export interface SendOptions {
   headers?: Readonly<Record<string, string>>;
 }
 
+/** What getLarge answers: the status, the body's Content-Type ('' when none) and its bytes. */
+export interface LargeAnswer {
+  status: number;
+  contentType: string;
+  bytes: Uint8Array;
+}
+
 /** HTTP to the API server: what cluster-api.ts builds its typed calls on. */
 export interface Transport {
   readonly server: string;
@@ -58,8 +65,8 @@ export interface Transport {
   applyCredentials(): Promise<void>;
   /** One request; connection and TLS failures throw UnreachableError (or AuthError), any status resolves. */
   send(verb: HttpVerb, path: string, options: SendOptions): Promise<{ status: number; text: string }>;
-  /** A GET of a large text (a component's /metrics: megabytes, of which a few lines are read); failures as send's. */
-  getLarge(path: string, options: SendOptions): Promise<{ status: number; text: string }>;
+  /** A GET of a large body (a component's /metrics: megabytes, of which a few series are read), as bytes; failures as send's. */
+  getLarge(path: string, options: SendOptions): Promise<LargeAnswer>;
   /** One watch stream; a refusal ends it through onDone with a KubeApiError. */
   watch(path: string, query: QueryParams, onEvent: WatchEventHandler, onDone: WatchDoneHandler): Promise<WatchHandle>;
   close(): Promise<void>;
@@ -99,7 +106,7 @@ class ClientNodeTransport implements Transport {
     return this.#retrying(verb, path, async () => this.#fetch(await this.#context(verb, path, options)));
   }
 
-  getLarge(path: string, options: SendOptions): Promise<{ status: number; text: string }> {
+  getLarge(path: string, options: SendOptions): Promise<LargeAnswer> {
     return this.#retrying('GET', path, () => this.#getLargeOnce(path, options));
   }
 
@@ -125,16 +132,20 @@ class ClientNodeTransport implements Transport {
    * which took twice the CPU time for the API server's /metrics (90 ms for its 2.6 MB where
    * `request` took 42), on the event loop that is about to send the POST.
    */
-  async #getLargeOnce(path: string, options: SendOptions): Promise<{ status: number; text: string }> {
+  async #getLargeOnce(path: string, options: SendOptions): Promise<LargeAnswer> {
     const context = await this.#context('GET', path, options);
     const dispatcher = context.getDispatcher();
     // no TLS settings of its own (plain HTTP, or the system's CAs): fetch, on undici's global dispatcher
-    if (dispatcher === undefined) return this.#fetch(context);
+    if (dispatcher === undefined) {
+      const response = await this.#http.send(context).toPromise();
+      return { status: response.httpStatusCode, contentType: response.headers['content-type'] ?? '', bytes: await response.body.binary() };
+    }
     const url = new URL(context.getUrl());
     const response = await dispatcher.request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: context.getHeaders() });
     const chunks: Buffer[] = [];
     for await (const chunk of response.body) chunks.push(chunk as Buffer);
-    return { status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') };
+    const contentType = response.headers['content-type'];
+    return { status: response.statusCode, contentType: typeof contentType === 'string' ? contentType : '', bytes: Buffer.concat(chunks) };
   }
 
   async #fetch(context: RequestContext): Promise<{ status: number; text: string }> {

@@ -118,8 +118,12 @@ export interface ClusterApi {
   nodeStatsSummary(node: string): Promise<unknown>;
   /** metrics.k8s.io PodMetrics of one pod. */
   podMetrics(namespace: string, name: string): Promise<unknown>;
-  /** A component's Prometheus metrics, as text: the API server's own /metrics, or a kubelet's through the node proxy. */
-  componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<string>;
+  /**
+   * A component's Prometheus metrics: the API server's own /metrics, or a kubelet's through the
+   * node proxy. As text, or with `protobuf` in the delimited protobuf form when the component
+   * gives it (it answers text otherwise).
+   */
+  componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }, options?: { protobuf?: boolean }): Promise<MetricsBody>;
   /** A kubelet's running configuration (its /configz, through the node proxy), as it answered: `{ kubeletconfig: {...} }`. */
   kubeletConfig(node: string): Promise<unknown>;
 
@@ -141,3 +145,6 @@ export interface KubeClientRequest {
 
 /** How a command gets its cluster API; injected by tests, lazily loaded in production. */
 export type KubeFactory = (request: KubeClientRequest) => Promise<ClusterApi>;
+
+/** A component's /metrics as it answered: the text exposition, or the delimited protobuf MetricFamily messages. */
+export type MetricsBody = { format: 'text'; text: string } | { format: 'protobuf'; bytes: Uint8Array };

@@ -4,6 +4,7 @@ import type {
   ClusterApi,
   KubeClientRequest,
   KubeFactory,
+  MetricsBody,
   NamespaceStatus,
   ObjectList,
   RequestTracer,
@@ -189,9 +190,9 @@ export class FakeCluster {
         if (answer === 'not-found') throw notFound(`podmetrics "${name}"`);
         return answer;
       },
-      async componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<string> {
+      async componentMetrics(of: { component: 'apiserver' } | { component: 'kubelet'; node: string }): Promise<MetricsBody> {
         guard(`componentMetrics ${of.component}${'node' in of ? ` ${of.node}` : ''}`);
-        return cluster.options.metrics?.(of) ?? '';
+        return { format: 'text', text: (await cluster.options.metrics?.(of)) ?? '' };
       },
       async kubeletConfig(node: string): Promise<unknown> {
         guard(`kubeletConfig ${node}`);

@@ -28,7 +28,7 @@ interface Sent {
 }
 
 /** A transport that answers every request with the next scripted answer and records what was sent. */
-function scripted(...answers: Array<{ status: number; body?: unknown; text?: string } | Error>) {
+function scripted(...answers: Array<{ status: number; body?: unknown; text?: string; contentType?: string; bytes?: Uint8Array } | Error>) {
   const sent: Sent[] = [];
   const watches: Array<{ path: string; query: QueryParams; onDone: WatchDoneHandler }> = [];
   const transport: Transport = {
@@ -42,11 +42,11 @@ function scripted(...answers: Array<{ status: number; body?: unknown; text?: str
       return { status: answer.status, text: answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body)) };
     },
     getLarge(path, options) {
-      sent.push({ verb: 'GET', path, headers: options.headers });
+      sent.push({ verb: 'GET', path, headers: { ...options.headers, Accept: options.accept } });
       const answer = answers.shift();
       if (answer === undefined) throw new Error(`no answer scripted for GET ${path}`);
       if (answer instanceof Error) throw answer;
-      return Promise.resolve({ status: answer.status, text: answer.text ?? '' });
+      return Promise.resolve({ status: answer.status, contentType: answer.contentType ?? 'text/plain; version=0.0.4', bytes: answer.bytes ?? Buffer.from(answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body))) });
     },
     async watch(path, query, _onEvent, onDone) {
       watches.push({ path, query, onDone });
@@ -111,7 +111,7 @@ describe('the cluster API over HTTP', () => {
           throw new Error('exec plugin failed\nstack...');
         },
         send: async () => ({ status: 200, text: '' }),
-        getLarge: async () => ({ status: 200, text: '' }),
+        getLarge: async () => ({ status: 200, contentType: '', bytes: new Uint8Array() }),
         watch: async () => ({ abort() {} }),
         close: async () => {},
       },
@@ -180,14 +180,23 @@ describe('the cluster API over HTTP', () => {
   });
   it("reads the components' /metrics unencoded, as a large text, and a refusal as an error", async () => {
     const { api, sent } = scripted({ status: 200, text: 'a_sum 1\n' }, { status: 200, text: 'b_sum 2\n' }, status(403, 'Forbidden', 'nodes "n1" is forbidden'));
-    expect(await api.componentMetrics({ component: 'apiserver' })).toBe('a_sum 1\n');
-    expect(await api.componentMetrics({ component: 'kubelet', node: 'n1' })).toBe('b_sum 2\n');
+    expect(await api.componentMetrics({ component: 'apiserver' })).toEqual({ format: 'text', text: 'a_sum 1\n' });
+    expect(await api.componentMetrics({ component: 'kubelet', node: 'n1' })).toEqual({ format: 'text', text: 'b_sum 2\n' });
     await expect(api.componentMetrics({ component: 'kubelet', node: 'n1' })).rejects.toMatchObject({ status: 403 });
-    expect(sent.map((s) => `${s.verb} ${s.path} ${s.headers?.['Accept-Encoding']}`)).toEqual([
-      'GET /metrics identity',
-      'GET /api/v1/nodes/n1/proxy/metrics identity',
-      'GET /api/v1/nodes/n1/proxy/metrics identity',
+    expect(sent.map((s) => `${s.verb} ${s.path} ${s.headers?.['Accept-Encoding']} ${s.headers?.['Accept']}`)).toEqual([
+      'GET /metrics identity text/plain',
+      'GET /api/v1/nodes/n1/proxy/metrics identity text/plain',
+      'GET /api/v1/nodes/n1/proxy/metrics identity text/plain',
     ]);
+  });
+
+  it('asked for the protobuf form, answers the bytes when the component gave it, and the text when it did not', async () => {
+    const PROTOBUF = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited';
+    const bytes = new Uint8Array([3, 10, 1, 97]);
+    const { api, sent } = scripted({ status: 200, contentType: PROTOBUF, bytes }, { status: 200, text: 'a_sum 1\n' });
+    expect(await api.componentMetrics({ component: 'apiserver' }, { protobuf: true })).toEqual({ format: 'protobuf', bytes });
+    expect(await api.componentMetrics({ component: 'apiserver' }, { protobuf: true })).toEqual({ format: 'text', text: 'a_sum 1\n' });
+    expect(sent[0]!.headers?.['Accept']).toMatch(/^application\/vnd\.google\.protobuf;proto=io\.prometheus\.client\.MetricFamily;encoding=delimited;q=0\.9,text\/plain/);
   });
 
   it("reviews a resource's subresource and a non-resource URL, and reads a kubelet's /configz through the node proxy", async () => {
