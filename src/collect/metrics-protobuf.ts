@@ -26,10 +26,6 @@ class Reader {
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  get at(): number {
-    return this.#at;
-  }
-
   more(): boolean {
     return this.#at < this.end;
   }
@@ -96,9 +92,7 @@ function histogramLines(bytes: Uint8Array, from: number, to: number, family: str
   let countFloat: number | undefined;
   while (metric.more()) {
     const key = metric.varint();
-    const field = Math.floor(key / 8);
-    const wireType = key & 7;
-    if (field === 1 && wireType === 2) {
+    if (key === (1 << 3) + 2) {
       const pair = metric.range();
       const label = new Reader(bytes, pair.from, pair.to);
       let name = '';
@@ -110,7 +104,7 @@ function histogramLines(bytes: Uint8Array, from: number, to: number, family: str
         else label.skip(k & 7);
       }
       labels.push(`${name}="${escapeLabelValue(value)}"`);
-    } else if (field === 7 && wireType === 2) {
+    } else if (key === (7 << 3) + 2) {
       const h = metric.range();
       const histogram = new Reader(bytes, h.from, h.to);
       while (histogram.more()) {
@@ -121,7 +115,7 @@ function histogramLines(bytes: Uint8Array, from: number, to: number, family: str
         else histogram.skip(k & 7);
       }
     } else {
-      metric.skip(wireType);
+      metric.skip(key & 7);
     }
   }
   const series = labels.length > 0 ? `{${labels.join(',')}}` : '';

@@ -38,6 +38,17 @@ export const KEPT_FAMILIES: Readonly<Record<MetricsTarget['component'], readonly
 
 const PER_RESOURCE = /^(apiserver_request_duration_seconds|etcd_request_duration_seconds)_/;
 
+/** The request and storage histograms cover every resource: only the pods' concern a pod's start. */
+function isKeptSeries(line: string): boolean {
+  return !PER_RESOURCE.test(line) || line.includes('resource="pods"');
+}
+
+/** KEPT_FAMILIES as sets, for the protobuf reader. */
+const KEPT_FAMILY_SETS = {
+  apiserver: new Set(KEPT_FAMILIES.apiserver),
+  kubelet: new Set(KEPT_FAMILIES.kubelet),
+} as const;
+
 /** A read of more nodes than this before the POST would cost more than it tells: the pod's node is read after. */
 const MAX_NODES_READ_BEFORE = 8;
 
@@ -55,8 +66,7 @@ export function keptLines(text: string, component: MetricsTarget['component']): 
       if ((at > 0 && text[at - 1] !== '\n') || (next !== '{' && next !== ' ')) continue;
       const end = text.indexOf('\n', at);
       const line = text.slice(at, end === -1 ? text.length : end);
-      // the request and storage histograms cover every resource: only the pods' concern a pod's start
-      if (!PER_RESOURCE.test(line) || line.includes('resource="pods"')) found.push({ at, line });
+      if (isKeptSeries(line)) found.push({ at, line });
     }
   }
   return found.sort((a, b) => a.at - b.at).map((f) => f.line);
@@ -64,7 +74,7 @@ export function keptLines(text: string, component: MetricsTarget['component']): 
 
 /** keptLines for the protobuf form: the same series, written as the text form writes them. */
 export function keptProtobufLines(bytes: Uint8Array, component: MetricsTarget['component']): string[] {
-  return protobufHistogramLines(bytes, new Set(KEPT_FAMILIES[component])).filter((line) => !PER_RESOURCE.test(line) || line.includes('resource="pods"'));
+  return protobufHistogramLines(bytes, KEPT_FAMILY_SETS[component]).filter(isKeptSeries);
 }
 
 function isPodNamed(object: unknown, name: string): boolean {

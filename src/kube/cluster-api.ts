@@ -192,9 +192,10 @@ export class HttpClusterApi implements ClusterApi {
     const traced = this.#traced(`${of.component}Metrics`).headers;
     const accept = options.protobuf ? PROTOBUF_OR_TEXT : 'text/plain';
     const { status, contentType, bytes } = await this.transport.getLarge(path, { accept, headers: { 'Accept-Encoding': 'identity', ...traced } });
-    if (status < 200 || status > 299) throw this.#failure(status, parseBody(Buffer.from(bytes).toString('utf8')));
+    const text = (): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    if (status < 200 || status > 299) throw this.#failure(status, parseBody(text()));
     if (options.protobuf && isProtobufExposition(contentType)) return { format: 'protobuf', bytes };
-    return { format: 'text', text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') };
+    return { format: 'text', text: text() };
   }
 
   kubeletConfig(node: string): Promise<unknown> {
