@@ -102,7 +102,9 @@ describe('faults during a trace', () => {
         '--kubeconfig', kubeconfigPath(), '-q', '--timeout', '100s', '--out', `${name}.json`],
       cwd,
     );
-    await waitFor(`pod ${name} to be running`, 60_000, async () => ((await readPod(name)).status?.containerStatuses?.[0]?.state?.running ? true : undefined));
+    // and its readiness probe has failed once (the class below is the probe's): stopped as soon as
+    // the container ran, the kubelet had sometimes not probed yet, and the run was a plain timeout
+    await waitFor(`pod ${name}'s readiness probe to fail once`, 60_000, async () => ((await coreEvents(name)).some((e) => e.reason === 'Unhealthy') ? true : undefined));
     await clusterHook('stop', 'kubelet', node);
     let code: number;
     try {
